@@ -1,0 +1,143 @@
+package micro
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+)
+
+// DefaultLimit is the body limit of [JSON], [Text] and [Buffer]: 1 MiB
+// (1,048,576 bytes), as in Micro and Next.js. A body of exactly the limit is
+// accepted.
+const DefaultLimit = 1 << 20
+
+// BodyOption configures [JSON], [Text] and [Buffer].
+type BodyOption func(*bodyOptions)
+
+type bodyOptions struct {
+	limit int64
+}
+
+// Limit sets the largest body accepted, in bytes; a body of exactly that
+// size is accepted, one byte more is 413. Limit(0) accepts only an empty
+// body. A negative limit panics: it is a programming error (inside a
+// [Handler], the panic becomes a logged 500).
+func Limit(bytes int64) BodyOption {
+	if bytes < 0 {
+		panic("micro: Limit must not be negative")
+	}
+	return func(o *bodyOptions) { o.limit = bytes }
+}
+
+// readBody reads r's body once, within the limit, and keeps the result in
+// r.Body (a [readOnce]) so that later calls, and later readers of r.Body,
+// get the same bytes.
+func readBody(r *http.Request, opts []BodyOption) ([]byte, error) {
+	o := bodyOptions{limit: DefaultLimit}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	switch b := r.Body.(type) {
+	case *readOnce:
+		return b.result(o.limit)
+	case nil:
+		return nil, nil
+	}
+	if r.Body == http.NoBody {
+		return nil, nil
+	}
+	var (
+		data []byte
+		err  error
+	)
+	if r.ContentLength > o.limit {
+		err = tooLarge(o.limit)
+	} else {
+		data, err = readLimited(r.Body, r.ContentLength, o.limit)
+		err = bodyError(err, o.limit)
+	}
+	r.Body = &readOnce{body: r.Body, data: data, err: err}
+	return data, err
+}
+
+// readLimited reads body to EOF, failing with errTooLarge as soon as it has
+// more than limit bytes. A known length sizes the buffer in one allocation.
+func readLimited(body io.Reader, length, limit int64) ([]byte, error) {
+	size := int64(512)
+	if length >= 0 {
+		size = length + 1 // room to see EOF without growing
+	}
+	buf := make([]byte, 0, min(size, limit+1))
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		end := min(int64(cap(buf)), limit+1)
+		n, err := body.Read(buf[len(buf):end])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, errTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+var errTooLarge = errors.New("micro: body over the limit")
+
+// bodyError maps a read error to the [*Error] a route returns.
+func bodyError(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case err == errTooLarge:
+		return tooLarge(limit)
+	case errors.As(err, &mbe): // an http.MaxBytesReader earlier in the chain
+		return tooLarge(min(mbe.Limit, limit))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return Errorf(http.StatusRequestTimeout, "Invalid body: it did not arrive in time").Wrap(err)
+	default:
+		return Errorf(http.StatusBadRequest, "Invalid body: the request body could not be read").Wrap(err)
+	}
+}
+
+func tooLarge(limit int64) *Error {
+	return Errorf(http.StatusRequestEntityTooLarge, "Body exceeded %d byte limit", limit)
+}
+
+// readOnce replaces a request body once it has been read: it replays the
+// bytes to later readers and keeps the outcome for later body helpers.
+type readOnce struct {
+	body io.ReadCloser // the original body, closed by Close
+	data []byte
+	err  error
+	off  int
+}
+
+func (b *readOnce) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.off >= len(b.data) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.data[b.off:])
+	b.off += n
+	return n, nil
+}
+
+func (b *readOnce) Close() error { return b.body.Close() }
+
+// result is what a later body helper with this limit gets.
+func (b *readOnce) result(limit int64) ([]byte, error) {
+	if b.err == nil && int64(len(b.data)) > limit {
+		return nil, tooLarge(limit)
+	}
+	return b.data, b.err
+}

@@ -1,0 +1,3 @@
+module github.com/microkit-go/micro
+
+go 1.25

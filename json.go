@@ -1,0 +1,141 @@
+package micro
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+)
+
+// JSON reads the request body and decodes it as JSON into a T (Micro's
+// json(req), typed). The body is read once and kept: later calls to JSON,
+// [Text] or [Buffer] on the same request decode the same bytes.
+//
+// Errors are all [*Error], so a route can return them as they are:
+//
+//   - a Content-Type other than application/json or a +json type
+//     (parameters and case ignored; none at all is accepted), or a charset
+//     other than UTF-8, is 415, with a detail naming what was expected and
+//     what came;
+//   - a body over the limit ([DefaultLimit] unless [Limit] says otherwise) is
+//     413; a declared Content-Length over it is refused before any byte is
+//     read;
+//   - an empty body, invalid JSON and trailing data after the value are 400
+//     with a detail that starts "Invalid JSON" and gives the byte offset; a
+//     value of the wrong type names the field and both types;
+//   - a body that cannot be read (client abort, a body shorter than its
+//     Content-Length) is 400 "Invalid body"; one that does not arrive before
+//     the server's read deadline is 408.
+//
+// Unknown fields are ignored, as by encoding/json. A UTF-8 byte order mark is
+// skipped. Nesting deeper than encoding/json's limit is invalid JSON. When
+// an UnmarshalJSON method of T returns an error with a status, that error is
+// returned as it is.
+func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
+	var v T
+	if err := checkJSONType(r.Header.Get("Content-Type")); err != nil {
+		return v, err
+	}
+	b, err := readBody(r, opts)
+	if err != nil {
+		return v, err
+	}
+	b = trimBOM(b)
+	if len(bytes.TrimLeft(b, " \t\r\n")) == 0 {
+		return v, Errorf(http.StatusBadRequest, "Invalid JSON: the body is empty")
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		var zero T
+		return zero, jsonError(err)
+	}
+	return v, nil
+}
+
+// Text reads the request body as a UTF-8 string (Micro's text(req)), with
+// the limit and the read-once rule of [JSON]. Any Content-Type is accepted,
+// but a charset other than UTF-8 or US-ASCII is 415, and a body that is not
+// valid UTF-8 is 400 "Invalid body". A UTF-8 byte order mark is skipped. A
+// request without a body gives "".
+func Text(r *http.Request, opts ...BodyOption) (string, error) {
+	if cs, ok := charset(r.Header.Get("Content-Type")); ok && !isUTF8(cs) && !strings.EqualFold(cs, "us-ascii") {
+		return "", Errorf(http.StatusUnsupportedMediaType,
+			"Unsupported charset %.64q: expected utf-8", cs)
+	}
+	b, err := readBody(r, opts)
+	if err != nil {
+		return "", err
+	}
+	b = trimBOM(b)
+	if !utf8.Valid(b) {
+		return "", Errorf(http.StatusBadRequest, "Invalid body: not valid UTF-8")
+	}
+	return string(b), nil
+}
+
+// Buffer reads the raw request body (Micro's buffer(req)), with the limit
+// and the read-once rule of [JSON]; any Content-Type is accepted and no
+// charset is applied. A request without a body gives an empty slice. The
+// slice is shared with later calls on the same request and must not be
+// modified.
+func Buffer(r *http.Request, opts ...BodyOption) ([]byte, error) {
+	return readBody(r, opts)
+}
+
+// jsonError turns an encoding/json error into a 400 [*Error].
+func jsonError(err error) error {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	switch {
+	case statusOf(err) != 0:
+		return err
+	case errors.As(err, &se):
+		return Errorf(http.StatusBadRequest, "Invalid JSON: %s (at byte %d)", se, se.Offset).Wrap(err)
+	case errors.As(err, &te) && te.Field != "":
+		return Errorf(http.StatusBadRequest, "Invalid JSON: field %q must be %s, not %s (at byte %d)",
+			te.Field, jsonKind(te.Type), te.Value, te.Offset).Wrap(err)
+	case errors.As(err, &te):
+		return Errorf(http.StatusBadRequest, "Invalid JSON: expected %s, not %s (at byte %d)",
+			jsonKind(te.Type), te.Value, te.Offset).Wrap(err)
+	default: // an error from an UnmarshalJSON or UnmarshalText method
+		return Errorf(http.StatusBadRequest, "Invalid JSON: %s", err).Wrap(err)
+	}
+}
+
+// jsonKind names the JSON value a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return "a number in the range of " + t.Kind().String()
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "an array"
+	case reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a " + t.String()
+}
+
+func trimBOM(b []byte) []byte {
+	return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+}

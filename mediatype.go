@@ -1,0 +1,52 @@
+package micro
+
+import (
+	"net/http"
+	"strings"
+)
+
+// checkJSONType accepts no Content-Type, application/json and any +json
+// type, with a UTF-8 charset or none. Anything else is a 415 [*Error].
+func checkJSONType(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	if !isJSONType(mt) {
+		return Errorf(http.StatusUnsupportedMediaType,
+			"Unsupported Content-Type %.100q: expected application/json or a +json type", ct)
+	}
+	if cs, ok := charset(ct); ok && !isUTF8(cs) {
+		return Errorf(http.StatusUnsupportedMediaType,
+			"Unsupported charset %.64q: JSON must be utf-8", cs)
+	}
+	return nil
+}
+
+// isJSONType reports whether the media type mt (no parameters) is
+// application/json or type/name+json, case-insensitively.
+func isJSONType(mt string) bool {
+	if strings.EqualFold(mt, "application/json") {
+		return true
+	}
+	typ, sub, ok := strings.Cut(mt, "/")
+	return ok && typ != "" && !strings.ContainsAny(sub, "/ \t") &&
+		len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json")
+}
+
+// charset returns the charset parameter of the Content-Type ct, unquoted.
+func charset(ct string) (string, bool) {
+	_, params, ok := strings.Cut(ct, ";")
+	for ok {
+		var p string
+		p, params, ok = strings.Cut(params, ";")
+		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(k), "charset") {
+			return strings.Trim(strings.TrimSpace(v), `"`), true
+		}
+	}
+	return "", false
+}
+
+func isUTF8(cs string) bool { return strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8") }

@@ -1,0 +1,66 @@
+// Package micro makes JSON API routes as short as a Next.js API route or a
+// Vercel Micro handler, on plain net/http.
+//
+// A route is a [Handler]: a function from the request to what to send.
+//
+//	mux.Handle("GET /api/comments", micro.Handler(func(r *http.Request) (any, error) {
+//		return comments, nil
+//	}))
+//
+// The value becomes the response through [send.Value] (a struct is JSON, a
+// string text, bytes and readers a stream, nil a 204), an error becomes an
+// RFC 9457 problem through [send.Error], and [Response] sets a status or
+// headers. [JSON], [Text] and [Buffer] read request bodies with a limit and
+// clear 4xx errors; [Methods] dispatches on the method with a correct 405.
+package micro
+
+import (
+	"net/http"
+	"runtime/debug"
+
+	"github.com/microkit-go/micro/send"
+)
+
+// Handler is an API route: it returns the value to send or an error.
+//
+// Handler is an http.Handler, so it mounts on any router. Its ServeHTTP
+// calls the function and sends the result:
+//
+//   - an error goes through [send.Error]: a status-carrying error (such as
+//     [*Error]) is sent with its status and message, any other error is a 500
+//     whose text is only logged;
+//   - a nil value is 204 No Content with no body;
+//   - any other value goes through [send.Value] with status 200; return a
+//     [*Response] to choose the status and headers.
+//
+// A panic in the function is treated like a returned error: a 500 problem,
+// logged with its stack. http.ErrAbortHandler is re-panicked, so it keeps its
+// meaning of aborting the connection. A panic while the value is being
+// written (inside a returned http.Handler, say) is not caught here.
+type Handler func(r *http.Request) (any, error)
+
+// ServeHTTP calls h and sends its result, as described on [Handler].
+func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	v, err := h.call(r)
+	switch {
+	case err != nil:
+		send.Error(w, r, err)
+	case v == nil:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		send.Value(w, r, http.StatusOK, v)
+	}
+}
+
+// call runs h, turning a panic into an error.
+func (h Handler) call(r *http.Request) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			v, err = nil, &panicError{value: p, stack: debug.Stack()}
+		}
+	}()
+	return h(r)
+}

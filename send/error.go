@@ -1,0 +1,148 @@
+package send
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/microkit-go/micro/internal/header"
+	"github.com/microkit-go/micro/internal/state"
+)
+
+// Problem is an RFC 9457 problem details object: the body [Error] writes,
+// with Content-Type application/problem+json.
+type Problem struct {
+	Type     string `json:"type"`               // always "about:blank" from Error
+	Title    string `json:"title"`              // the status text, "Not Found"
+	Status   int    `json:"status"`             // the HTTP status
+	Detail   string `json:"detail,omitempty"`   // the public message; empty for unclassified errors
+	Instance string `json:"instance,omitempty"` // not set by Error
+}
+
+// StatusClientClosedRequest is the status [Error] uses when the error is
+// context.Canceled and the request's own context is done: the client went
+// away, so nobody reads the response and it is no server error. The number
+// is nginx's, so access logs read as operators expect.
+const StatusClientClosedRequest = 499
+
+// Error writes err as an RFC 9457 problem (Micro's sendError).
+//
+// When err, or an error it wraps (found with errors.As), has a StatusCode()
+// int method returning a status from 400 to 599, the response has that
+// status and that error's message as "detail": the code that built it chose
+// to make it public. If the same error also has a Header() http.Header
+// method, those headers (Allow, Retry-After, WWW-Authenticate…) are set on
+// the response.
+//
+// Any other error, including one whose StatusCode is outside 400–599 and a
+// nil err, is a 500 with no detail: its text is never sent. It is logged
+// once, with method and path, through the logger configured with
+// [ErrorLogger] or else slog.Default(); when an access-log middleware
+// reports the cause in its own line, Error hands the cause to it instead.
+// context.Canceled after the client went away is answered with
+// [StatusClientClosedRequest] and is not logged as an error.
+//
+// The response carries X-Content-Type-Options: nosniff and replaces any
+// Content-Type set before. HEAD responses get the headers without a body.
+func Error(w http.ResponseWriter, r *http.Request, err error) {
+	status, detail, hdr, public := classify(err, r)
+	switch {
+	case public:
+	case status == StatusClientClosedRequest:
+		logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	default:
+		report(r, err, status)
+	}
+	writeProblem(w, r, Problem{
+		Type:   "about:blank",
+		Title:  statusTitle(status),
+		Status: status,
+		Detail: detail,
+	}, hdr)
+}
+
+// StatusCoder is the method [Error] looks for, with errors.As, to find an
+// error's public status.
+type StatusCoder interface {
+	StatusCode() int
+}
+
+// classify returns the status, public detail and headers for err. Only an
+// error that carries a 4xx or 5xx status is public.
+func classify(err error, r *http.Request) (status int, detail string, hdr http.Header, public bool) {
+	if err == nil {
+		return http.StatusInternalServerError, "", nil, false
+	}
+	var sc StatusCoder
+	if errors.As(err, &sc) {
+		if s := sc.StatusCode(); s >= 400 && s <= 599 {
+			if e, ok := sc.(error); ok {
+				detail = e.Error()
+			}
+			if h, ok := sc.(interface{ Header() http.Header }); ok {
+				hdr = h.Header()
+			}
+			return s, detail, hdr, true
+		}
+	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return StatusClientClosedRequest, "", nil, false
+	}
+	return http.StatusInternalServerError, "", nil, false
+}
+
+// statusTitle is the problem title for status.
+func statusTitle(status int) string {
+	if status == StatusClientClosedRequest {
+		return "Client Closed Request"
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return "Error"
+}
+
+// writeProblem writes p with the headers hdr.
+func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, hdr http.Header) {
+	h := w.Header()
+	for _, k := range [...]string{"Content-Encoding", "Content-Range", "Content-Disposition", "Etag", "Last-Modified"} {
+		delete(h, k)
+	}
+	header.Merge(h, hdr)
+	h["Content-Type"] = []string{typeProblem}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	// A Problem always encodes: it holds only strings and an int.
+	_, _ = writeJSON(w, p.Status, p, r.Method == http.MethodHead)
+}
+
+// report logs an unclassified error once, or hands it to the access-log
+// middleware that reports it in its own line.
+func report(r *http.Request, err error, status int) {
+	if err == nil {
+		err = errors.New("send: Error called with a nil error")
+	}
+	if s := state.From(r.Context()); s != nil && s.Reporting {
+		s.Cause = err
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Any("error", err),
+	}
+	var st interface{ Stack() []byte }
+	if errors.As(err, &st) {
+		attrs = append(attrs, slog.String("stack", string(st.Stack())))
+	}
+	logger(r).LogAttrs(r.Context(), slog.LevelError, "unhandled error", attrs...)
+}
+
+func logger(r *http.Request) *slog.Logger {
+	if s := state.From(r.Context()); s != nil && s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}

@@ -1,0 +1,87 @@
+package send
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"net/http"
+	"sync"
+)
+
+// encoder is a pooled JSON encoder writing into its own buffer.
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// maxPooled is the largest buffer kept for reuse; larger ones are left to
+// the garbage collector so one huge response does not pin memory.
+const maxPooled = 64 << 10
+
+var encoders = sync.Pool{New: func() any {
+	e := new(encoder)
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+// marshal encodes v compactly, without HTML escaping and without the
+// trailing newline json.Encoder adds. On error nothing usable is returned
+// and the encoder is already released. Call release when done with the
+// bytes.
+func marshal(v any) (*encoder, []byte, error) {
+	e := encoders.Get().(*encoder)
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		e.release()
+		return nil, nil, err
+	}
+	b := e.buf.Bytes()
+	return e, b[:len(b)-1], nil
+}
+
+func (e *encoder) release() {
+	if e.buf.Cap() <= maxPooled {
+		encoders.Put(e)
+	}
+}
+
+// JSON writes v as compact JSON with the given status, Content-Type
+// application/json; charset=utf-8 (unless the header map already has a
+// Content-Type) and Content-Length. HTML characters are not escaped and no
+// trailing newline is written, matching Micro and JSON.stringify.
+//
+// v is encoded in full before anything is written: when it cannot be
+// encoded (a channel, a function, NaN, a cycle, a failing MarshalJSON),
+// JSON writes nothing and returns the encoding error, so the caller can
+// still send an error response. Otherwise it returns the error from writing
+// the body, if any. A status outside 200–599 panics, as
+// http.ResponseWriter.WriteHeader does.
+func JSON(w http.ResponseWriter, status int, v any) error {
+	encErr, writeErr := writeJSON(w, status, v, false)
+	return cmp.Or(encErr, writeErr)
+}
+
+// writeJSON is JSON; it tells an encoding error, when nothing was written,
+// from a write error, when the response is committed.
+func writeJSON(w http.ResponseWriter, status int, v any, head bool) (encErr, writeErr error) {
+	if !validStatus(status) {
+		panic("send: invalid status code " + itoa(status))
+	}
+	e, b, err := marshal(v)
+	if err != nil {
+		return err, nil
+	}
+	defer e.release()
+	if !bodyAllowed(status) {
+		w.WriteHeader(status)
+		return nil, nil
+	}
+	setTypeAndLength(w.Header(), typeJSON, len(b))
+	w.WriteHeader(status)
+	if head {
+		return nil, nil
+	}
+	_, err = w.Write(b)
+	return nil, err
+}

@@ -1,0 +1,71 @@
+// Package send writes responses: the writers underneath micro.Handler
+// (Micro's send and sendError), usable from any plain http.HandlerFunc.
+//
+// [Value] picks the representation from the Go type of the value, [JSON] and
+// [Text] write one representation, and [Error] writes an RFC 9457 problem
+// without ever putting an unclassified error's text in the body.
+package send
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// Value writes v with the given status, choosing the representation from
+// v's type (Micro's send(res, code, data)):
+//
+//   - nil: the status and an empty body.
+//   - http.Handler (including *micro.Response): served as is; it writes the
+//     whole response itself and status is not used.
+//   - string: text/plain; charset=utf-8 with Content-Length; "" is an empty
+//     body with the status.
+//   - []byte: application/octet-stream with Content-Length.
+//   - io.Reader: application/octet-stream, streamed, and closed afterwards if
+//     it is an io.Closer. Content-Length is set when the size is known
+//     (a Len() int method, or a regular *os.File). A read error before the
+//     first byte is a 500 problem; after it, the status is already sent, so
+//     the error is logged and the connection aborted with
+//     http.ErrAbortHandler.
+//   - error: as [Error]; status is not used.
+//   - anything else: compact JSON, as [JSON]. A value that cannot be encoded
+//     is a 500 problem and nothing partial is written.
+//
+// A Content-Type already in the header map always wins. HEAD responses carry
+// the same headers and no body. For 204 and 304 the body is dropped. A
+// status outside 200–599 is a programming error: it is logged and answered
+// with a 500 problem.
+func Value(w http.ResponseWriter, r *http.Request, status int, v any) {
+	if h, ok := v.(http.Handler); ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	if err, ok := v.(error); ok {
+		Error(w, r, err)
+		return
+	}
+	if !validStatus(status) {
+		if c, ok := v.(io.Closer); ok {
+			c.Close()
+		}
+		Error(w, r, fmt.Errorf("send: invalid status code %d", status))
+		return
+	}
+	head := r.Method == http.MethodHead
+	switch v := v.(type) {
+	case nil:
+		w.WriteHeader(status)
+	case string:
+		writeText(w, status, v, head)
+	case []byte:
+		writeBytes(w, status, v, head)
+	case io.Reader:
+		writeReader(w, r, status, v, head)
+	default:
+		// A write error means the client is gone; only an encoding error,
+		// when nothing was written yet, can still become a problem.
+		if err, _ := writeJSON(w, status, v, head); err != nil {
+			Error(w, r, fmt.Errorf("send: encoding %T as JSON: %w", v, err))
+		}
+	}
+}
