@@ -1,0 +1,109 @@
+package micro_test
+
+import (
+	"cmp"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/microkit-go/micro/send"
+)
+
+// req describes a request sent over a real connection.
+type req struct {
+	method  string
+	body    string
+	ctype   string
+	chunked bool // send the body without a Content-Length
+	header  http.Header
+}
+
+// resp is what came back, in the parts the tests compare.
+type resp struct {
+	Status        int
+	ContentType   string
+	ContentLength string // the header as sent; "-" when absent (chunked, 204)
+	Body          string
+	Header        http.Header // not compared; for checks of single headers
+}
+
+// ignoreHeader leaves resp.Header out of comparisons.
+var ignoreHeader = cmpopts.IgnoreFields(resp{}, "Header")
+
+// withLength fills in an expected Content-Length left empty: the body's.
+func (r resp) withLength() resp {
+	if r.ContentLength == "" {
+		r.ContentLength = strconv.Itoa(len(r.Body))
+	}
+	return r
+}
+
+// roundTrip serves h on a real loopback server and sends q to it.
+func roundTrip(t *testing.T, h http.Handler, q req) resp {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	method := q.method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if q.body != "" {
+		body = strings.NewReader(q.body)
+		if q.chunked {
+			body = io.MultiReader(body) // hides the length: chunked encoding
+		}
+	}
+	r, err := http.NewRequestWithContext(t.Context(), method, srv.URL+"/", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range q.header {
+		r.Header[k] = v
+	}
+	if q.ctype != "" {
+		r.Header.Set("Content-Type", q.ctype)
+	}
+	res, err := srv.Client().Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp{
+		Status:        res.StatusCode,
+		ContentType:   res.Header.Get("Content-Type"),
+		ContentLength: cmp.Or(strings.Join(res.Header.Values("Content-Length"), ","), "-"),
+		Body:          string(b),
+		Header:        res.Header,
+	}
+}
+
+// problem decodes a problem body, failing the test when it is not one.
+func problem(t *testing.T, r resp) send.Problem {
+	t.Helper()
+	if r.ContentType != "application/problem+json" {
+		t.Fatalf("Content-Type = %q, want application/problem+json (body %q)", r.ContentType, r.Body)
+	}
+	if got := r.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
+	}
+	var p send.Problem
+	dec := json.NewDecoder(strings.NewReader(r.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("problem body %q: %v", r.Body, err)
+	}
+	if p.Status != r.Status {
+		t.Errorf("problem status %d, response status %d", p.Status, r.Status)
+	}
+	return p
+}
