@@ -1,0 +1,93 @@
+package micro_test
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro"
+)
+
+func TestErrorfWrapsCauses(t *testing.T) {
+	err := micro.Errorf(404, "post %d: %w", 7, sql.ErrNoRows)
+	if !errors.Is(err, sql.ErrNoRows) {
+		t.Error("errors.Is does not see the %w cause")
+	}
+	if got := err.Error(); got != "post 7: sql: no rows in result set" {
+		t.Errorf("message %q", got)
+	}
+	two := micro.Errorf(500, "%w and %w", sql.ErrNoRows, fs.ErrNotExist)
+	if !errors.Is(two, sql.ErrNoRows) || !errors.Is(two, fs.ErrNotExist) {
+		t.Error("errors.Is does not see both %w causes")
+	}
+	private := micro.Errorf(404, "no such post").Wrap(sql.ErrNoRows).Wrap(nil)
+	if !errors.Is(private, sql.ErrNoRows) || private.Error() != "no such post" {
+		t.Errorf("Wrap: Is=%v, message %q", errors.Is(private, sql.ErrNoRows), private.Error())
+	}
+	var target *micro.Error
+	if !errors.As(fmt.Errorf("handler: %w", err), &target) || target.StatusCode() != 404 {
+		t.Error("errors.As does not find the *Error through a wrapper")
+	}
+}
+
+func TestErrorResponses(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		want   resp
+		header http.Header
+	}{
+		{"the status and message of an Error are sent",
+			micro.Errorf(409, "comment %q exists", "a"),
+			resp{Status: 409, ContentType: "application/problem+json",
+				Body: `{"type":"about:blank","title":"Conflict","status":409,"detail":"comment \"a\" exists"}`}, nil},
+		{"a wrapper keeps the status and its own text is not sent",
+			fmt.Errorf("loading user 7 from 10.0.0.3: %w", micro.Errorf(404, "no such user")),
+			resp{Status: 404, ContentType: "application/problem+json",
+				Body: `{"type":"about:blank","title":"Not Found","status":404,"detail":"no such user"}`}, nil},
+		{"headers of an Error are sent",
+			micro.Errorf(429, "slow down").WithHeader("Retry-After", "30"),
+			resp{Status: 429, ContentType: "application/problem+json",
+				Body: `{"type":"about:blank","title":"Too Many Requests","status":429,"detail":"slow down"}`},
+			http.Header{"Retry-After": {"30"}}},
+		{"WWW-Authenticate on a 401",
+			micro.Errorf(401, "log in").WithHeader("www-authenticate", `Bearer realm="api"`),
+			resp{Status: 401, ContentType: "application/problem+json",
+				Body: `{"type":"about:blank","title":"Unauthorized","status":401,"detail":"log in"}`},
+			http.Header{"Www-Authenticate": {`Bearer realm="api"`}}},
+		{"a status below 400 is not public: 500, no detail",
+			micro.Errorf(302, "secret redirect"),
+			resp{Status: 500, ContentType: "application/problem+json",
+				Body: `{"type":"about:blank","title":"Internal Server Error","status":500}`}, nil},
+		{"a status above 599 is not public: 500, no detail",
+			micro.Errorf(1000, "secret"),
+			resp{Status: 500, ContentType: "application/problem+json",
+				Body: `{"type":"about:blank","title":"Internal Server Error","status":500}`}, nil},
+		{"an empty message gives no detail",
+			micro.Errorf(404, ""),
+			resp{Status: 404, ContentType: "application/problem+json",
+				Body: `{"type":"about:blank","title":"Not Found","status":404}`}, nil},
+		{"an unknown status gets a generic title",
+			micro.Errorf(599, "custom"),
+			resp{Status: 599, ContentType: "application/problem+json",
+				Body: `{"type":"about:blank","title":"Error","status":599,"detail":"custom"}`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := roundTrip(t, micro.Handler(func(*http.Request) (any, error) { return nil, tt.err }), req{})
+			if diff := cmp.Diff(tt.want.withLength(), got, ignoreHeader); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			for k := range tt.header {
+				if diff := cmp.Diff(tt.header[k], got.Header[k]); diff != "" {
+					t.Errorf("header %s (-want +got):\n%s", k, diff)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,109 @@
+package micro_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/send"
+)
+
+func TestHandlerReturnValues(t *testing.T) {
+	type post struct{ Title string }
+	tests := []struct {
+		name string
+		fn   micro.Handler
+		want resp
+	}{
+		{"a typed nil pointer is JSON null, not 204",
+			func(*http.Request) (any, error) { return (*post)(nil), nil },
+			resp{Status: 200, ContentType: "application/json; charset=utf-8", Body: "null"}},
+		{"an empty slice is []",
+			func(*http.Request) (any, error) { return []post{}, nil },
+			resp{Status: 200, ContentType: "application/json; charset=utf-8", Body: "[]"}},
+		{"HTML characters are not escaped",
+			func(*http.Request) (any, error) { return post{"<b>&</b>"}, nil },
+			resp{Status: 200, ContentType: "application/json; charset=utf-8", Body: `{"Title":"<b>&</b>"}`}},
+		{"an error returned as the value is a problem",
+			func(*http.Request) (any, error) { return micro.Errorf(418, "teapot"), nil },
+			resp{Status: 418, ContentType: "application/problem+json", Body: `{"type":"about:blank","title":"I'm a teapot","status":418,"detail":"teapot"}`}},
+		{"an error wins over a value",
+			func(*http.Request) (any, error) { return "ignored", micro.Errorf(400, "bad") },
+			resp{Status: 400, ContentType: "application/problem+json", Body: `{"type":"about:blank","title":"Bad Request","status":400,"detail":"bad"}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := roundTrip(t, tt.fn, req{})
+			if diff := cmp.Diff(tt.want.withLength(), got, ignoreHeader); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHandlerRepanicsErrAbortHandler(t *testing.T) {
+	h := micro.Handler(func(*http.Request) (any, error) { panic(http.ErrAbortHandler) })
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+		}
+	}()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	t.Error("ServeHTTP returned normally")
+}
+
+// logLines serves h behind send.ErrorLogger and returns the JSON log lines.
+func logLines(t *testing.T, h http.Handler, r *http.Request) []map[string]any {
+	t.Helper()
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	send.ErrorLogger(logger)(h).ServeHTTP(httptest.NewRecorder(), r)
+	var lines []map[string]any
+	dec := json.NewDecoder(&buf)
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err == io.EOF {
+			return lines
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		delete(m, "time")
+		lines = append(lines, m)
+	}
+}
+
+func TestHandlerLogsPanicOnceWithStack(t *testing.T) {
+	boom := errors.New("boom")
+	lines := logLines(t, micro.Handler(func(*http.Request) (any, error) { panic(boom) }),
+		httptest.NewRequest("PUT", "/api/x", nil))
+	if len(lines) != 1 {
+		t.Fatalf("%d log lines, want 1: %v", len(lines), lines)
+	}
+	stack, _ := lines[0]["stack"].(string)
+	if !strings.Contains(stack, "handler_test.go") {
+		t.Errorf("stack does not show the panicking function:\n%s", stack)
+	}
+	delete(lines[0], "stack")
+	want := map[string]any{"level": "ERROR", "msg": "unhandled error", "method": "PUT", "path": "/api/x",
+		"status": 500.0, "error": "micro: panic in handler: boom"}
+	if diff := cmp.Diff(want, lines[0]); diff != "" {
+		t.Errorf("log line (-want +got):\n%s", diff)
+	}
+}
+
+func TestHandlerDoesNotLogPublicErrors(t *testing.T) {
+	lines := logLines(t, micro.Handler(func(*http.Request) (any, error) { return nil, micro.Errorf(404, "nope") }),
+		httptest.NewRequest("GET", "/", nil))
+	if len(lines) != 0 {
+		t.Errorf("a 4xx the route chose was logged: %v", lines)
+	}
+}

@@ -1,0 +1,75 @@
+package micro_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro"
+)
+
+func TestResponseHeaders(t *testing.T) {
+	w := httptest.NewRecorder()
+	// What middleware earlier in the chain set.
+	w.Header().Set("Vary", "Origin")
+	w.Header().Set("Set-Cookie", "session=1")
+	w.Header().Set("Cache-Control", "no-store")
+	resp := &micro.Response{
+		Status: http.StatusCreated,
+		Header: http.Header{
+			"Vary":          {"Accept"},
+			"Set-Cookie":    {"theme=dark"},
+			"Cache-Control": {"max-age=60"},
+			"location":      {"/api/comments/3"}, // not canonical
+		},
+		Body: map[string]int{"id": 3},
+	}
+	resp.ServeHTTP(w, httptest.NewRequest("POST", "/", nil))
+	want := http.Header{
+		"Vary":           {"Origin", "Accept"},
+		"Set-Cookie":     {"session=1", "theme=dark"},
+		"Cache-Control":  {"max-age=60"},
+		"Location":       {"/api/comments/3"},
+		"Content-Type":   {"application/json; charset=utf-8"},
+		"Content-Length": {"8"},
+	}
+	if diff := cmp.Diff(want, w.Header()); diff != "" {
+		t.Errorf("headers (-want +got):\n%s", diff)
+	}
+	if w.Code != 201 || w.Body.String() != `{"id":3}` {
+		t.Errorf("got %d %q", w.Code, w.Body)
+	}
+}
+
+func TestResponseStatusAndBody(t *testing.T) {
+	tests := []struct {
+		name string
+		resp *micro.Response
+		want resp
+	}{
+		{"status 0 means 200", &micro.Response{Body: "ok"},
+			resp{Status: 200, ContentType: "text/plain; charset=utf-8", Body: "ok"}},
+		{"a nil Body sends just the status", &micro.Response{Status: 202},
+			resp{Status: 202, ContentLength: "0"}},
+		{"a body with 204 is dropped", &micro.Response{Status: 204, Body: map[string]int{"a": 1}},
+			resp{Status: 204, ContentLength: "-"}},
+		{"a body with 304 is dropped", &micro.Response{Status: 304, Body: "x"},
+			resp{Status: 304, ContentLength: "-"}},
+		{"a 1xx status is a 500 problem", &micro.Response{Status: 103, Body: "x"},
+			resp{Status: 500, ContentType: "application/problem+json", Body: `{"type":"about:blank","title":"Internal Server Error","status":500}`}},
+		{"a status over 599 is a 500 problem", &micro.Response{Status: 600},
+			resp{Status: 500, ContentType: "application/problem+json", Body: `{"type":"about:blank","title":"Internal Server Error","status":500}`}},
+		{"an error Body is sent as a problem", &micro.Response{Status: 200, Body: micro.Errorf(410, "gone")},
+			resp{Status: 410, ContentType: "application/problem+json", Body: `{"type":"about:blank","title":"Gone","status":410,"detail":"gone"}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := roundTrip(t, tt.resp, req{})
+			if diff := cmp.Diff(tt.want.withLength(), got, ignoreHeader); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
