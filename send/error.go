@@ -111,8 +111,8 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, hdr http.He
 		delete(h, k)
 	}
 	header.Merge(h, hdr)
-	h["Content-Type"] = []string{typeProblem}
-	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Content-Type"] = valueProblem
+	h["X-Content-Type-Options"] = valueNosniff
 	// A Problem always encodes: it holds only strings and an int.
 	_, _ = writeJSON(w, p.Status, p, r.Method == http.MethodHead)
 }

@@ -58,16 +58,16 @@ func (e *encoder) release() {
 // the body, if any. A status outside 200–599 panics, as
 // http.ResponseWriter.WriteHeader does.
 func JSON(w http.ResponseWriter, status int, v any) error {
+	if !validStatus(status) {
+		panic("send: invalid status code " + itoa(status))
+	}
 	encErr, writeErr := writeJSON(w, status, v, false)
 	return cmp.Or(encErr, writeErr)
 }
 
-// writeJSON is JSON; it tells an encoding error, when nothing was written,
-// from a write error, when the response is committed.
+// writeJSON is JSON for a valid status; it tells an encoding error, when
+// nothing was written, from a write error, when the response is committed.
 func writeJSON(w http.ResponseWriter, status int, v any, head bool) (encErr, writeErr error) {
-	if !validStatus(status) {
-		panic("send: invalid status code " + itoa(status))
-	}
 	e, b, err := marshal(v)
 	if err != nil {
 		return err, nil
@@ -77,7 +77,7 @@ func writeJSON(w http.ResponseWriter, status int, v any, head bool) (encErr, wri
 		w.WriteHeader(status)
 		return nil, nil
 	}
-	setTypeAndLength(w.Header(), typeJSON, len(b))
+	setTypeAndLength(w.Header(), valueJSON, len(b))
 	w.WriteHeader(status)
 	if head {
 		return nil, nil

@@ -60,11 +60,11 @@ func writeReader(w http.ResponseWriter, r *http.Request, status int, rd io.Reade
 
 func setStreamHeaders(h http.Header, size int64) {
 	if size >= 0 {
-		setTypeAndLength(h, typeOctets, int(size))
+		setTypeAndLength(h, valueOctets, int(size))
 		return
 	}
 	if _, ok := h["Content-Type"]; !ok {
-		h["Content-Type"] = []string{typeOctets}
+		h["Content-Type"] = valueOctets
 	}
 }
 

@@ -23,7 +23,7 @@ func writeText(w http.ResponseWriter, status int, s string, head bool) {
 		w.WriteHeader(status)
 		return
 	}
-	setTypeAndLength(w.Header(), typeText, len(s))
+	setTypeAndLength(w.Header(), valueText, len(s))
 	w.WriteHeader(status)
 	if !head {
 		_, _ = io.WriteString(w, s) // a failed write means the client is gone
@@ -36,7 +36,7 @@ func writeBytes(w http.ResponseWriter, status int, b []byte, head bool) {
 		w.WriteHeader(status)
 		return
 	}
-	setTypeAndLength(w.Header(), typeOctets, len(b))
+	setTypeAndLength(w.Header(), valueOctets, len(b))
 	w.WriteHeader(status)
 	if !head {
 		_, _ = w.Write(b) // a failed write means the client is gone

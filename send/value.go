@@ -18,6 +18,7 @@ import (
 //   - nil: the status and an empty body.
 //   - http.Handler (including *micro.Response): served as is; it writes the
 //     whole response itself and status is not used.
+//   - error: as [Error]; status is not used.
 //   - string: text/plain; charset=utf-8 with Content-Length; "" is an empty
 //     body with the status.
 //   - []byte: application/octet-stream with Content-Length.
@@ -27,7 +28,6 @@ import (
 //     first byte is a 500 problem; after it, the status is already sent, so
 //     the error is logged and the connection aborted with
 //     http.ErrAbortHandler.
-//   - error: as [Error]; status is not used.
 //   - anything else: compact JSON, as [JSON]. A value that cannot be encoded
 //     is a 500 problem and nothing partial is written.
 //
@@ -36,36 +36,54 @@ import (
 // status outside 200–599 is a programming error: it is logged and answered
 // with a 500 problem.
 func Value(w http.ResponseWriter, r *http.Request, status int, v any) {
-	if h, ok := v.(http.Handler); ok {
-		h.ServeHTTP(w, r)
-		return
-	}
-	if err, ok := v.(error); ok {
-		Error(w, r, err)
-		return
-	}
-	if !validStatus(status) {
-		if c, ok := v.(io.Closer); ok {
-			c.Close()
-		}
-		Error(w, r, fmt.Errorf("send: invalid status code %d", status))
-		return
-	}
-	head := r.Method == http.MethodHead
+	ok, head := validStatus(status), r.Method == http.MethodHead
+	// One type switch: the runtime caches which case a type takes, so the
+	// common JSON value pays for one lookup, not one per interface case.
 	switch v := v.(type) {
+	case http.Handler:
+		v.ServeHTTP(w, r)
+	case error:
+		Error(w, r, v)
 	case nil:
-		w.WriteHeader(status)
+		if ok {
+			w.WriteHeader(status)
+		} else {
+			invalidStatus(w, r, status)
+		}
 	case string:
-		writeText(w, status, v, head)
+		if ok {
+			writeText(w, status, v, head)
+		} else {
+			invalidStatus(w, r, status)
+		}
 	case []byte:
-		writeBytes(w, status, v, head)
+		if ok {
+			writeBytes(w, status, v, head)
+		} else {
+			invalidStatus(w, r, status)
+		}
 	case io.Reader:
-		writeReader(w, r, status, v, head)
+		if ok {
+			writeReader(w, r, status, v, head)
+		} else {
+			if c, isCloser := v.(io.Closer); isCloser {
+				c.Close()
+			}
+			invalidStatus(w, r, status)
+		}
 	default:
+		if !ok {
+			invalidStatus(w, r, status)
+			return
+		}
 		// A write error means the client is gone; only an encoding error,
 		// when nothing was written yet, can still become a problem.
 		if err, _ := writeJSON(w, status, v, head); err != nil {
 			Error(w, r, fmt.Errorf("send: encoding %T as JSON: %w", v, err))
 		}
 	}
+}
+
+func invalidStatus(w http.ResponseWriter, r *http.Request, status int) {
+	Error(w, r, fmt.Errorf("send: invalid status code %d", status))
 }

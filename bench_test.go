@@ -1,0 +1,137 @@
+package micro_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/microkit-go/micro"
+)
+
+// Each benchmark runs the micro version beside a hand-written net/http
+// baseline, as sub-benchmarks impl=micro and impl=nethttp, so that
+//
+//	go test -run '^$' -bench . -benchmem -count 10 | tee new.txt
+//	benchstat -col /impl new.txt
+//
+// prints their ratio from one run.
+
+// benchWriter is a ResponseWriter that keeps nothing, so the benchmarks
+// measure the handlers and not a recorder.
+type benchWriter struct {
+	h      http.Header
+	status int
+	n      int
+}
+
+func (w *benchWriter) Header() http.Header         { return w.h }
+func (w *benchWriter) WriteHeader(status int)      { w.status = status }
+func (w *benchWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+func (w *benchWriter) reset() {
+	clear(w.h)
+	w.status, w.n = 0, 0
+}
+
+type benchComment struct {
+	Comment string `json:"comment"`
+}
+
+var benchComments = []benchComment{{"First"}, {"Nice post"}}
+
+func BenchmarkGetComments(b *testing.B) {
+	handlers := []struct {
+		name string
+		h    http.Handler
+	}{
+		{"impl=nethttp", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(benchComments)
+		})},
+		{"impl=micro", micro.Handler(func(*http.Request) (any, error) {
+			return benchComments, nil
+		})},
+	}
+	for _, h := range handlers {
+		b.Run(h.name, func(b *testing.B) {
+			w := &benchWriter{h: http.Header{}}
+			r := httptest.NewRequest("GET", "/api/comments", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				h.h.ServeHTTP(w, r)
+			}
+			if w.n < 40 {
+				b.Fatalf("wrote %d bytes", w.n)
+			}
+		})
+	}
+}
+
+// benchPayload decodes a 1 KiB JSON body.
+type benchPayload struct {
+	Author  string   `json:"author"`
+	Email   string   `json:"email"`
+	Comment string   `json:"comment"`
+	Tags    []string `json:"tags"`
+	Score   float64  `json:"score"`
+	Draft   bool     `json:"draft"`
+}
+
+func benchBody() []byte {
+	p := benchPayload{
+		Author: "Ada Lovelace", Email: "ada@example.com",
+		Tags: []string{"go", "http", "json", "micro"}, Score: 4.5,
+	}
+	b, _ := json.Marshal(p)
+	p.Comment = strings.Repeat("lorem ipsum ", (1024-len(b))/12)
+	b, _ = json.Marshal(p)
+	return b
+}
+
+// resettableBody is a request body that can be rewound without allocating.
+type resettableBody struct{ bytes.Reader }
+
+func (*resettableBody) Close() error { return nil }
+
+func BenchmarkDecodeJSON(b *testing.B) {
+	data := benchBody()
+	if len(data) < 1000 || len(data) > 1050 {
+		b.Fatalf("body is %d bytes, want about 1 KiB", len(data))
+	}
+	decoders := []struct {
+		name   string
+		decode func(w http.ResponseWriter, r *http.Request) (benchPayload, error)
+	}{
+		{"impl=nethttp", func(w http.ResponseWriter, r *http.Request) (benchPayload, error) {
+			var v benchPayload
+			err := json.NewDecoder(http.MaxBytesReader(w, r.Body, micro.DefaultLimit)).Decode(&v)
+			return v, err
+		}},
+		{"impl=micro", func(_ http.ResponseWriter, r *http.Request) (benchPayload, error) {
+			return micro.JSON[benchPayload](r)
+		}},
+	}
+	for _, d := range decoders {
+		b.Run(d.name, func(b *testing.B) {
+			w := &benchWriter{h: http.Header{}}
+			body := new(resettableBody)
+			r := httptest.NewRequest("POST", "/api/comments", nil)
+			r.Header.Set("Content-Type", "application/json")
+			r.ContentLength = int64(len(data))
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				body.Reset(data)
+				r.Body = body
+				v, err := d.decode(w, r)
+				if err != nil || v.Author != "Ada Lovelace" {
+					b.Fatalf("decoded %+v, %v", v, err)
+				}
+			}
+		})
+	}
+}
