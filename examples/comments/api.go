@@ -1,0 +1,70 @@
+package main
+
+import (
+	"embed"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/microkit-go/micro"
+)
+
+//go:embed index.html
+var page embed.FS
+
+// maxComment is the longest comment accepted, in characters.
+const maxComment = 1000
+
+// newHandler returns the API and the page, routed by a std ServeMux.
+func newHandler(s *store) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/comments", micro.Methods{
+		http.MethodGet:  micro.Handler(s.listComments),
+		http.MethodPost: micro.Handler(s.createComment),
+	})
+	mux.Handle("/api/comments/{id}", micro.Methods{
+		http.MethodGet: micro.Handler(s.postComments),
+	})
+	mux.Handle("/{$}", micro.Methods{
+		http.MethodGet: http.FileServerFS(page),
+	})
+	mux.Handle("/", micro.Handler(func(r *http.Request) (any, error) {
+		return nil, micro.Errorf(http.StatusNotFound, "No route for %.200s", r.URL.Path)
+	}))
+	return mux
+}
+
+// listComments is GET /api/comments.
+func (s *store) listComments(*http.Request) (any, error) {
+	return s.list(), nil
+}
+
+// postComments is GET /api/comments/{id}: the comments of a post.
+func (s *store) postComments(r *http.Request) (any, error) {
+	return struct {
+		Post     string    `json:"post"`
+		Comments []Comment `json:"comments"`
+	}{r.PathValue("id"), s.list()}, nil
+}
+
+// createComment is POST /api/comments: 201 with the stored comment, once
+// it is stored; 422 for an empty or too long comment.
+func (s *store) createComment(r *http.Request) (any, error) {
+	c, err := micro.JSON[Comment](r)
+	if err != nil {
+		return nil, err
+	}
+	c.Comment = strings.TrimSpace(c.Comment)
+	switch n := utf8.RuneCountInString(c.Comment); {
+	case n == 0:
+		return nil, micro.Errorf(http.StatusUnprocessableEntity, "comment must not be empty")
+	case n > maxComment:
+		return nil, micro.Errorf(http.StatusUnprocessableEntity,
+			"comment must be at most %d characters, not %d", maxComment, n)
+	}
+	if err := s.add(c); err != nil {
+		return nil, fmt.Errorf("storing a comment: %w", err) // a 500; the cause is logged
+	}
+	return &micro.Response{Status: http.StatusCreated, Body: c}, nil
+}

@@ -1,0 +1,116 @@
+// Command comments serves the comments API of the micro README and the small
+// page that uses it.
+//
+//	go run ./examples/comments [-addr :3000] [-data comments.json]
+//
+// Routes:
+//
+//	GET  /api/comments       the comments
+//	GET  /api/comments/{id}  {"post": id, "comments": [...]}
+//	POST /api/comments       {"comment": "..."}: 201 with the stored comment
+//	GET  /                   a page that lists and posts comments
+//
+// Without -data the comments live in memory, seeded from the embedded
+// comments.json. With -data they are kept in that file (created if missing),
+// and a POST is answered only once its comment is on disk.
+//
+// SIGINT or SIGTERM stops the server gracefully: it stops accepting, lets
+// requests in flight finish for up to -grace, then exits.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+//go:embed comments.json
+var seedJSON []byte
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "comments:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args, serves until ctx is done, then shuts down gracefully.
+// listening, if not nil, is called with the address once it accepts.
+func run(ctx context.Context, args []string, stderr io.Writer, listening func(net.Addr)) error {
+	flags := flag.NewFlagSet("comments", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", ":3000", "address to listen on")
+	data := flags.String("data", "", "JSON file to keep comments in (default: memory only)")
+	grace := flags.Duration("grace", 10*time.Second, "how long requests in flight may take to finish on shutdown")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", flags.Args())
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	var seed []Comment
+	if err := json.Unmarshal(seedJSON, &seed); err != nil {
+		return fmt.Errorf("embedded comments.json: %w", err)
+	}
+	s := newMemoryStore(seed)
+	if *data != "" {
+		var err error
+		if s, err = openStore(*data, seed); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           newHandler(s),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "data", *data)
+	if listening != nil {
+		listening(ln.Addr())
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down", "grace", *grace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+		return fmt.Errorf("requests still in flight after %s: %w", *grace, err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
