@@ -1,0 +1,149 @@
+package micro_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/microkit-go/micro"
+)
+
+// show sends r to h and prints the status, the Content-Type and the body.
+func show(h http.Handler, r *http.Request) {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	fmt.Println(w.Code, w.Header().Get("Content-Type"))
+	if w.Body.Len() > 0 {
+		fmt.Println(w.Body.String())
+	}
+}
+
+type Comment struct {
+	Comment string `json:"comment"`
+}
+
+func ExampleHandler() {
+	comments := []Comment{{"First"}, {"Nice post"}}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/comments", micro.Handler(func(r *http.Request) (any, error) {
+		return comments, nil
+	}))
+	mux.Handle("GET /api/comments/{id}", micro.Handler(func(r *http.Request) (any, error) {
+		return map[string]any{"post": r.PathValue("id"), "comments": comments}, nil
+	}))
+
+	show(mux, httptest.NewRequest("GET", "/api/comments", nil))
+	show(mux, httptest.NewRequest("GET", "/api/comments/42", nil))
+	// Output:
+	// 200 application/json; charset=utf-8
+	// [{"comment":"First"},{"comment":"Nice post"}]
+	// 200 application/json; charset=utf-8
+	// {"comments":[{"comment":"First"},{"comment":"Nice post"}],"post":"42"}
+}
+
+func ExampleHandler_errors() {
+	h := micro.Handler(func(r *http.Request) (any, error) {
+		if r.URL.Query().Get("id") == "" {
+			return nil, micro.Errorf(http.StatusBadRequest, "id is required")
+		}
+		// An error without a status is a 500; its text is logged, not sent.
+		return nil, io.ErrUnexpectedEOF
+	})
+	show(h, httptest.NewRequest("GET", "/", nil))
+	show(h, httptest.NewRequest("GET", "/?id=1", nil))
+	// Output:
+	// 400 application/problem+json
+	// {"type":"about:blank","title":"Bad Request","status":400,"detail":"id is required"}
+	// 500 application/problem+json
+	// {"type":"about:blank","title":"Internal Server Error","status":500}
+}
+
+func ExampleResponse() {
+	h := micro.Handler(func(r *http.Request) (any, error) {
+		return &micro.Response{
+			Status: http.StatusCreated,
+			Header: http.Header{"Location": {"/api/comments/3"}},
+			Body:   Comment{"Hello"},
+		}, nil
+	})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/api/comments", nil))
+	fmt.Println(w.Code, w.Header().Get("Location"), w.Body)
+	// Output:
+	// 201 /api/comments/3 {"comment":"Hello"}
+}
+
+func ExampleErrorf() {
+	h := micro.Handler(func(r *http.Request) (any, error) {
+		return nil, micro.Errorf(http.StatusTooManyRequests, "slow down: %d requests a minute", 60).
+			WithHeader("Retry-After", "30")
+	})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	fmt.Println(w.Code, "Retry-After:", w.Header().Get("Retry-After"))
+	fmt.Println(w.Body)
+	// Output:
+	// 429 Retry-After: 30
+	// {"type":"about:blank","title":"Too Many Requests","status":429,"detail":"slow down: 60 requests a minute"}
+}
+
+func ExampleJSON() {
+	h := micro.Handler(func(r *http.Request) (any, error) {
+		c, err := micro.JSON[Comment](r, micro.Limit(4<<10))
+		if err != nil {
+			return nil, err // 400, 413 or 415, as a problem
+		}
+		return &micro.Response{Status: http.StatusCreated, Body: c}, nil
+	})
+	post := func(ctype, body string) *http.Request {
+		r := httptest.NewRequest("POST", "/api/comments", strings.NewReader(body))
+		r.Header.Set("Content-Type", ctype)
+		return r
+	}
+	show(h, post("application/json", `{"comment":"Hi"}`))
+	show(h, post("application/json", `{"comment":`))
+	show(h, post("text/plain", `Hi`))
+	// Output:
+	// 201 application/json; charset=utf-8
+	// {"comment":"Hi"}
+	// 400 application/problem+json
+	// {"type":"about:blank","title":"Bad Request","status":400,"detail":"Invalid JSON: unexpected end of JSON input (at byte 11)"}
+	// 415 application/problem+json
+	// {"type":"about:blank","title":"Unsupported Media Type","status":415,"detail":"Unsupported Content-Type \"text/plain\": expected application/json or a +json type"}
+}
+
+func ExampleText() {
+	h := micro.Handler(func(r *http.Request) (any, error) {
+		s, err := micro.Text(r)
+		if err != nil {
+			return nil, err
+		}
+		return strings.ToUpper(s), nil
+	})
+	show(h, httptest.NewRequest("POST", "/", strings.NewReader("shout")))
+	// Output:
+	// 200 text/plain; charset=utf-8
+	// SHOUT
+}
+
+func ExampleMethods() {
+	h := micro.Methods{
+		http.MethodGet: micro.Handler(func(r *http.Request) (any, error) { return []Comment{}, nil }),
+		http.MethodPost: micro.Handler(func(r *http.Request) (any, error) {
+			return &micro.Response{Status: http.StatusCreated}, nil
+		}),
+	}
+	for _, method := range []string{"GET", "POST", "OPTIONS", "DELETE"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(method, "/api/comments", nil))
+		fmt.Println(strings.TrimSpace(fmt.Sprintln(method, w.Code, w.Header().Get("Allow"))))
+	}
+	// Output:
+	// GET 200
+	// POST 201
+	// OPTIONS 204 GET, HEAD, OPTIONS, POST
+	// DELETE 405 GET, HEAD, OPTIONS, POST
+}
