@@ -2,7 +2,6 @@ package micro_test
 
 import (
 	"cmp"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/microkit-go/micro/send"
 )
 
 // req describes a request sent over a real connection.
@@ -85,25 +83,4 @@ func roundTrip(t *testing.T, h http.Handler, q req) resp {
 		Body:          string(b),
 		Header:        res.Header,
 	}
-}
-
-// problem decodes a problem body, failing the test when it is not one.
-func problem(t *testing.T, r resp) send.Problem {
-	t.Helper()
-	if r.ContentType != "application/problem+json" {
-		t.Fatalf("Content-Type = %q, want application/problem+json (body %q)", r.ContentType, r.Body)
-	}
-	if got := r.Header.Get("X-Content-Type-Options"); got != "nosniff" {
-		t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
-	}
-	var p send.Problem
-	dec := json.NewDecoder(strings.NewReader(r.Body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		t.Fatalf("problem body %q: %v", r.Body, err)
-	}
-	if p.Status != r.Status {
-		t.Errorf("problem status %d, response status %d", p.Status, r.Status)
-	}
-	return p
 }
