@@ -3,6 +3,7 @@ package micro
 import (
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"os"
 )
@@ -61,19 +62,28 @@ func readBody(r *http.Request, opts []BodyOption) ([]byte, error) {
 	return data, err
 }
 
+// maxPrealloc bounds the buffer allocated on the word of a Content-Length
+// header alone: a client that declares a large body must send it before
+// more memory is spent on it.
+const maxPrealloc = 1 << 20
+
 // readLimited reads body to EOF, failing with errTooLarge as soon as it has
 // more than limit bytes. A known length sizes the buffer in one allocation.
 func readLimited(body io.Reader, length, limit int64) ([]byte, error) {
+	most := limit // the most bytes read: limit+1 shows the body is over it
+	if most < math.MaxInt64 {
+		most++
+	}
 	size := int64(512)
 	if length >= 0 {
 		size = length + 1 // room to see EOF without growing
 	}
-	buf := make([]byte, 0, min(size, limit+1))
+	buf := make([]byte, 0, min(size, most, maxPrealloc))
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		end := min(int64(cap(buf)), limit+1)
+		end := min(int64(cap(buf)), most)
 		n, err := body.Read(buf[len(buf):end])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > limit {

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -320,5 +322,31 @@ func TestShortBodyOverTCP(t *testing.T) {
 	status, detail := errorOf(t, <-got)
 	if diff := cmp.Diff(outcome{400, "Invalid body: the request body could not be read"}, outcome{status, detail}); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestHugeLimitIsSafe(t *testing.T) {
+	b, err := micro.Buffer(chunked(strings.NewReader("abc"), ""), micro.Limit(math.MaxInt64))
+	if err != nil || string(b) != "abc" {
+		t.Errorf("Buffer = %q, %v", b, err)
+	}
+}
+
+// TestDeclaredLengthDoesNotPreallocateUnbounded declares a 1 GiB body under a
+// 2 GiB limit and sends 3 bytes: the read fails as a short body without
+// first allocating the declared size.
+func TestDeclaredLengthDoesNotPreallocateUnbounded(t *testing.T) {
+	r := post("abc", "")
+	r.ContentLength = 1 << 30
+	r.Body = io.NopCloser(io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(io.ErrUnexpectedEOF)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := micro.Buffer(r, micro.Limit(2<<30))
+	runtime.ReadMemStats(&after)
+	if status, _ := errorOf(t, err); status != 400 {
+		t.Errorf("status %d, want 400", status)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Errorf("allocated %d bytes for a 3-byte body", grew)
 	}
 }

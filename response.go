@@ -23,8 +23,13 @@ type Response struct {
 	Body   any
 }
 
-// ServeHTTP writes the response.
+// ServeHTTP writes the response. A nil *Response is 204 No Content, like a
+// nil value.
 func (resp *Response) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if resp == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	header.Merge(w.Header(), resp.Header)
 	status := resp.Status
 	if status == 0 {

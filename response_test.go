@@ -73,3 +73,10 @@ func TestResponseStatusAndBody(t *testing.T) {
 		})
 	}
 }
+
+func TestNilResponseIs204(t *testing.T) {
+	got := roundTrip(t, micro.Handler(func(*http.Request) (any, error) { return (*micro.Response)(nil), nil }), req{})
+	if diff := cmp.Diff(resp{Status: 204, ContentLength: "-"}, got, ignoreHeader); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -45,6 +45,8 @@ const StatusClientClosedRequest = 499
 //
 // The response carries X-Content-Type-Options: nosniff and replaces any
 // Content-Type set before. HEAD responses get the headers without a body.
+// Call Error before anything is written: once the status is on the wire,
+// nothing can change it.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	status, detail, hdr, public := classify(err, r)
 	switch {

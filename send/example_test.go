@@ -62,13 +62,13 @@ func ExampleError() {
 }
 
 func ExampleJSON() {
-	http.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+	health := func(w http.ResponseWriter, r *http.Request) {
 		if err := send.JSON(w, http.StatusOK, map[string]string{"status": "ok"}); err != nil {
 			send.Error(w, r, err)
 		}
-	})
+	}
 	w := httptest.NewRecorder()
-	http.DefaultServeMux.ServeHTTP(w, httptest.NewRequest("GET", "/health", nil))
+	health(w, httptest.NewRequest("GET", "/health", nil))
 	print(w)
 	// Output:
 	// 200 application/json; charset=utf-8 15
