@@ -79,10 +79,7 @@ func TestErrorResponses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := roundTrip(t, micro.Handler(func(*http.Request) (any, error) { return nil, tt.err }), req{})
-			if diff := cmp.Diff(tt.want.withLength(), got, ignoreHeader); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
+			got := expect(t, micro.Handler(func(*http.Request) (any, error) { return nil, tt.err }), req{}, tt.want)
 			for k := range tt.header {
 				if diff := cmp.Diff(tt.header[k], got.Header[k]); diff != "" {
 					t.Errorf("header %s (-want +got):\n%s", k, diff)

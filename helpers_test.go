@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
@@ -83,4 +84,16 @@ func roundTrip(t *testing.T, h http.Handler, q req) resp {
 		Body:          string(b),
 		Header:        res.Header,
 	}
+}
+
+// expect sends q to h and compares the response with want, whose empty
+// Content-Length stands for the body's length. It returns the response for
+// further checks.
+func expect(t *testing.T, h http.Handler, q req, want resp) resp {
+	t.Helper()
+	got := roundTrip(t, h, q)
+	if diff := gocmp.Diff(want.withLength(), got, ignoreHeader); diff != "" {
+		t.Errorf("response (-want +got):\n%s", diff)
+	}
+	return got
 }

@@ -12,7 +12,6 @@ import (
 	"testing/iotest"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/send"
 )
@@ -356,10 +355,7 @@ func TestMicroSuite(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := roundTrip(t, tt.handler, tt.req)
-			if diff := cmp.Diff(tt.want.withLength(), got, ignoreHeader); diff != "" {
-				t.Errorf("response mismatch (-want +got):\n%s", diff)
-			}
+			expect(t, tt.handler, tt.req, tt.want)
 		})
 	}
 }
