@@ -104,3 +104,12 @@ func TestHandlerDoesNotLogPublicErrors(t *testing.T) {
 		t.Errorf("a 4xx the route chose was logged: %v", lines)
 	}
 }
+
+func TestHandlerLogsPublic5xx(t *testing.T) {
+	lines := logLines(t, micro.Handler(func(*http.Request) (any, error) {
+		return nil, micro.Errorf(503, "down for maintenance")
+	}), httptest.NewRequest("GET", "/", nil))
+	if len(lines) != 1 || lines[0]["status"] != 503.0 || lines[0]["error"] != "down for maintenance" {
+		t.Errorf("log lines %v; want one with status 503 and the error", lines)
+	}
+}

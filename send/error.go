@@ -36,10 +36,12 @@ const StatusClientClosedRequest = 499
 // the response.
 //
 // Any other error, including one whose StatusCode is outside 400–599 and a
-// nil err, is a 500 with no detail: its text is never sent. It is logged
-// once, with method and path, through the logger configured with
-// [ErrorLogger] or else slog.Default(); when an access-log middleware
-// reports the cause in its own line, Error hands the cause to it instead.
+// nil err, is a 500 with no detail: its text is never sent.
+//
+// Every 5xx, public or not, is logged once, with method, path and status,
+// through the logger configured with [ErrorLogger] or else slog.Default();
+// when an access-log middleware reports the cause in its own line, Error
+// hands the cause to it instead. 4xx errors are not logged.
 // context.Canceled after the client went away is answered with
 // [StatusClientClosedRequest] and is not logged as an error.
 //
@@ -50,12 +52,13 @@ const StatusClientClosedRequest = 499
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	status, detail, hdr, public := classify(err, r)
 	switch {
-	case public:
-	case status == StatusClientClosedRequest:
+	case public && status < 500:
+		// The client's mistake, answered in full: nothing to log.
+	case status == StatusClientClosedRequest && !public:
 		logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	default:
-		report(r, err, status)
+		report(r, err, status) // a 5xx, public or not, is the server's to fix
 	}
 	writeProblem(w, r, Problem{
 		Type:   "about:blank",
