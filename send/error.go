@@ -6,19 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/microkit-go/micro/internal/header"
 	"github.com/microkit-go/micro/internal/state"
 )
-
-// Problem is an RFC 9457 problem details object: the body [Error] writes,
-// with Content-Type application/problem+json.
-type Problem struct {
-	Type     string `json:"type"`               // always "about:blank" from Error
-	Title    string `json:"title"`              // the status text, "Not Found"
-	Status   int    `json:"status"`             // the HTTP status
-	Detail   string `json:"detail,omitempty"`   // the public message; empty for unclassified errors
-	Instance string `json:"instance,omitempty"` // not set by Error
-}
 
 // StatusClientClosedRequest is the status [Error] uses when the error is
 // context.Canceled and the request's own context is done: the client went
@@ -80,8 +69,8 @@ func classify(err error, r *http.Request) (status int, detail string, hdr http.H
 	if err == nil {
 		return http.StatusInternalServerError, "", nil, false
 	}
-	var sc StatusCoder
-	if errors.As(err, &sc) {
+	sc, ok := err.(StatusCoder) // the usual case, without errors.As's reflection
+	if ok || errors.As(err, &sc) {
 		if s := sc.StatusCode(); s >= 400 && s <= 599 {
 			if e, ok := sc.(error); ok {
 				detail = e.Error()
@@ -107,19 +96,6 @@ func statusTitle(status int) string {
 		return t
 	}
 	return "Error"
-}
-
-// writeProblem writes p with the headers hdr.
-func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, hdr http.Header) {
-	h := w.Header()
-	for _, k := range [...]string{"Content-Encoding", "Content-Range", "Content-Disposition", "Etag", "Last-Modified"} {
-		delete(h, k)
-	}
-	header.Merge(h, hdr)
-	h["Content-Type"] = valueProblem
-	h["X-Content-Type-Options"] = valueNosniff
-	// A Problem always encodes: it holds only strings and an int.
-	_, _ = writeJSON(w, p.Status, p, r.Method == http.MethodHead)
 }
 
 // report logs an unclassified error once, or hands it to the access-log

@@ -1,0 +1,59 @@
+package send_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/microkit-go/micro/send"
+)
+
+// Each benchmark runs send beside a hand-written net/http baseline, as
+// sub-benchmarks impl=send and impl=nethttp: compare them with
+// benchstat -col /impl.
+
+type benchWriter struct{ h http.Header }
+
+func (w *benchWriter) Header() http.Header         { return w.h }
+func (w *benchWriter) WriteHeader(int)             {}
+func (w *benchWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func bench(b *testing.B, impls map[string]http.HandlerFunc) {
+	for _, name := range []string{"impl=nethttp", "impl=send"} {
+		b.Run(name, func(b *testing.B) {
+			w := &benchWriter{h: http.Header{}}
+			r := httptest.NewRequest("GET", "/", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				impls[name](w, r)
+			}
+		})
+	}
+}
+
+// BenchmarkError compares a problem response with http.Error's plain text.
+func BenchmarkError(b *testing.B) {
+	bench(b, map[string]http.HandlerFunc{
+		"impl=nethttp": func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "no such comment", http.StatusNotFound)
+		},
+		"impl=send": func(w http.ResponseWriter, r *http.Request) {
+			send.Error(w, r, statusErr{http.StatusNotFound})
+		},
+	})
+}
+
+// BenchmarkText compares send.Text with setting the headers and writing.
+func BenchmarkText(b *testing.B) {
+	bench(b, map[string]http.HandlerFunc{
+		"impl=nethttp": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, "hello, world")
+		},
+		"impl=send": func(w http.ResponseWriter, r *http.Request) {
+			send.Text(w, http.StatusOK, "hello, world")
+		},
+	})
+}
