@@ -12,7 +12,8 @@ import (
 
 // JSON reads the request body and decodes it as JSON into a T (Micro's
 // json(req), typed). The body is read once and kept: later calls to JSON,
-// [Text] or [Buffer] on the same request decode the same bytes.
+// [Text] or [Buffer] on the same request decode the same bytes, and r.Body
+// is replaced by a reader that replays them to code that reads it later.
 //
 // Errors are all [*Error], so a route can return them as they are:
 //
