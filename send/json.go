@@ -25,21 +25,6 @@ var encoders = sync.Pool{New: func() any {
 	return e
 }}
 
-// marshal encodes v compactly, without HTML escaping and without the
-// trailing newline json.Encoder adds. On error nothing usable is returned
-// and the encoder is already released. Call release when done with the
-// bytes.
-func marshal(v any) (*encoder, []byte, error) {
-	e := encoders.Get().(*encoder)
-	e.buf.Reset()
-	if err := e.enc.Encode(v); err != nil {
-		e.release()
-		return nil, nil, err
-	}
-	b := e.buf.Bytes()
-	return e, b[:len(b)-1], nil
-}
-
 func (e *encoder) release() {
 	if e.buf.Cap() <= maxPooled {
 		encoders.Put(e)
@@ -68,20 +53,23 @@ func JSON(w http.ResponseWriter, status int, v any) error {
 // writeJSON is JSON for a valid status; it tells an encoding error, when
 // nothing was written, from a write error, when the response is committed.
 func writeJSON(w http.ResponseWriter, status int, v any, head bool) (encErr, writeErr error) {
-	e, b, err := marshal(v)
-	if err != nil {
+	e := encoders.Get().(*encoder)
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		e.release()
 		return err, nil
 	}
-	defer e.release()
-	if !bodyAllowed(status) {
+	if bodyAllowed(status) {
+		b := e.buf.Bytes()
+		b = b[:len(b)-1] // json.Encoder's newline
+		setTypeAndLength(w.Header(), valueJSON, len(b))
 		w.WriteHeader(status)
-		return nil, nil
+		if !head {
+			_, writeErr = w.Write(b)
+		}
+	} else {
+		w.WriteHeader(status)
 	}
-	setTypeAndLength(w.Header(), valueJSON, len(b))
-	w.WriteHeader(status)
-	if head {
-		return nil, nil
-	}
-	_, err = w.Write(b)
-	return nil, err
+	e.release() // not deferred: a Write that panics loses one pooled buffer, no more
+	return nil, writeErr
 }
