@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync"
 )
 
@@ -44,7 +45,7 @@ func (e *encoder) release() {
 // http.ResponseWriter.WriteHeader does.
 func JSON(w http.ResponseWriter, status int, v any) error {
 	if !validStatus(status) {
-		panic("send: invalid status code " + itoa(status))
+		panic("send: invalid status code " + strconv.Itoa(status))
 	}
 	encErr, writeErr := writeJSON(w, status, v, false)
 	return cmp.Or(encErr, writeErr)

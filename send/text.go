@@ -17,7 +17,7 @@ func Text(w http.ResponseWriter, status int, s string) {
 
 func writeText(w http.ResponseWriter, status int, s string, head bool) {
 	if !validStatus(status) {
-		panic("send: invalid status code " + itoa(status))
+		panic("send: invalid status code " + strconv.Itoa(status))
 	}
 	if !bodyAllowed(status) {
 		w.WriteHeader(status)
@@ -43,4 +43,3 @@ func writeBytes(w http.ResponseWriter, status int, b []byte, head bool) {
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
