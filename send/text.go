@@ -42,4 +42,3 @@ func writeBytes(w http.ResponseWriter, status int, b []byte, head bool) {
 		_, _ = w.Write(b) // a failed write means the client is gone
 	}
 }
-
