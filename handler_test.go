@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/state"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -111,5 +112,19 @@ func TestHandlerLogsPublic5xx(t *testing.T) {
 	}), httptest.NewRequest("GET", "/", nil))
 	if len(lines) != 1 || lines[0]["status"] != 503.0 || lines[0]["error"] != "down for maintenance" {
 		t.Errorf("log lines %v; want one with status 503 and the error", lines)
+	}
+}
+
+// TestHandlerHandsPanicToReportingMiddleware checks that a panic reaches an
+// access-log middleware as the 5xx cause, and that errors.Is sees the
+// panicked error through it.
+func TestHandlerHandsPanicToReportingMiddleware(t *testing.T) {
+	boom := errors.New("boom")
+	r, st := state.Attach(httptest.NewRequest("GET", "/", nil))
+	st.Reporting = true
+	w := httptest.NewRecorder()
+	micro.Handler(func(*http.Request) (any, error) { panic(boom) }).ServeHTTP(w, r)
+	if w.Code != 500 || !errors.Is(st.Cause, boom) {
+		t.Errorf("status %d, cause %v; want 500 and a cause that is boom", w.Code, st.Cause)
 	}
 }

@@ -262,3 +262,17 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestDataFileWithoutSeedIsAnEmptyArray(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "comments.json")
+	if _, err := openStore(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := openStore(path, nil)
+	if err != nil {
+		t.Fatalf("reopening the file it created: %v", err)
+	}
+	if got := s.list(); len(got) != 0 {
+		t.Errorf("comments %v, want none", got)
+	}
+}

@@ -38,7 +38,7 @@ func openStore(path string, seed []Comment) (*store, error) {
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		s.comments = slices.Clone(seed)
+		s.comments = append([]Comment{}, seed...) // never nil: the file must hold an array
 		if err := s.save(s.comments); err != nil {
 			return nil, err
 		}
