@@ -16,8 +16,8 @@ package micro
 
 import (
 	"net/http"
-	"runtime/debug"
 
+	"github.com/microkit-go/micro/internal/panics"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -59,7 +59,7 @@ func (h Handler) call(r *http.Request) (v any, err error) {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			v, err = nil, &panicError{value: p, stack: debug.Stack()}
+			v, err = nil, panics.New("micro: panic in handler", p)
 		}
 	}()
 	return h(r)

@@ -121,9 +121,4 @@ func report(r *http.Request, err error, status int) {
 	logger(r).LogAttrs(r.Context(), slog.LevelError, "unhandled error", attrs...)
 }
 
-func logger(r *http.Request) *slog.Logger {
-	if s := state.From(r.Context()); s != nil && s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
+func logger(r *http.Request) *slog.Logger { return state.Logger(r) }

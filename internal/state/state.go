@@ -1,39 +1,74 @@
 // Package state holds the one per-request struct that crosses package
-// boundaries through the request context: what the logging middleware and
-// [send.Error] must share without importing each other.
+// boundaries through the request context: what the middlewares, micro.Handler
+// and send.Error share without importing each other.
 //
 // A request carries at most one *State, attached by the first piece of code
 // that needs it; everything after it reuses that struct, so a whole
-// middleware chain clones the request at most once.
+// middleware chain clones the request at most once. The State, the context
+// value that carries it and the recording [Writer] are one allocation.
 package state
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 )
 
 // State is the per-request data shared along the chain. Its fields are
 // written and read by the goroutine serving the request; code that hands
 // the request to another goroutine must not write them there.
 type State struct {
-	// Logger is where unclassified errors are logged; nil means slog.Default().
+	// Logger is where errors are logged; nil means slog.Default().
 	Logger *slog.Logger
 
 	// Reporting is set by an access-log middleware that logs the 5xx cause
-	// in its own line: [send.Error] then records the cause in Cause instead
-	// of logging it separately.
+	// in its own line: send.Error and middleware.Recover then record the
+	// cause in Cause instead of logging it separately.
 	Reporting bool
 
-	// Cause is the unclassified error behind a 5xx response, when Reporting.
+	// Cause is the error behind a 5xx response, when Reporting.
 	Cause error
+
+	// RequestID is the request's ID, set by middleware.RequestID.
+	RequestID string
+
+	// ClientIP is the client's address, set by middleware.ClientIP; the zero
+	// Addr when that middleware is not in the chain.
+	ClientIP netip.Addr
+
+	// Cookies holds the request's cookies, parsed once by
+	// middleware.Cookies; nil when that middleware is not in the chain.
+	Cookies map[string]string
+
+	// CookieKeys are the signed-cookie keys of middleware.Cookies: the
+	// first signs, every one verifies.
+	CookieKeys [][]byte
+
+	// writer is the recording writer handed out by Wrap.
+	writer Writer
+}
+
+// ctx is the context value carrying a State: one allocation for both.
+type ctx struct {
+	context.Context
+	s State
 }
 
 type key struct{}
 
+func (c *ctx) Value(k any) any {
+	if _, ok := k.(key); ok {
+		return &c.s
+	}
+	return c.Context.Value(k)
+}
+
+func (c *ctx) String() string { return "micro/state" }
+
 // From returns the request's State, or nil when none is attached.
-func From(ctx context.Context) *State {
-	s, _ := ctx.Value(key{}).(*State)
+func From(c context.Context) *State {
+	s, _ := c.Value(key{}).(*State)
 	return s
 }
 
@@ -43,6 +78,25 @@ func Attach(r *http.Request) (*http.Request, *State) {
 	if s := From(r.Context()); s != nil {
 		return r, s
 	}
-	s := new(State)
-	return r.WithContext(context.WithValue(r.Context(), key{}, s)), s
+	c := &ctx{Context: r.Context()}
+	return r.WithContext(c), &c.s
+}
+
+// Logger returns the logger set for the request, or slog.Default().
+func Logger(r *http.Request) *slog.Logger {
+	if s := From(r.Context()); s != nil && s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// Wrap returns a recording [Writer] around w. The first call for a request
+// uses the Writer stored in s, so it costs no allocation; a later call, for
+// a second logger in the same chain, say, allocates its own.
+func (s *State) Wrap(w http.ResponseWriter) *Writer {
+	if s.writer.ResponseWriter == nil {
+		s.writer = Writer{ResponseWriter: w}
+		return &s.writer
+	}
+	return &Writer{ResponseWriter: w}
 }

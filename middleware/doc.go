@@ -1,0 +1,18 @@
+// Package middleware is a set of composable net/http middlewares: each
+// constructor returns a func(http.Handler) http.Handler (an
+// alice.Constructor), so it chains with alice.New, chi's r.Use or plain
+// wrapping, in servers that never use micro.Handler.
+//
+// Every error response a middleware writes is the RFC 9457 problem that
+// [send.Error] writes. Constructors check their configuration and panic on
+// a bad one, at start-up rather than on the first request.
+//
+// The middlewares share one per-request struct in the request context
+// (request ID, client IP, cookies, the cause of a 5xx for the log line), so
+// a whole chain clones the request at most once, and one recording
+// response writer that keeps Flush, Hijack and ReadFrom working and has
+// Unwrap for http.ResponseController.
+//
+// [Default] assembles the recommended chain; its doc comment gives the
+// order and the reason for it.
+package middleware
