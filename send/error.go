@@ -44,10 +44,10 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	case public && status < 500:
 		// The client's mistake, answered in full: nothing to log.
 	case status == StatusClientClosedRequest && !public:
-		logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request",
+		state.Logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	default:
-		report(r, err, status) // a 5xx, public or not, is the server's to fix
+		state.Report(r, err, status) // a 5xx, public or not, is the server's to fix
 	}
 	writeProblem(w, r, Problem{
 		Type:   "about:blank",
@@ -97,28 +97,3 @@ func statusTitle(status int) string {
 	}
 	return "Error"
 }
-
-// report logs an unclassified error once, or hands it to the access-log
-// middleware that reports it in its own line.
-func report(r *http.Request, err error, status int) {
-	if err == nil {
-		err = errors.New("send: Error called with a nil error")
-	}
-	if s := state.From(r.Context()); s != nil && s.Reporting {
-		s.Cause = err
-		return
-	}
-	attrs := []slog.Attr{
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
-		slog.Int("status", status),
-		slog.Any("error", err),
-	}
-	var st interface{ Stack() []byte }
-	if errors.As(err, &st) {
-		attrs = append(attrs, slog.String("stack", string(st.Stack())))
-	}
-	logger(r).LogAttrs(r.Context(), slog.LevelError, "unhandled error", attrs...)
-}
-
-func logger(r *http.Request) *slog.Logger { return state.Logger(r) }

@@ -47,6 +47,9 @@ type State struct {
 
 	// writer is the recording writer handed out by Wrap.
 	writer Writer
+
+	// requestID backs the X-Request-ID header value of SetRequestID.
+	requestID [1]string
 }
 
 // ctx is the context value carrying a State: one allocation for both.
@@ -99,4 +102,12 @@ func (s *State) Wrap(w http.ResponseWriter) *Writer {
 		return &s.writer
 	}
 	return &Writer{ResponseWriter: w}
+}
+
+// SetRequestID records id as the request's ID and returns it as a header
+// value backed by s, so setting the response header costs no allocation.
+func (s *State) SetRequestID(id string) []string {
+	s.RequestID = id
+	s.requestID[0] = id
+	return s.requestID[:1:1]
 }

@@ -28,6 +28,11 @@ type Writer struct {
 
 	// Bytes is the number of body bytes written.
 	Bytes int64
+
+	// CopyThroughWrite makes ReadFrom copy through the wrapped writer's
+	// Write, for a wrapped writer that counts only what passes through its
+	// Write (gorilla's logger); the sendfile path is lost.
+	CopyThroughWrite bool
 }
 
 // Wrote reports whether the header has been sent, after which the status
@@ -60,7 +65,7 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 	}
 	var n int64
 	var err error
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok && !w.CopyThroughWrite {
 		n, err = rf.ReadFrom(src)
 	} else {
 		n, err = io.Copy(writerOnly{w.ResponseWriter}, src)

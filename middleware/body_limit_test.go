@@ -1,0 +1,106 @@
+package middleware_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/middleware"
+)
+
+func TestBodyLimitPanicsOnNonPositiveLimit(t *testing.T) {
+	for _, n := range []int64{0, -1} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("BodyLimit(%d) did not panic", n)
+				}
+			}()
+			middleware.BodyLimit(n)
+		}()
+	}
+}
+
+// countingBody counts the bytes read from it.
+type countingBody struct {
+	r    io.Reader
+	read int
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read += n
+	return n, err
+}
+
+func (c *countingBody) Close() error { return nil }
+
+func TestBodyLimitRefusesDeclaredLengthBeforeTheRoute(t *testing.T) {
+	called := false
+	h := middleware.BodyLimit(10)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	body := &countingBody{r: strings.NewReader(strings.Repeat("x", 11))}
+	r := httptest.NewRequest("POST", "/", body)
+	r.ContentLength = 11
+	w := serve(h, r)
+	p := decodeProblem(t, w)
+	if w.Code != 413 || p.Detail != "Body exceeded 10 byte limit" || called || body.read != 0 {
+		t.Errorf("status %d, detail %q, route called %v, %d bytes read", w.Code, p.Detail, called, body.read)
+	}
+}
+
+func TestBodyLimitCutsChunkedBodiesForMicroJSON(t *testing.T) {
+	route := micro.Handler(func(r *http.Request) (any, error) {
+		return micro.JSON[map[string]string](r)
+	})
+	h := middleware.BodyLimit(16)(route)
+	for _, tc := range []struct {
+		name, body string
+		status     int
+	}{
+		{"over the limit", `{"a":"0123456789"}`, 413},
+		{"exactly the limit", `{"a":"01234567"}`, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/", io.MultiReader(strings.NewReader(tc.body)))
+			r.ContentLength = -1 // chunked
+			r.Header.Set("Content-Type", "application/json")
+			w := serve(h, r)
+			if w.Code != tc.status {
+				t.Fatalf("status %d, want %d; body %s", w.Code, tc.status, w.Body)
+			}
+			if tc.status == 413 {
+				if p := decodeProblem(t, w); p.Detail != "Body exceeded 16 byte limit" {
+					t.Errorf("detail %q", p.Detail)
+				}
+			}
+		})
+	}
+}
+
+func TestBodyLimitCutsALyingContentLength(t *testing.T) {
+	var err error
+	h := middleware.BodyLimit(4)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err = io.ReadAll(r.Body)
+	}))
+	r := httptest.NewRequest("POST", "/", strings.NewReader("0123456789"))
+	r.ContentLength = 3 // declares less than it sends
+	serve(h, r)
+	var mbe *http.MaxBytesError
+	if !errorsAs(err, &mbe) || mbe.Limit != 4 {
+		t.Errorf("read error %v, want *http.MaxBytesError with limit 4", err)
+	}
+}
+
+func TestBodyLimitPassesBodilessRequests(t *testing.T) {
+	h := middleware.BodyLimit(1)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != http.NoBody {
+			t.Errorf("Body was wrapped: %T", r.Body)
+		}
+	}))
+	if w := serve(h, httptest.NewRequest("GET", "/", nil)); w.Code != 200 {
+		t.Errorf("status %d", w.Code)
+	}
+}

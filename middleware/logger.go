@@ -1,0 +1,122 @@
+package middleware
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/microkit-go/micro/internal/panics"
+	"github.com/microkit-go/micro/internal/state"
+)
+
+// Logger returns middleware that writes one structured line to l for each
+// request, after it completes: method, path, status, bytes (the body bytes
+// written, counting io.Copy and ReadFrom, which gorilla's logger misses),
+// duration, request_id (from [RequestID]), client_ip (from [ClientIP], else
+// the peer address), user_agent and, for a 5xx, the error behind it with
+// its stack when it was a panic.
+//
+// The level follows the status: Error for 5xx, Warn for 4xx, Info
+// otherwise. The 5xx cause comes from the [send.Error] call,
+// micro.Handler's recovered panic or [Recover] that produced the
+// response: with Logger in the chain they hand the cause to it instead of
+// logging it on their own line, so each failure is one line. Logger also
+// makes l the logger [send.Error] uses for the request.
+//
+// A panic that passes through Logger is logged (status 500 when nothing
+// was written, with the panic as the error) and then re-panicked, so put
+// [Recover] after Logger to answer it. A handler that writes nothing is
+// logged with status 200, which is what net/http sends. The path is the
+// request's path when it reached Logger, before any StripPrefix.
+//
+// A nil l panics at construction.
+func Logger(l *slog.Logger) func(http.Handler) http.Handler {
+	if l == nil {
+		panic("middleware: Logger needs a non-nil *slog.Logger")
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			r, s := state.Attach(r)
+			s.Logger, s.Reporting = l, true
+			rw := s.Wrap(w)
+			completed := false
+			defer func() {
+				if completed {
+					logRequest(l, r, s, rw, start, nil)
+					return
+				}
+				p := recover() // nil when the handler called runtime.Goexit
+				logRequest(l, r, s, rw, start, p)
+				if p != nil {
+					panic(p)
+				}
+			}()
+			next.ServeHTTP(rw, r)
+			completed = true
+		})
+	}
+}
+
+// logRequest writes the line for r; p is the panic passing through, if any.
+func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Writer, start time.Time, p any) {
+	status := rw.Status
+	cause := s.Cause
+	switch {
+	case p != nil && p != http.ErrAbortHandler:
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		if cause == nil {
+			cause = panics.New("middleware: panic", p)
+		}
+	case status == 0:
+		status = http.StatusOK
+	}
+	level := slog.LevelInfo
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case status >= 400:
+		level = slog.LevelWarn
+	}
+	ctx := r.Context()
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	attrs := [...]slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Int64("bytes", rw.Bytes),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("request_id", s.RequestID),
+		slog.String("client_ip", loggerClientIP(r, s)),
+		slog.String("user_agent", r.UserAgent()),
+		{}, {}, // error, stack
+	}
+	n := len(attrs) - 2
+	if cause != nil && (status >= 500 || p != nil) {
+		attrs[n] = slog.Any("error", cause)
+		n++
+		if st := state.Stack(cause); st != nil {
+			attrs[n] = slog.String("stack", string(st))
+			n++
+		}
+	}
+	l.LogAttrs(ctx, level, "request", attrs[:n]...)
+}
+
+// loggerClientIP is the address ClientIP found, else the peer's, else "".
+func loggerClientIP(r *http.Request, s *state.State) string {
+	a := s.ClientIP
+	if !a.IsValid() {
+		ap, _ := netip.ParseAddrPort(r.RemoteAddr)
+		a = ap.Addr().Unmap()
+	}
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}

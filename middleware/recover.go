@@ -1,0 +1,52 @@
+package middleware
+
+import (
+	"net/http"
+
+	"github.com/microkit-go/micro/internal/panics"
+	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/send"
+)
+
+// Recover returns middleware that turns a panic in the handlers after it
+// into a response, so one bad request cannot take the server down.
+//
+// When nothing has been written yet, the client gets a 500 problem, the
+// same [send.Error] writes, with no detail: the panic value and the stack
+// are logged, never sent. When the response has already started, its
+// status is on the wire and cannot change, so the connection is aborted
+// (by panicking with http.ErrAbortHandler, which net/http handles quietly)
+// and the client sees a truncated response rather than a wrong one.
+//
+// The panic is logged once, with its stack: by [Logger] in its line for
+// the request when it is in the chain before Recover, else as its own
+// error line. A panic with http.ErrAbortHandler is re-panicked untouched,
+// keeping its meaning. Headers set by the handler before it panicked are
+// kept, except the representation headers that [send.Error] replaces.
+func Recover() func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r, s := state.Attach(r)
+			rw, ok := w.(*state.Writer)
+			if !ok {
+				rw = s.Wrap(w)
+			}
+			defer func() {
+				p := recover()
+				if p == nil {
+					return
+				}
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				err := panics.New("middleware: panic", p)
+				if rw.Wrote() {
+					state.Report(r, err, http.StatusInternalServerError)
+					panic(http.ErrAbortHandler)
+				}
+				send.Error(rw, r, err)
+			}()
+			next.ServeHTTP(rw, r)
+		})
+	}
+}

@@ -1,0 +1,80 @@
+package middleware
+
+import (
+	"math/rand/v2"
+	"net/http"
+
+	"github.com/microkit-go/micro/internal/state"
+)
+
+// RequestIDHeader is the header RequestID reads and sets.
+const RequestIDHeader = "X-Request-Id"
+
+// maxRequestIDLen is the longest X-Request-ID accepted from a client.
+const maxRequestIDLen = 64
+
+// RequestID returns middleware that gives every request an ID, sets it as
+// the X-Request-ID response header and makes it readable with
+// [RequestIDFrom], so log lines and error reports can be tied to a request.
+//
+// The request's own X-Request-ID (the first, when there are several) is
+// kept only when it is a safe token: 1 to 64 characters of A-Z, a-z, 0-9,
+// '.', '_' and '-'. Anything else (empty, too long, CR/LF, spaces, quotes,
+// non-ASCII) is replaced with a new ID, so a client cannot inject into
+// log lines or response headers. A new ID is 32 lower-case hex digits from
+// a 128-bit random number: unique, but not a secret (a client can choose
+// its own), so never use it for authorisation.
+func RequestID() func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r, s := state.Attach(r)
+			id := r.Header.Get(RequestIDHeader)
+			if !validRequestID(id) {
+				id = newRequestID()
+			}
+			w.Header()[RequestIDHeader] = s.SetRequestID(id)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// RequestIDFrom returns the ID [RequestID] gave r, or "" when that
+// middleware is not in r's chain.
+func RequestIDFrom(r *http.Request) string {
+	if s := state.From(r.Context()); s != nil {
+		return s.RequestID
+	}
+	return ""
+}
+
+// validRequestID reports whether id is a token we are willing to echo and log.
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID returns 128 random bits as 32 hex digits. math/rand/v2's
+// generator (ChaCha8, seeded by the runtime) is fast and unpredictable
+// enough for an identifier; IDs are not secrets.
+func newRequestID() string {
+	const hex = "0123456789abcdef"
+	var b [32]byte
+	for half := 0; half < 2; half++ {
+		v := rand.Uint64()
+		for i := range 16 {
+			b[half*16+i] = hex[v&0xf]
+			v >>= 4
+		}
+	}
+	return string(b[:])
+}
