@@ -85,12 +85,13 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 	if !l.Enabled(ctx, level) {
 		return
 	}
+	end := time.Now()
 	attrs := [...]slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Int64("bytes", rw.Bytes),
-		slog.Duration("duration", time.Since(start)),
+		slog.Duration("duration", end.Sub(start)),
 		slog.String("request_id", s.RequestID),
 		slog.String("client_ip", loggerClientIP(r, s)),
 		slog.String("user_agent", r.UserAgent()),
@@ -105,7 +106,12 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 			n++
 		}
 	}
-	l.LogAttrs(ctx, level, "request", attrs[:n]...)
+	// The record goes to the handler directly: slog.Logger.LogAttrs would
+	// also look up the caller's source line (this function's, of no use)
+	// and read the clock a second time.
+	rec := slog.NewRecord(end, level, "request", 0)
+	rec.AddAttrs(attrs[:n]...)
+	_ = l.Handler().Handle(ctx, rec)
 }
 
 // loggerClientIP is the address ClientIP found, else the peer's, else "".

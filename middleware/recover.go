@@ -26,10 +26,16 @@ import (
 func Recover() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r, s := state.Attach(r)
 			rw, ok := w.(*state.Writer)
 			if !ok {
-				rw = s.Wrap(w)
+				// Recover needs no per-request state of its own: it uses the
+				// chain's when there is one, and otherwise costs one small
+				// writer rather than a request clone.
+				if s := state.From(r.Context()); s != nil {
+					rw = s.Wrap(w)
+				} else {
+					rw = &state.Writer{ResponseWriter: w}
+				}
 			}
 			defer func() {
 				p := recover()

@@ -1,0 +1,243 @@
+package middleware
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/microkit-go/micro/internal/state"
+)
+
+// CookieConfig configures [Cookies].
+type CookieConfig struct {
+	// Keys are the signing keys of [SignedCookie] and [SetSignedCookie],
+	// each at least 32 random bytes: the first signs, every one verifies,
+	// so a key is rotated by putting the new one first and dropping the old
+	// one once the cookies it signed have expired. No keys is allowed:
+	// signed cookies then always read as absent and cannot be set. The keys
+	// are copied by [Cookies]; use them for signed cookies only.
+	Keys [][]byte
+}
+
+// cookieMaxPairs is how many name=value pairs the parser reads from a
+// request's Cookie header; the rest of the header is ignored. Browsers keep
+// about 180 cookies per domain, so 256 pairs hold any real request.
+const cookieMaxPairs = 256
+
+// cookieMinKey is the shortest signing key [Cookies] accepts: the output
+// size of SHA-256.
+const cookieMinKey = 32
+
+// cookieNone is the map handed out for a request without cookies, so that
+// such a request costs no allocation. Nothing ever writes to it.
+var cookieNone = map[string]string{}
+
+// Cookies returns a middleware that parses the request's Cookie header once,
+// into the map that [CookieValues], [CookieValue] and [SignedCookie] read:
+// the Go side of Next.js's req.cookies.
+//
+// Threat model: every cookie is input from the client, which can send any
+// Cookie header it likes, and cookies planted by a sibling subdomain or by a
+// plain-http page on the same host arrive beside the site's own, under the
+// same names. So parsing never fails: the header is read leniently, like
+// browsers and the cookie package behind req.cookies do, and malformed input
+// is skipped, never answered with an error. The parse is linear in the
+// header's size and reads at most 256 name=value pairs; the rest is
+// ignored, so a header of many tiny cookies cannot build a large map. The
+// first occurrence of a name wins, as in the cookie package (browsers send
+// cookies with longer paths first); a cookie that others must not shadow
+// should use the __Host- prefix. A value that must come from the server
+// itself should be a signed cookie: see [SignedCookie].
+//
+// The rules, over every Cookie header line (HTTP/1.1 may send several;
+// HTTP/2 splits one, which net/http joins again):
+//   - the header is split on ';'; a pair without '=' or with an empty name
+//     is skipped; names and values are trimmed of spaces and tabs, and
+//     otherwise not validated;
+//   - double quotes around a value are removed;
+//   - a value containing '%' is percent-decoded like JavaScript's
+//     decodeURIComponent ('+' stays '+'); when decoding fails, because a '%'
+//     is not followed by two hexadecimal digits or the decoded bytes are
+//     not valid UTF-8, the raw value is kept.
+//
+// Cookies panics when a key in cfg.Keys is shorter than 32 bytes. A second
+// Cookies further down a chain parses again and replaces the keys.
+func Cookies(cfg CookieConfig) func(http.Handler) http.Handler {
+	keys := cookieCopyKeys(cfg.Keys)
+	return func(next http.Handler) http.Handler {
+		if next == nil {
+			panic("middleware: Cookies: nil handler")
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r, s := state.Attach(r)
+			s.Cookies = cookieParse(r.Header["Cookie"])
+			s.CookieKeys = keys
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// cookieCopyKeys checks the keys and copies them, slice and bytes, so the
+// caller changing its own afterwards changes nothing.
+func cookieCopyKeys(keys [][]byte) [][]byte {
+	if len(keys) == 0 {
+		return nil
+	}
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		if len(k) < cookieMinKey {
+			panic("middleware: Cookies: key " + strconv.Itoa(i) + " is " + strconv.Itoa(len(k)) +
+				" bytes; signing keys must be at least 32 random bytes")
+		}
+		out[i] = bytes.Clone(k)
+	}
+	return out
+}
+
+// CookieValues returns the request's cookies by name, as parsed by
+// [Cookies]: Next.js's req.cookies. The map is never nil and is read-only:
+// it belongs to the request, and a request without cookies gets an empty
+// map shared by all requests, so writing to it is a bug that leaks across
+// requests. Copy it (maps.Clone) to change it.
+//
+// Without [Cookies] in the chain, CookieValues parses r's Cookie header
+// itself, by the same rules, on every call (a new map each time, unless
+// there are no cookies). It never fails: malformed pairs are skipped.
+func CookieValues(r *http.Request) map[string]string {
+	if s := state.From(r.Context()); s != nil && s.Cookies != nil {
+		return s.Cookies
+	}
+	return cookieParse(r.Header["Cookie"])
+}
+
+// CookieValue returns the value of the request's cookie name, decoded as
+// [Cookies] describes, and whether the request has it; the first occurrence
+// wins. Without [Cookies] in the chain it reads r's Cookie header itself,
+// without building a map.
+func CookieValue(r *http.Request, name string) (string, bool) {
+	if s := state.From(r.Context()); s != nil && s.Cookies != nil {
+		v, ok := s.Cookies[name]
+		return v, ok
+	}
+	sc := cookieScanner{lines: r.Header["Cookie"]}
+	for n, v, ok := sc.next(); ok; n, v, ok = sc.next() {
+		if n == name {
+			return cookieDecode(v), true
+		}
+	}
+	return "", false
+}
+
+// cookieParse builds the cookie map of the Cookie header lines.
+func cookieParse(lines []string) map[string]string {
+	hint := 0
+	for _, l := range lines {
+		hint += strings.Count(l, "=")
+	}
+	if hint == 0 {
+		return cookieNone // no pair can be there
+	}
+	m := make(map[string]string, min(hint, cookieMaxPairs))
+	sc := cookieScanner{lines: lines}
+	for name, v, ok := sc.next(); ok; name, v, ok = sc.next() {
+		if _, dup := m[name]; !dup {
+			m[name] = cookieDecode(v)
+		}
+	}
+	return m
+}
+
+// cookieScanner walks Cookie header lines one name=value pair at a time.
+// Each byte is looked at a bounded number of times, so a scan is linear in
+// the header's size; it stops after cookieMaxPairs pairs.
+type cookieScanner struct {
+	lines []string // lines not started yet
+	rest  string   // the unread part of the current line
+	pairs int      // pairs returned so far
+}
+
+// next returns the next pair with a non-empty name, trimmed and unquoted
+// but not yet percent-decoded, or ok false at the end.
+func (sc *cookieScanner) next() (name, value string, ok bool) {
+	for sc.pairs < cookieMaxPairs {
+		if sc.rest == "" {
+			if len(sc.lines) == 0 {
+				return "", "", false
+			}
+			sc.rest, sc.lines = sc.lines[0], sc.lines[1:]
+			continue
+		}
+		var part string
+		part, sc.rest, _ = strings.Cut(sc.rest, ";")
+		name, value, found := strings.Cut(part, "=")
+		if !found {
+			continue
+		}
+		if name = cookieTrim(name); name == "" {
+			continue
+		}
+		sc.pairs++
+		value = cookieTrim(value)
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value = value[1 : len(value)-1]
+		}
+		return name, value, true
+	}
+	return "", "", false
+}
+
+// cookieTrim removes spaces and tabs from both ends of s.
+func cookieTrim(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// cookieDecode percent-decodes v like decodeURIComponent, or returns v
+// unchanged when it has no '%' or does not decode.
+func cookieDecode(v string) string {
+	i := strings.IndexByte(v, '%')
+	if i < 0 {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	b.WriteString(v[:i])
+	for ; i < len(v); i++ {
+		c := v[i]
+		if c == '%' {
+			if i+2 >= len(v) || !cookieIsHex(v[i+1]) || !cookieIsHex(v[i+2]) {
+				return v
+			}
+			c = cookieUnhex(v[i+1])<<4 | cookieUnhex(v[i+2])
+			i += 2
+		}
+		b.WriteByte(c)
+	}
+	s := b.String()
+	if !utf8.ValidString(s) {
+		return v
+	}
+	return s
+}
+
+func cookieIsHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func cookieUnhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	default:
+		return c - 'a' + 10
+	}
+}

@@ -1,0 +1,175 @@
+package middleware
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/microkit-go/micro/internal/state"
+)
+
+// cookieBenchHeader is a typical browser Cookie header: five cookies, one
+// of them a signed session.
+const cookieBenchHeader = "_ga=GA1.2.1234567890.1700000000; theme=dark; lang=en-GB; " +
+	"consent=%7B%22ads%22%3Afalse%7D; session="
+
+// cookieBenchSink keeps results alive so the compiler cannot drop the work.
+var cookieBenchSink string
+
+func cookieBenchServe(b *testing.B, h http.Handler, r *http.Request) {
+	b.Helper()
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		h.ServeHTTP(w, r)
+	}
+}
+
+// BenchmarkCookies measures a request through the middleware reading one
+// cookie, beside a bare handler, net/http's r.Cookies() and the shared
+// state attachment that every middleware of the chain pays once.
+func BenchmarkCookies(b *testing.B) {
+	keys := [][]byte{cookieTestKey(1)}
+	header := cookieBenchHeader + cookieSign(keys, "session", "user-42")
+	r := cookieTestRequest(header)
+	empty := cookieTestRequest()
+
+	b.Run("baseline=bare-handler", func(b *testing.B) {
+		cookieBenchServe(b, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), r)
+	})
+	b.Run("baseline=state.Attach-only", func(b *testing.B) {
+		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			_, s := state.Attach(r)
+			cookieBenchSink = s.RequestID
+		})
+		cookieBenchServe(b, h, r)
+	})
+	b.Run("baseline=std-r.Cookies", func(b *testing.B) {
+		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			for _, c := range r.Cookies() {
+				if c.Name == "theme" {
+					cookieBenchSink = c.Value
+					break
+				}
+			}
+		})
+		cookieBenchServe(b, h, r)
+	})
+	b.Run("baseline=std-r.Cookie", func(b *testing.B) {
+		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			if c, err := r.Cookie("theme"); err == nil {
+				cookieBenchSink = c.Value
+			}
+		})
+		cookieBenchServe(b, h, r)
+	})
+	b.Run("Cookies+CookieValue", func(b *testing.B) {
+		h := Cookies(CookieConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			cookieBenchSink, _ = CookieValue(r, "theme")
+		}))
+		cookieBenchServe(b, h, r)
+	})
+	b.Run("Cookies+CookieValue/no-cookie-header", func(b *testing.B) {
+		h := Cookies(CookieConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			cookieBenchSink, _ = CookieValue(r, "theme")
+		}))
+		cookieBenchServe(b, h, empty)
+	})
+	b.Run("Cookies+SignedCookie", func(b *testing.B) {
+		h := Cookies(CookieConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			cookieBenchSink, _ = SignedCookie(r, "session")
+		}))
+		cookieBenchServe(b, h, r)
+	})
+	b.Run("CookieValue-without-middleware", func(b *testing.B) {
+		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			cookieBenchSink, _ = CookieValue(r, "theme")
+		})
+		cookieBenchServe(b, h, r)
+	})
+}
+
+// BenchmarkCookieParse compares the parser alone with net/http's.
+func BenchmarkCookieParse(b *testing.B) {
+	header := cookieBenchHeader + "dXNlci00Mg.0123456789012345678901234567890123456789012"
+	lines := []string{header}
+	b.Run("baseline=std-http.ParseCookie", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			cs, _ := http.ParseCookie(header)
+			cookieBenchSink = cs[1].Value
+		}
+	})
+	b.Run("cookieParse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			cookieBenchSink = cookieParse(lines)["theme"]
+		}
+	})
+	huge := []string{strings.Repeat("a=1; ", 200_000)} // 1 MB, the default header limit
+	b.Run("cookieParse-1MB-of-duplicates", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(huge[0])))
+		for b.Loop() {
+			cookieBenchSink = cookieParse(huge)["a"]
+		}
+	})
+}
+
+// BenchmarkSignedCookie measures verifying a signed cookie, beside the same
+// verification written the usual way (gorilla/securecookie's shape): a new
+// HMAC per call.
+func BenchmarkSignedCookie(b *testing.B) {
+	keys := [][]byte{cookieTestKey(1)}
+	signed := cookieSign(keys, "session", "user-42")
+	r := cookieTestThrough(b, CookieConfig{Keys: keys}, cookieTestRequest("session="+signed))
+	rotated := cookieTestThrough(b, CookieConfig{Keys: [][]byte{cookieTestKey(2), cookieTestKey(1)}},
+		cookieTestRequest("session="+signed))
+
+	b.Run("baseline=hmac.New-per-call", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			v, _ := CookieValue(r, "session")
+			enc, sig, _ := strings.Cut(v, ".")
+			want, err := base64.RawURLEncoding.DecodeString(sig)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := hmac.New(sha256.New, keys[0])
+			h.Write([]byte("session=" + enc))
+			if !hmac.Equal(h.Sum(nil), want) {
+				b.Fatal("not verified")
+			}
+			val, _ := base64.RawURLEncoding.DecodeString(enc)
+			cookieBenchSink = string(val)
+		}
+	})
+	b.Run("SignedCookie", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			cookieBenchSink, _ = SignedCookie(r, "session")
+		}
+	})
+	b.Run("SignedCookie/second-key-after-rotation", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			cookieBenchSink, _ = SignedCookie(rotated, "session")
+		}
+	})
+	b.Run("SetSignedCookie", func(b *testing.B) {
+		w := httptest.NewRecorder()
+		c := &http.Cookie{Name: "session", Value: "user-42", Path: "/", HttpOnly: true, Secure: true}
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.Header())
+			if err := SetSignedCookie(w, r, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

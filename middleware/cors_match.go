@@ -1,0 +1,192 @@
+package middleware
+
+import "net/http"
+
+// Bounds on Access-Control-Request-Headers, over all its lines: browsers
+// send one line naming a few headers, so more is an attack or a bug.
+const (
+	corsMaxRequestHeaderBytes = 4 << 10
+	corsMaxRequestHeaderNames = 64
+)
+
+// allowOrigin returns the Access-Control-Allow-Origin value for r, or nil
+// when r has no single allowed Origin: one listed or matching a pattern,
+// or any well-formed one under "*". The value returned for
+// a listed origin is the request's own Origin slice, capped so that an
+// append copies it.
+func (p *corsPolicy) allowOrigin(r *http.Request) []string {
+	v := r.Header["Origin"]
+	if len(v) != 1 {
+		return nil
+	}
+	o := v[0]
+	if p.anyOrigin { // "null" is an origin too, and "*" grants no credentials
+		if _, _, _, why := corsSplitOrigin(o); why != "" && o != "null" {
+			return nil
+		}
+		return p.star
+	}
+	if _, ok := p.origins[o]; ok {
+		return v[:1:1]
+	}
+	if corsHasUpper(o) { // browsers send lower case; others take the long way
+		for _, e := range p.exact {
+			if corsEqualFold(o, e) {
+				return v[:1:1]
+			}
+		}
+	}
+	for _, pt := range p.patterns {
+		if pt.match(o) {
+			return v[:1:1]
+		}
+	}
+	return nil
+}
+
+// match reports whether o is pt's prefix, one or more host labels and
+// pt's suffix, ignoring ASCII case.
+func (pt corsPattern) match(o string) bool {
+	n := len(o) - len(pt.prefix) - len(pt.suffix)
+	return n > 0 &&
+		corsEqualFold(o[:len(pt.prefix)], pt.prefix) &&
+		corsEqualFold(o[len(o)-len(pt.suffix):], pt.suffix) &&
+		corsIsHostName(o[len(pt.prefix):len(o)-len(pt.suffix)])
+}
+
+// methodAllowed reports whether a preflight may ask for method m.
+func (p *corsPolicy) methodAllowed(m string) bool {
+	if p.anyMethod {
+		return corsIsToken(m)
+	}
+	for _, a := range p.methods {
+		if a == m {
+			return true
+		}
+	}
+	return false
+}
+
+// headersAllowed parses the Access-Control-Request-Headers lines of a
+// preflight: comma-separated header names with optional spaces and tabs,
+// and empty elements, which HTTP lists may have. It reports whether every
+// name is allowed (false also for a malformed or oversized list) and
+// whether any name was given. Its cost is linear in the lines' length,
+// which it bounds before reading them.
+func (p *corsPolicy) headersAllowed(lines []string) (ok, named bool) {
+	if len(lines) > corsMaxRequestHeaderNames {
+		return false, false
+	}
+	size := 0
+	for _, l := range lines {
+		size += len(l)
+	}
+	if size > corsMaxRequestHeaderBytes {
+		return false, false
+	}
+	elems := 0
+	for _, l := range lines {
+		for i := 0; ; i++ { // one element per turn; l[i] is a comma, if any
+			i = corsSkipSpace(l, i)
+			start := i
+			for i < len(l) && corsIsTchar(l[i]) {
+				i++
+			}
+			name := l[start:i]
+			i = corsSkipSpace(l, i)
+			if i < len(l) && l[i] != ',' {
+				return false, false
+			}
+			if elems++; elems > corsMaxRequestHeaderNames {
+				return false, false
+			}
+			if name != "" {
+				if !p.headerAllowed(name) {
+					return false, false
+				}
+				named = true
+			}
+			if i == len(l) {
+				break
+			}
+		}
+	}
+	return true, named
+}
+
+// headerAllowed reports whether a preflight may ask for the header token
+// name.
+func (p *corsPolicy) headerAllowed(name string) bool {
+	if p.anyHeader {
+		return true
+	}
+	for _, a := range p.headers {
+		if corsEqualFold(name, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// corsSkipSpace returns the index of the first byte of s from i on that is
+// not a space or tab.
+func corsSkipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// corsIsToken reports whether s is an HTTP token (RFC 9110, section 5.6.2).
+func corsIsToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !corsIsTchar(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// corsIsTchar reports whether c may appear in an HTTP token.
+func corsIsTchar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// corsHasUpper reports whether s has an ASCII upper-case letter.
+func corsHasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// corsEqualFold reports whether a and b are equal ignoring ASCII case only:
+// unlike strings.EqualFold, no non-ASCII byte matches an ASCII letter.
+func corsEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,97 @@
+package middleware
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// corsSplitOrigin splits the serialized origin s into scheme, host and
+// port, checking their syntax but not their case; why says what is wrong,
+// or is "". It does not allocate, so requests can use it.
+func corsSplitOrigin(s string) (scheme, host, port, why string) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || !corsIsScheme(scheme) {
+		return "", "", "", `is not "scheme://host" or "scheme://host:port"`
+	}
+	if strings.ContainsAny(rest, "/?#@\\") {
+		return "", "", "", "must not have a path, query, fragment, userinfo or trailing slash"
+	}
+	host = rest
+	if strings.HasPrefix(rest, "[") {
+		i := strings.IndexByte(rest, ']')
+		if i < 0 {
+			return "", "", "", "has an unclosed IPv6 address"
+		}
+		host, rest = rest[:i+1], rest[i+1:]
+		a, err := netip.ParseAddr(host[1:i]) // without a zone, no allocation
+		if strings.IndexByte(host, '%') >= 0 || err != nil || !a.Is6() {
+			return "", "", "", "has an invalid IPv6 address"
+		}
+	} else if i := strings.IndexByte(rest, ':'); i >= 0 {
+		host, rest = rest[:i], rest[i:]
+	} else {
+		rest = ""
+	}
+	if rest != "" {
+		port = rest[1:]
+		if rest[0] != ':' || !corsIsPort(port) {
+			return "", "", "", "has an invalid port"
+		}
+	}
+	if !strings.HasPrefix(host, "[") && !corsIsHostName(host) {
+		return "", "", "", "has an invalid host (non-ASCII names must be written in punycode, xn--…)"
+	}
+	return scheme, host, port, ""
+}
+
+// corsIsScheme reports whether s is a URL scheme: a letter, then letters,
+// digits, "+", "-" or ".".
+func corsIsScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// corsIsPort reports whether s is a port from 1 to 65535 without leading
+// zeros, as browsers serialize it.
+func corsIsPort(s string) bool {
+	if s == "" || len(s) > 5 || s[0] == '0' {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n <= 65535
+}
+
+// corsIsHostName reports whether s is dot-separated non-empty labels of
+// ASCII letters, digits, "-" and "_" (which some DNS names have), at most
+// 253 bytes, as a host name or an IPv4 address is.
+func corsIsHostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	label := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+			label++
+		case c == '.' && label > 0:
+			label = 0
+		default:
+			return false
+		}
+	}
+	return label > 0
+}

@@ -1,0 +1,41 @@
+package middleware_test
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+
+	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/middleware"
+)
+
+func ExampleLogger() {
+	// A text logger without times, so the output is stable.
+	l := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == "time" || a.Key == "duration" {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	route := micro.Handler(func(r *http.Request) (any, error) {
+		if r.URL.Query().Has("fail") {
+			return nil, errors.New("database is down") // logged in the request's line, not sent
+		}
+		return map[string]string{"hello": "world"}, nil
+	})
+	h := middleware.RequestID()(middleware.Logger(l)(route))
+
+	for _, target := range []string{"/hello", "/hello?fail"} {
+		r := httptest.NewRequest("GET", target, nil)
+		r.Header.Set("X-Request-ID", "r1")
+		r.Header.Set("User-Agent", "example")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	// Output:
+	// level=INFO msg=request method=GET path=/hello status=200 bytes=17 request_id=r1 client_ip=192.0.2.1 user_agent=example
+	// level=ERROR msg=request method=GET path=/hello status=500 bytes=67 request_id=r1 client_ip=192.0.2.1 user_agent=example error="database is down"
+}

@@ -1,0 +1,16 @@
+package middleware_test
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gorilla/handlers"
+	"github.com/microkit-go/micro/middleware"
+)
+
+func BenchmarkRecover(b *testing.B) {
+	r := httptest.NewRequest("GET", "/", nil)
+	b.Run("impl=bare", func(b *testing.B) { runBench(b, ok, r) })
+	b.Run("impl=micro", func(b *testing.B) { runBench(b, middleware.Recover()(ok), r) })
+	b.Run("impl=gorilla", func(b *testing.B) { runBench(b, handlers.RecoveryHandler()(ok), r) })
+}

@@ -1,0 +1,17 @@
+package middleware_test
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/microkit-go/micro/middleware"
+)
+
+func BenchmarkRequestID(b *testing.B) {
+	r := httptest.NewRequest("GET", "/", nil)
+	b.Run("impl=bare", func(b *testing.B) { runBench(b, ok, r) })
+	b.Run("impl=generated", func(b *testing.B) { runBench(b, middleware.RequestID()(ok), r) })
+	in := httptest.NewRequest("GET", "/", nil)
+	in.Header.Set("X-Request-ID", "0123456789abcdef0123456789abcdef")
+	b.Run("impl=incoming", func(b *testing.B) { runBench(b, middleware.RequestID()(ok), in) })
+}
