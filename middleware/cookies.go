@@ -97,19 +97,25 @@ func cookieCopyKeys(keys [][]byte) [][]byte {
 }
 
 // CookieValues returns the request's cookies by name, as parsed by
-// [Cookies]: Next.js's req.cookies. The map is never nil and is read-only:
-// it belongs to the request, and a request without cookies gets an empty
-// map shared by all requests, so writing to it is a bug that leaks across
-// requests. Copy it (maps.Clone) to change it.
+// [Cookies]: Next.js's req.cookies. The map is read-only: it belongs to
+// the request. It is nil when the request has no cookies, which reads like
+// an empty map, while a write to it panics rather than corrupting anything.
+// Copy it (maps.Clone) to change it.
 //
 // Without [Cookies] in the chain, CookieValues parses r's Cookie header
 // itself, by the same rules, on every call (a new map each time, unless
 // there are no cookies). It never fails: malformed pairs are skipped.
 func CookieValues(r *http.Request) map[string]string {
+	var m map[string]string
 	if s := state.From(r.Context()); s != nil && s.Cookies != nil {
-		return s.Cookies
+		m = s.Cookies
+	} else {
+		m = cookieParse(r.Header["Cookie"])
 	}
-	return cookieParse(r.Header["Cookie"])
+	if len(m) == 0 {
+		return nil // never hand out cookieNone, which every request shares
+	}
+	return m
 }
 
 // CookieValue returns the value of the request's cookie name, decoded as
