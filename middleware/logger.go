@@ -3,7 +3,6 @@ package middleware
 import (
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/microkit-go/micro/internal/panics"
@@ -118,8 +117,7 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 func loggerClientIP(r *http.Request, s *state.State) string {
 	a := s.ClientIP
 	if !a.IsValid() {
-		ap, _ := netip.ParseAddrPort(r.RemoteAddr)
-		a = ap.Addr().Unmap()
+		a = ClientIPFrom(r)
 	}
 	if !a.IsValid() {
 		return ""
