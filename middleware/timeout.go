@@ -1,0 +1,269 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/microkit-go/micro/internal/panics"
+	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/send"
+)
+
+// Timeout returns middleware that bounds how long a route may take to start
+// its response: a route that has not started it d after the request reached
+// the middleware gets a 503 Service Unavailable problem, the one
+// [send.Error] writes, sent at that moment.
+//
+// The route runs with a context whose Deadline is d from the start (or the
+// parent's, when earlier). A response has started once the route has
+// called WriteHeader with a final status, Write, ReadFrom, Flush or
+// Hijack; a 1xx such as 103 Early Hints is sent but starts nothing. At the
+// deadline:
+//
+//   - A route that has not started is cut off: its context is canceled,
+//     with Err reporting context.DeadlineExceeded, and the middleware
+//     answers 503 at once, even when the route ignores its context: the route runs
+//     in its own goroutine, as under [http.TimeoutHandler], while the
+//     middleware waits for it or the deadline, so the client is not kept
+//     waiting. No Retry-After is sent, since a slow route says nothing
+//     about when it will be faster. Headers the route had set are not in
+//     the 503: until it starts, the route writes to a copy of the header
+//     map (made when it first calls Header), which becomes the response's
+//     header when it starts. Its later writes are dropped and return
+//     [http.ErrHandlerTimeout], and they never reach the real writer, so
+//     the middleware may return while the route still runs.
+//   - A response that has started is not cut: no 503, the deadline is
+//     lifted (the context is not canceled, so a stream keeps producing, and
+//     Deadline keeps reporting the time that passed) and the middleware
+//     waits for the route to finish. Unlike [http.TimeoutHandler], which
+//     buffers the whole body, writes go straight through once started, so
+//     streaming and Flush work.
+//
+// The client going away (the request's own context canceled) still cancels
+// the route's context; if the route has still not started at the deadline,
+// the answer is the 499 that [send.Error] gives a client that left, which
+// is not logged as an error. When the route finishes, its context is
+// canceled too, and the timer is stopped.
+//
+// Timeout is the one middleware here that clones the request a second
+// time: the route's context must change. The per-request state (request
+// ID, logger, client IP, cookies) stays visible, since that context is
+// derived from the request's. The route works on its own copy of the
+// state, copied back when it returns in time, so a route still running
+// after the 503 never writes what [Logger] or [Recover] are reading.
+//
+// A panic in the route before the deadline (or in a route whose response
+// had started) is recovered in its goroutine and panicked again in the
+// caller's, with the same value, so a [Recover] or [Logger] placed before
+// Timeout sees it (the stack they log is the caller's, as with
+// [http.TimeoutHandler]); http.ErrAbortHandler keeps its meaning. A panic after
+// the 503 was sent is logged with its stack and dropped (http.ErrAbortHandler
+// silently), never crashing the process.
+//
+// Caveats. Contexts derived from the route's context (context.WithCancel,
+// WithTimeout) report context.Canceled when the timeout cancels it; their
+// context.Cause wraps context.DeadlineExceeded. A route still running after
+// the 503 must not use the request body, which the server closes when the
+// middleware returns. Unwrap on the route's writer returns the real writer
+// for http.ResponseController; code that calls it itself bypasses the
+// guard.
+//
+// Put Timeout after [Recover], [Logger] and [RequestID] and before the
+// routes. A d of zero or less panics at construction, as does a nil
+// handler.
+func Timeout(d time.Duration) func(http.Handler) http.Handler {
+	if d <= 0 {
+		panic("middleware: Timeout needs a positive duration, got " + d.String())
+	}
+	cfg := &timeoutConfig{
+		d:       d,
+		cause:   fmt.Errorf("middleware: Timeout: the response did not start within %v: %w", d, context.DeadlineExceeded),
+		problem: problem(http.StatusServiceUnavailable, "the server did not start its response within %v", d),
+	}
+	return func(next http.Handler) http.Handler {
+		if next == nil {
+			panic("middleware: Timeout wraps a nil http.Handler")
+		}
+		return &timeoutHandler{cfg: cfg, next: next}
+	}
+}
+
+// timeoutConfig is what a Timeout computes once and shares, read-only,
+// between every request.
+type timeoutConfig struct {
+	d       time.Duration
+	cause   error        // context.Cause of a route cut off at the deadline
+	problem *statusError // the 503 it gets
+}
+
+type timeoutHandler struct {
+	cfg  *timeoutConfig
+	next http.Handler
+}
+
+// timeoutRun is one request under Timeout: the route's context, writer and
+// copy of the state in one allocation.
+type timeoutRun struct {
+	ctx  timeoutCtx
+	w    timeoutWriter
+	st   state.State   // the route's copy of the shared state
+	done chan struct{} // closed when the route returned in time
+
+	// Set by the route goroutine under w.mu before done is closed.
+	finished bool
+	panicked bool
+	panicVal any
+}
+
+func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r, s := state.Attach(r)
+	cctx, cancel := context.WithCancelCause(r.Context())
+	run := &timeoutRun{
+		w:    timeoutWriter{w: w},
+		st:   *s,
+		done: make(chan struct{}),
+	}
+	run.ctx = timeoutCtx{
+		Context:  cctx,
+		deadline: time.Now().Add(h.cfg.d),
+		shared:   s,
+		own:      &run.st,
+	}
+	// The second clone of the chain, and the only one allowed: the route's
+	// context must change. Its state is run.st, through timeoutCtx.Value.
+	rr := r.WithContext(&run.ctx)
+
+	// Not pooled: a timer or channel made in one synctest bubble must not
+	// be used in another, and users test their routes in bubbles.
+	timer := time.NewTimer(h.cfg.d)
+	go run.serve(h.next, rr)
+	select {
+	case <-run.done:
+		timer.Stop()
+	case <-timer.C:
+		if run.expire() {
+			cancel(h.cfg.cause)
+			h.reply(w, r)
+			return
+		}
+		<-run.done // started (or just finished): it is not cut
+	}
+	cancel(nil)
+	run.finish(s)
+}
+
+// reply answers a route cut off at the deadline. A client that went away
+// gets the quiet 499 of [send.Error] rather than a logged 503.
+func (h *timeoutHandler) reply(w http.ResponseWriter, r *http.Request) {
+	if err := r.Context().Err(); errors.Is(err, context.Canceled) {
+		send.Error(w, r, err)
+		return
+	}
+	send.Error(w, r, h.cfg.problem)
+}
+
+// serve runs the route in its own goroutine and hands its outcome, panic
+// included, to ServeHTTP, or logs the panic when the route was cut off.
+func (run *timeoutRun) serve(next http.Handler, r *http.Request) {
+	defer func() {
+		p := recover()
+		run.w.mu.Lock()
+		if run.w.timedOut {
+			run.w.mu.Unlock()
+			if p != nil && p != http.ErrAbortHandler {
+				err := panics.New("middleware: panic after Timeout", p)
+				state.Logger(r).LogAttrs(r.Context(), slog.LevelError, "panic in a route after its timeout",
+					slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Any("error", err), slog.String("stack", string(err.Stack())))
+			}
+			return
+		}
+		run.finished = true
+		run.panicked, run.panicVal = p != nil, p
+		run.w.mu.Unlock()
+		close(run.done)
+	}()
+	next.ServeHTTP(&run.w, r)
+}
+
+// expire is called at the deadline. It reports whether the route is cut
+// off: it had neither started its response nor returned.
+func (run *timeoutRun) expire() bool {
+	run.w.mu.Lock()
+	defer run.w.mu.Unlock()
+	if run.w.started || run.finished {
+		return false
+	}
+	run.w.timedOut = true
+	return true
+}
+
+// finish completes a route that returned in time: headers it set without
+// writing anything become the response's, its state is copied back, and a
+// panic goes on in the caller's goroutine.
+func (run *timeoutRun) finish(s *state.State) {
+	run.w.mu.Lock()
+	run.w.start()
+	run.w.mu.Unlock()
+	timeoutJoin(s, &run.st)
+	if run.panicked {
+		panic(run.panicVal)
+	}
+}
+
+// timeoutJoin copies back what the route changed in its copy of the state.
+func timeoutJoin(s, own *state.State) {
+	s.Logger = own.Logger
+	s.Reporting = own.Reporting
+	s.Cause = own.Cause
+	s.RequestID = own.RequestID
+	s.ClientIP = own.ClientIP
+	s.Cookies = own.Cookies
+	s.CookieKeys = own.CookieKeys
+}
+
+// timeoutCtx is the route's context. It embeds a cancel context, so Done,
+// Value for the context package's own key and contexts derived from it come
+// from that context without a goroutine, and adds the deadline, an Err
+// that says a timeout is one, and the route's own copy of the state.
+type timeoutCtx struct {
+	context.Context // from context.WithCancelCause
+
+	deadline    time.Time
+	shared, own *state.State
+}
+
+// Deadline reports the middleware's deadline, or the parent's when earlier.
+// It stays the same once the deadline is lifted.
+func (c *timeoutCtx) Deadline() (time.Time, bool) {
+	if d, ok := c.Context.Deadline(); ok && d.Before(c.deadline) {
+		return d, true
+	}
+	return c.deadline, true
+}
+
+// Err is context.DeadlineExceeded when the context was canceled by a
+// timeout (this one or an enclosing one), else the cancel context's error.
+func (c *timeoutCtx) Err() error {
+	err := c.Context.Err()
+	if err == context.Canceled && errors.Is(context.Cause(c.Context), context.DeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+// Value is the embedded context's, except that the shared state is
+// replaced by the route's copy.
+func (c *timeoutCtx) Value(key any) any {
+	v := c.Context.Value(key)
+	if s, ok := v.(*state.State); ok && s == c.shared {
+		return c.own
+	}
+	return v
+}
+
+func (c *timeoutCtx) String() string { return "middleware.Timeout" }

@@ -1,0 +1,57 @@
+package middleware
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/microkit-go/micro/internal/state"
+)
+
+// timeoutBenchWriter is a ResponseWriter that keeps nothing, so the
+// benchmarks measure the middleware, not a recorder.
+type timeoutBenchWriter struct{ h http.Header }
+
+func (w *timeoutBenchWriter) Header() http.Header         { return w.h }
+func (w *timeoutBenchWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *timeoutBenchWriter) WriteHeader(int)             {}
+
+// timeoutBenchRoute is a fast route, shaped like what send.Value does: a
+// header, then the body.
+var timeoutBenchRoute = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"ok":true}`))
+})
+
+// BenchmarkTimeout compares Timeout over a fast route with the bare route
+// and with net/http's TimeoutHandler (which buffers the body). The deadline
+// never fires: this is the cost every request pays. The request context
+// can be canceled, as a server's is.
+func BenchmarkTimeout(b *testing.B) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fresh := httptest.NewRequest("GET", "/", nil).WithContext(parent)
+	attached, _ := state.Attach(fresh) // as behind RequestID or Logger
+
+	for _, bb := range []struct {
+		name string
+		h    http.Handler
+		r    *http.Request
+	}{
+		{"bare handler", timeoutBenchRoute, fresh},
+		{"Timeout", Timeout(time.Minute)(timeoutBenchRoute), fresh},
+		{"Timeout, state already attached", Timeout(time.Minute)(timeoutBenchRoute), attached},
+		{"http.TimeoutHandler", http.TimeoutHandler(timeoutBenchRoute, time.Minute, ""), fresh},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			w := &timeoutBenchWriter{h: make(http.Header)}
+			b.ReportAllocs()
+			for b.Loop() {
+				bb.h.ServeHTTP(w, bb.r)
+				clear(w.h)
+			}
+		})
+	}
+}
