@@ -127,24 +127,36 @@ func SignedCookie(r *http.Request, name string) (string, bool) {
 // silently refuse to store. Like any header, it must be called before the
 // response is written.
 func SetSignedCookie(w http.ResponseWriter, r *http.Request, c *http.Cookie) error {
+	sc, err := SignCookie(r, c)
+	if err != nil {
+		return err
+	}
+	w.Header().Add("Set-Cookie", sc.String())
+	return nil
+}
+
+// SignCookie returns a copy of c with its value signed as [SetSignedCookie]
+// signs it, for code that sets headers without a ResponseWriter: a
+// micro.Handler route puts sc.String() in its Response's Set-Cookie
+// header. It fails, returning nil, in the cases SetSignedCookie does.
+func SignCookie(r *http.Request, c *http.Cookie) (*http.Cookie, error) {
 	if c == nil {
-		return cookieErrNil
+		return nil, cookieErrNil
 	}
 	s := state.From(r.Context())
 	if s == nil || len(s.CookieKeys) == 0 {
-		return cookieErrNoKeys
+		return nil, cookieErrNoKeys
 	}
 	encLen := base64.RawURLEncoding.EncodedLen(len(c.Value))
 	if len(c.Name)+encLen+1+cookieSigLen > cookieMaxLen {
-		return cookieErrTooLarge
+		return nil, cookieErrTooLarge
 	}
 	sc := *c
 	sc.Value = cookieSign(s.CookieKeys, c.Name, c.Value)
 	if err := sc.Valid(); err != nil {
-		return errors.New("middleware: SetSignedCookie: " + err.Error())
+		return nil, errors.New("middleware: SetSignedCookie: " + err.Error())
 	}
-	w.Header().Add("Set-Cookie", sc.String())
-	return nil
+	return &sc, nil
 }
 
 // cookieSign returns the signed form of value for the cookie name, signed
