@@ -2,10 +2,10 @@ module github.com/microkit-go/micro
 
 go 1.25
 
-require github.com/google/go-cmp v0.7.0
-
 require (
-	github.com/felixge/httpsnoop v1.0.3 // indirect
-	github.com/gorilla/handlers v1.5.2 // indirect
-	github.com/justinas/alice v1.2.0 // indirect
+	github.com/google/go-cmp v0.7.0
+	github.com/gorilla/handlers v1.5.2
+	github.com/justinas/alice v1.2.0
 )
+
+require github.com/felixge/httpsnoop v1.0.3 // indirect

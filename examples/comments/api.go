@@ -16,8 +16,8 @@ var page embed.FS
 // maxComment is the longest comment accepted, in characters.
 const maxComment = 1000
 
-// newHandler returns the API and the page, routed by a std ServeMux.
-func newHandler(s *store) http.Handler {
+// routes returns the API and the page, routed by a std ServeMux.
+func routes(s *store, v visitors) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/api/comments", micro.Methods{
 		http.MethodGet:  micro.Handler(s.listComments),
@@ -25,6 +25,9 @@ func newHandler(s *store) http.Handler {
 	})
 	mux.Handle("/api/comments/{id}", micro.Methods{
 		http.MethodGet: micro.Handler(s.postComments),
+	})
+	mux.Handle("/api/visitor", micro.Methods{
+		http.MethodGet: micro.Handler(v.visitor),
 	})
 	mux.Handle("/{$}", micro.Methods{
 		http.MethodGet: http.FileServerFS(page),

@@ -2,17 +2,26 @@
 // page that uses it.
 //
 //	go run ./examples/comments [-addr :3000] [-data comments.json]
+//		[-cors-origins https://app.example.com,...] [-cookie-key KEY]
 //
 // Routes:
 //
 //	GET  /api/comments       the comments
 //	GET  /api/comments/{id}  {"post": id, "comments": [...]}
 //	POST /api/comments       {"comment": "..."}: 201 with the stored comment
+//	GET  /api/visitor        {"visitor": id, "new": bool}, kept in a signed cookie
 //	GET  /                   a page that lists and posts comments
 //
 // Without -data the comments live in memory, seeded from the embedded
 // comments.json. With -data they are kept in that file (created if missing),
 // and a POST is answered only once its comment is on disk.
+//
+// Every request goes through the middleware chain of newHandler, logging
+// one line per request to stderr. -cors-origins lists the pages on other
+// origins that may call the API with cookies (CORS with credentials, and
+// trusted by the CSRF protection); -cookie-key signs the visitor cookie
+// (at least 32 bytes; without it a random key is made at start, so
+// cookies do not survive a restart).
 //
 // SIGINT or SIGTERM stops the server gracefully: it stops accepting, lets
 // requests in flight finish for up to -grace, then exits.
@@ -20,6 +29,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -31,6 +41,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -55,6 +66,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	addr := flags.String("addr", ":3000", "address to listen on")
 	data := flags.String("data", "", "JSON file to keep comments in (default: memory only)")
 	grace := flags.Duration("grace", 10*time.Second, "how long requests in flight may take to finish on shutdown")
+	origins := flags.String("cors-origins", "", "comma-separated origins whose pages may call the API with cookies")
+	cookieKey := flags.String("cookie-key", "", "key that signs the visitor cookie, at least 32 bytes (default: random at start)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -62,6 +75,18 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		return fmt.Errorf("unexpected arguments: %v", flags.Args())
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg := config{logger: logger, cookieKey: []byte(*cookieKey)}
+	for o := range strings.SplitSeq(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.corsOrigins = append(cfg.corsOrigins, o)
+		}
+	}
+	switch {
+	case *cookieKey == "":
+		cfg.cookieKey = []byte(rand.Text() + rand.Text()) // 52 random base32 characters, 260 bits
+	case len(cfg.cookieKey) < 32:
+		return fmt.Errorf("-cookie-key must be at least 32 bytes, not %d", len(cfg.cookieKey))
+	}
 
 	var seed []Comment
 	if err := json.Unmarshal(seedJSON, &seed); err != nil {
@@ -75,12 +100,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		}
 	}
 
+	handler, err := buildHandler(s, cfg)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(s),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -113,4 +142,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		return err
 	}
 	return nil
+}
+
+// buildHandler is newHandler, with a bad -cors-origins reported as an
+// error rather than the middleware's panic.
+func buildHandler(s *store, cfg config) (h http.Handler, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%v", p)
+		}
+	}()
+	return newHandler(s, cfg), nil
 }

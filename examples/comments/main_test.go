@@ -46,7 +46,7 @@ func do(t *testing.T, srv *httptest.Server, method, path, ctype, body string) re
 }
 
 func TestAPI(t *testing.T) {
-	srv := httptest.NewServer(newHandler(newMemoryStore(seed)))
+	srv := httptest.NewServer(newHandler(newMemoryStore(seed), testConfig(t)))
 	defer srv.Close()
 	const js = "application/json; charset=utf-8"
 	const problem = "application/problem+json"
@@ -90,7 +90,7 @@ func TestAPI(t *testing.T) {
 }
 
 func TestPage(t *testing.T) {
-	srv := httptest.NewServer(newHandler(newMemoryStore(seed)))
+	srv := httptest.NewServer(newHandler(newMemoryStore(seed), testConfig(t)))
 	defer srv.Close()
 	got := do(t, srv, "GET", "/", "", "")
 	if got.Status != 200 || got.Type != "text/html; charset=utf-8" || !strings.Contains(got.Body, `fetch("/api/comments"`) {
@@ -123,7 +123,7 @@ func TestDataFile(t *testing.T) {
 	if diff := cmp.Diff(seed, readFile(t, path)); diff != "" {
 		t.Fatalf("a missing file is created with the seed (-want +got):\n%s", diff)
 	}
-	srv := httptest.NewServer(newHandler(s))
+	srv := httptest.NewServer(newHandler(s, testConfig(t)))
 	if got := do(t, srv, "POST", "/api/comments", "application/json", `{"comment":"kept"}`); got.Status != 201 {
 		t.Fatalf("POST = %+v", got)
 	}
@@ -171,7 +171,7 @@ func TestFailedWriteIsNotStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.path = filepath.Join(dir, "missing-dir", "comments.json") // every save now fails
-	srv := httptest.NewServer(newHandler(s))
+	srv := httptest.NewServer(newHandler(s, testConfig(t)))
 	defer srv.Close()
 	got := do(t, srv, "POST", "/api/comments", "application/json", `{"comment":"lost"}`)
 	if got.Status != 500 || strings.Contains(got.Body, "missing-dir") {
@@ -188,7 +188,7 @@ func TestConcurrentPostsAreAllStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newHandler(s))
+	srv := httptest.NewServer(newHandler(s, testConfig(t)))
 	defer srv.Close()
 	const n = 40
 	var wg sync.WaitGroup

@@ -1,0 +1,100 @@
+package middleware
+
+import "strings"
+
+// compressMaxAccept is how many bytes of Accept-Encoding, over all its
+// lines, are read. Real clients send under 50 ("gzip, deflate, br, zstd");
+// what lies beyond is ignored, so a hostile header costs no more than this.
+const compressMaxAccept = 512
+
+// compressAcceptsGzip reports whether the Accept-Encoding values accept
+// gzip (RFC 9110 §12.5.3): gzip or x-gzip with a weight above 0, or, when
+// neither is listed, "*" with a weight above 0. An element whose weight is
+// malformed is ignored, and so is an element cut by the length cap. It
+// does not allocate.
+func compressAcceptsGzip(values []string) bool {
+	gzipQ, anyQ := -1, -1 // the highest weight seen, in thousandths; -1: not listed
+	budget := compressMaxAccept
+	for _, v := range values {
+		if budget <= 0 {
+			break
+		}
+		cut := len(v) > budget
+		if cut {
+			v = v[:budget]
+		}
+		budget -= len(v) + 1 // an empty line costs too
+		for v != "" {
+			elem, rest, more := strings.Cut(v, ",")
+			v = rest
+			if cut && !more {
+				break // the last element may be truncated
+			}
+			name, q, ok := compressCoding(elem)
+			switch {
+			case !ok:
+			case strings.EqualFold(name, "gzip") || strings.EqualFold(name, "x-gzip"):
+				gzipQ = max(gzipQ, q)
+			case name == "*":
+				anyQ = max(anyQ, q)
+			}
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return anyQ > 0
+}
+
+// compressCoding parses one Accept-Encoding element, "coding;q=0.5", into
+// the coding and its weight in thousandths (1000 when absent). Parameters
+// other than q are skipped; ok is false for an empty coding or a malformed
+// weight.
+func compressCoding(elem string) (name string, q int, ok bool) {
+	name, params, _ := strings.Cut(elem, ";")
+	name = compressTrimOWS(name)
+	if name == "" {
+		return "", 0, false
+	}
+	q = 1000
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		p = compressTrimOWS(p)
+		if len(p) < 2 || p[0] != 'q' && p[0] != 'Q' || p[1] != '=' {
+			continue
+		}
+		if q, ok = compressQValue(p[2:]); !ok {
+			return "", 0, false
+		}
+		break // the first weight counts
+	}
+	return name, q, true
+}
+
+// compressQValue parses an RFC 9110 qvalue, "0" to "1" with at most three
+// decimals, into thousandths.
+func compressQValue(s string) (int, bool) {
+	if s == "" || len(s) > 5 || s[0] != '0' && s[0] != '1' {
+		return 0, false
+	}
+	q := int(s[0]-'0') * 1000
+	if len(s) == 1 {
+		return q, true
+	}
+	if s[1] != '.' {
+		return 0, false
+	}
+	scale := 100
+	for i := 2; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		q += int(s[i]-'0') * scale
+		scale /= 10
+	}
+	if q > 1000 {
+		return 0, false // "1.5"
+	}
+	return q, true
+}

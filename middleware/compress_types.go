@@ -1,0 +1,162 @@
+package middleware
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// compressMaxType is the longest media type compared; longer ones, in the
+// configuration or in a response, are not compressible.
+const compressMaxType = 127
+
+// compressTypes is the set of compressible media types, lower-cased.
+type compressTypes struct {
+	exact    map[string]struct{} // "text/html"
+	major    map[string]struct{} // "text" for "text/*"
+	suffixes bool                // any +json or +xml type
+}
+
+// compressNewTypes validates the configured list; it panics on a bad entry.
+func compressNewTypes(list []string, suffixes bool) compressTypes {
+	t := compressTypes{exact: map[string]struct{}{}, major: map[string]struct{}{}, suffixes: suffixes}
+	for _, e := range list {
+		mt := compressValidType(e)
+		if typ, sub, _ := strings.Cut(mt, "/"); sub == "*" {
+			t.major[typ] = struct{}{}
+		} else {
+			t.exact[mt] = struct{}{}
+		}
+	}
+	return t
+}
+
+// match reports whether the Content-Type ct (parameters allowed) is
+// compressible. It does not allocate.
+func (t *compressTypes) match(ct string) bool {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = compressTrimOWS(ct)
+	if ct == "" || len(ct) > compressMaxType {
+		return false
+	}
+	var arr [compressMaxType]byte
+	b := arr[:len(ct)]
+	for i := 0; i < len(ct); i++ {
+		c := ct[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	if _, ok := t.exact[string(b)]; ok {
+		return true
+	}
+	slash := bytes.IndexByte(b, '/')
+	if slash <= 0 {
+		return false
+	}
+	if _, ok := t.major[string(b[:slash])]; ok {
+		return true
+	}
+	return t.suffixes && (bytes.HasSuffix(b, []byte("+json")) || bytes.HasSuffix(b, []byte("+xml")))
+}
+
+// compressVaries reports whether the Vary values already name
+// Accept-Encoding, or are "*".
+func compressVaries(vary []string) bool {
+	for _, v := range vary {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			tok = compressTrimOWS(tok)
+			if tok == "*" || strings.EqualFold(tok, "Accept-Encoding") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// addVary appends Accept-Encoding to h's Vary, keeping what is
+// there and never adding it twice.
+func (c *compressor) addVary(h http.Header) {
+	switch v := h["Vary"]; {
+	case len(v) == 0:
+		h["Vary"] = c.vary
+	case !compressVaries(v):
+		h["Vary"] = append(v, "Accept-Encoding")
+	}
+}
+
+// compressContentLength returns the Content-Length set in h, if it is one
+// valid number.
+func compressContentLength(h http.Header) (int64, bool) {
+	v := h["Content-Length"]
+	if len(v) != 1 {
+		return 0, false
+	}
+	s := strings.Trim(v[0], " \t")
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n, true
+}
+
+// compressBodyAllowed reports whether a response with this status may have
+// a body (RFC 9110 §6.4.1).
+func compressBodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// compressTrimOWS trims the spaces and tabs HTTP allows around values.
+func compressTrimOWS(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// compressValidType checks one configured entry and returns it lower-cased.
+func compressValidType(t string) string {
+	mt := strings.ToLower(strings.TrimSpace(t))
+	typ, sub, ok := strings.Cut(mt, "/")
+	switch {
+	case !ok || !compressToken(typ) || !compressToken(sub):
+		panic(fmt.Sprintf("middleware: Compress type %q is not a media type (type/subtype, no parameters)", t))
+	case typ == "*":
+		panic(fmt.Sprintf("middleware: Compress type %q: compressing every type wastes CPU on JPEG and zip; list types or use type/*", t))
+	case sub != "*" && strings.Contains(sub, "*"):
+		panic(fmt.Sprintf("middleware: Compress type %q: a wildcard must be the whole subtype (type/*)", t))
+	case len(mt) > compressMaxType:
+		panic(fmt.Sprintf("middleware: Compress type %.40q… is longer than %d bytes", t, compressMaxType))
+	}
+	return mt
+}
+
+// compressToken reports whether s is a non-empty RFC 9110 token.
+func compressToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
