@@ -166,7 +166,7 @@ type compressHandler struct {
 }
 
 func (h *compressHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodConnect || r.Header.Get("Upgrade") != "" {
+	if r.Method == http.MethodConnect || len(r.Header["Upgrade"]) > 0 {
 		h.next.ServeHTTP(w, r) // the connection is handed over: no body to compress
 		return
 	}

@@ -25,7 +25,7 @@ func compressAcceptsGzip(values []string) bool {
 		}
 		budget -= len(v) + 1 // an empty line costs too
 		for v != "" {
-			elem, rest, more := strings.Cut(v, ",")
+			elem, rest, more := cutByte(v, ',')
 			v = rest
 			if cut && !more {
 				break // the last element may be truncated
@@ -51,7 +51,7 @@ func compressAcceptsGzip(values []string) bool {
 // other than q are skipped; ok is false for an empty coding or a malformed
 // weight.
 func compressCoding(elem string) (name string, q int, ok bool) {
-	name, params, _ := strings.Cut(elem, ";")
+	name, params, _ := cutByte(elem, ';')
 	name = compressTrimOWS(name)
 	if name == "" {
 		return "", 0, false
@@ -59,7 +59,7 @@ func compressCoding(elem string) (name string, q int, ok bool) {
 	q = 1000
 	for params != "" {
 		var p string
-		p, params, _ = strings.Cut(params, ";")
+		p, params, _ = cutByte(params, ';')
 		p = compressTrimOWS(p)
 		if len(p) < 2 || p[0] != 'q' && p[0] != 'Q' || p[1] != '=' {
 			continue

@@ -73,7 +73,15 @@ func (cw *compressWriter) decide(sample []byte, why compressWhy) bool {
 		ct = []string{http.DetectContentType(sample)}
 		h["Content-Type"] = ct
 	}
-	listed := len(ct) > 0 && cw.c.types.match(ct[0])
+	// The header is final once the status is set, so the type is matched
+	// once even when the decision waits for the body.
+	if cw.listed == compressUnknown {
+		cw.listed = compressNo
+		if len(ct) > 0 && cw.c.types.match(ct[0]) {
+			cw.listed = compressYes
+		}
+	}
+	listed := cw.listed == compressYes
 	mode := compressPass
 	if listed && body && cw.gzipOK && cw.status != http.StatusPartialContent && len(h["Content-Range"]) == 0 {
 		mode = cw.bySize(h, len(sample), why)

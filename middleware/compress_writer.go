@@ -27,7 +27,17 @@ type compressWriter struct {
 	status int           // the handler's status, 0 until it sets one
 	gzipOK bool          // the request accepts gzip and is not HEAD
 	mode   compressMode
+	listed compressTri // whether the Content-Type is on the list, once known
 }
+
+// compressTri is a boolean that may not be known yet.
+type compressTri uint8
+
+const (
+	compressUnknown compressTri = iota
+	compressNo
+	compressYes
+)
 
 func (cw *compressWriter) Header() http.Header { return cw.rw.Header() }
 

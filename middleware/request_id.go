@@ -28,7 +28,10 @@ func RequestID() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r, s := state.Attach(r)
-			id := r.Header.Get(RequestIDHeader)
+			var id string
+			if v := r.Header[RequestIDHeader]; len(v) > 0 { // the key is canonical: no Get
+				id = v[0]
+			}
 			if !validRequestID(id) {
 				id = newRequestID()
 			}
