@@ -72,10 +72,10 @@ func BenchmarkClientIP(b *testing.B) {
 				h.ServeHTTP(w, r)
 			}
 		}
-		b.Run(c.name+"/bare", func(b *testing.B) { run(b, bare, newRequest()) })
-		b.Run(c.name+"/naive-leftmost-xff", func(b *testing.B) { run(b, clientIPNaiveLeftmost(bare), newRequest()) })
-		b.Run(c.name+"/ClientIP", func(b *testing.B) { run(b, clientIP(bare), newRequest()) })
-		b.Run(c.name+"/ClientIP-in-chain", func(b *testing.B) {
+		b.Run("case="+c.name+"/impl=bare", func(b *testing.B) { run(b, bare, newRequest()) })
+		b.Run("case="+c.name+"/impl=naive-leftmost-xff", func(b *testing.B) { run(b, clientIPNaiveLeftmost(bare), newRequest()) })
+		b.Run("case="+c.name+"/impl=micro", func(b *testing.B) { run(b, clientIP(bare), newRequest()) })
+		b.Run("case="+c.name+"/impl=micro-in-chain", func(b *testing.B) {
 			var attached *http.Request
 			clientIP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { attached = r })).ServeHTTP(nil, newRequest())
 			run(b, clientIP(bare), attached)

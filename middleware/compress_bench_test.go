@@ -68,7 +68,7 @@ func BenchmarkCompress(b *testing.B) {
 			name string
 			mw   func(http.Handler) http.Handler
 		}{{"bare", bare}, {"micro", ours}, {"gorilla", gorilla}} {
-			b.Run(c.name+"/"+mw.name, func(b *testing.B) {
+			b.Run("case="+c.name+"/impl="+mw.name, func(b *testing.B) {
 				h := mw.mw(serve(c.body))
 				r := httptest.NewRequest("GET", "/", nil)
 				w := &compressBenchWriter{h: http.Header{}}

@@ -39,17 +39,17 @@ func BenchmarkCookies(b *testing.B) {
 	r := cookieTestRequest(header)
 	empty := cookieTestRequest()
 
-	b.Run("baseline=bare-handler", func(b *testing.B) {
+	b.Run("case=CookieValue/impl=bare", func(b *testing.B) {
 		cookieBenchServe(b, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), r)
 	})
-	b.Run("baseline=state.Attach-only", func(b *testing.B) {
+	b.Run("case=CookieValue/impl=attach-only", func(b *testing.B) {
 		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			_, s := state.Attach(r)
 			cookieBenchSink = s.RequestID
 		})
 		cookieBenchServe(b, h, r)
 	})
-	b.Run("baseline=std-r.Cookies", func(b *testing.B) {
+	b.Run("case=CookieValue/impl=nethttp-Cookies", func(b *testing.B) {
 		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			for _, c := range r.Cookies() {
 				if c.Name == "theme" {
@@ -60,7 +60,7 @@ func BenchmarkCookies(b *testing.B) {
 		})
 		cookieBenchServe(b, h, r)
 	})
-	b.Run("baseline=std-r.Cookie", func(b *testing.B) {
+	b.Run("case=CookieValue/impl=nethttp", func(b *testing.B) {
 		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			if c, err := r.Cookie("theme"); err == nil {
 				cookieBenchSink = c.Value
@@ -68,25 +68,25 @@ func BenchmarkCookies(b *testing.B) {
 		})
 		cookieBenchServe(b, h, r)
 	})
-	b.Run("Cookies+CookieValue", func(b *testing.B) {
+	b.Run("case=CookieValue/impl=micro", func(b *testing.B) {
 		h := Cookies(CookieConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			cookieBenchSink, _ = CookieValue(r, "theme")
 		}))
 		cookieBenchServe(b, h, r)
 	})
-	b.Run("Cookies+CookieValue/no-cookie-header", func(b *testing.B) {
+	b.Run("case=no-cookie-header/impl=micro", func(b *testing.B) {
 		h := Cookies(CookieConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			cookieBenchSink, _ = CookieValue(r, "theme")
 		}))
 		cookieBenchServe(b, h, empty)
 	})
-	b.Run("Cookies+SignedCookie", func(b *testing.B) {
+	b.Run("case=SignedCookie/impl=micro", func(b *testing.B) {
 		h := Cookies(CookieConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			cookieBenchSink, _ = SignedCookie(r, "session")
 		}))
 		cookieBenchServe(b, h, r)
 	})
-	b.Run("CookieValue-without-middleware", func(b *testing.B) {
+	b.Run("case=CookieValue-without-middleware/impl=micro", func(b *testing.B) {
 		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			cookieBenchSink, _ = CookieValue(r, "theme")
 		})
@@ -98,21 +98,21 @@ func BenchmarkCookies(b *testing.B) {
 func BenchmarkCookieParse(b *testing.B) {
 	header := cookieBenchHeader + "dXNlci00Mg.0123456789012345678901234567890123456789012"
 	lines := []string{header}
-	b.Run("baseline=std-http.ParseCookie", func(b *testing.B) {
+	b.Run("case=parse/impl=nethttp", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			cs, _ := http.ParseCookie(header)
 			cookieBenchSink = cs[1].Value
 		}
 	})
-	b.Run("cookieParse", func(b *testing.B) {
+	b.Run("case=parse/impl=micro", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			cookieBenchSink = cookieParse(lines)["theme"]
 		}
 	})
 	huge := []string{strings.Repeat("a=1; ", 200_000)} // 1 MB, the default header limit
-	b.Run("cookieParse-1MB-of-duplicates", func(b *testing.B) {
+	b.Run("case=parse-1MB-of-duplicates/impl=micro", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(huge[0])))
 		for b.Loop() {
@@ -131,7 +131,7 @@ func BenchmarkSignedCookie(b *testing.B) {
 	rotated := cookieTestThrough(b, CookieConfig{Keys: [][]byte{cookieTestKey(2), cookieTestKey(1)}},
 		cookieTestRequest("session="+signed))
 
-	b.Run("baseline=hmac.New-per-call", func(b *testing.B) {
+	b.Run("case=verify/impl=hmac.New-per-call", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			v, _ := CookieValue(r, "session")
@@ -149,19 +149,19 @@ func BenchmarkSignedCookie(b *testing.B) {
 			cookieBenchSink = string(val)
 		}
 	})
-	b.Run("SignedCookie", func(b *testing.B) {
+	b.Run("case=verify/impl=micro", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			cookieBenchSink, _ = SignedCookie(r, "session")
 		}
 	})
-	b.Run("SignedCookie/second-key-after-rotation", func(b *testing.B) {
+	b.Run("case=verify-second-key/impl=micro", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			cookieBenchSink, _ = SignedCookie(rotated, "session")
 		}
 	})
-	b.Run("SetSignedCookie", func(b *testing.B) {
+	b.Run("case=sign/impl=micro", func(b *testing.B) {
 		w := httptest.NewRecorder()
 		c := &http.Cookie{Name: "session", Value: "user-42", Path: "/", HttpOnly: true, Secure: true}
 		b.ReportAllocs()

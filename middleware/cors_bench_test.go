@@ -54,16 +54,16 @@ var (
 func BenchmarkCORS(b *testing.B) {
 	ours := CORS(corsBenchConfig)(corsBenchRoute)
 	gorilla := corsBenchGorilla()(corsBenchRoute)
-	b.Run("bare handler", func(b *testing.B) { corsBench(b, corsBenchRoute, corsBenchAllowed) })
-	b.Run("actual allowed", func(b *testing.B) { corsBench(b, ours, corsBenchAllowed) })
-	b.Run("gorilla actual allowed", func(b *testing.B) { corsBench(b, gorilla, corsBenchAllowed) })
-	b.Run("actual refused", func(b *testing.B) { corsBench(b, ours, corsReq{origin: corsOne("https://evil.com")}) })
-	b.Run("no origin", func(b *testing.B) { corsBench(b, ours, corsReq{}) })
-	b.Run("preflight", func(b *testing.B) { corsBench(b, ours, corsBenchPreflight) })
-	b.Run("gorilla preflight", func(b *testing.B) { corsBench(b, gorilla, corsBenchPreflight) })
-	b.Run("preflight 3 headers", func(b *testing.B) { corsBench(b, ours, corsBenchPreflight3) })
-	b.Run("gorilla preflight 3 headers", func(b *testing.B) { corsBench(b, gorilla, corsBenchPreflight3) })
-	b.Run("preflight 100 KB of commas", func(b *testing.B) {
+	b.Run("case=actual-allowed/impl=bare", func(b *testing.B) { corsBench(b, corsBenchRoute, corsBenchAllowed) })
+	b.Run("case=actual-allowed/impl=micro", func(b *testing.B) { corsBench(b, ours, corsBenchAllowed) })
+	b.Run("case=actual-allowed/impl=gorilla", func(b *testing.B) { corsBench(b, gorilla, corsBenchAllowed) })
+	b.Run("case=actual-refused/impl=micro", func(b *testing.B) { corsBench(b, ours, corsReq{origin: corsOne("https://evil.com")}) })
+	b.Run("case=no-origin/impl=micro", func(b *testing.B) { corsBench(b, ours, corsReq{}) })
+	b.Run("case=preflight/impl=micro", func(b *testing.B) { corsBench(b, ours, corsBenchPreflight) })
+	b.Run("case=preflight/impl=gorilla", func(b *testing.B) { corsBench(b, gorilla, corsBenchPreflight) })
+	b.Run("case=preflight-3-headers/impl=micro", func(b *testing.B) { corsBench(b, ours, corsBenchPreflight3) })
+	b.Run("case=preflight-3-headers/impl=gorilla", func(b *testing.B) { corsBench(b, gorilla, corsBenchPreflight3) })
+	b.Run("case=preflight-100KB-of-commas/impl=micro", func(b *testing.B) {
 		corsBench(b, ours, corsReq{method: "OPTIONS", origin: corsOne("https://app.example.com"), acrm: corsOne("PUT"),
 			acrh: corsOne(strings.Repeat(",", 100_000))})
 	})

@@ -9,9 +9,9 @@ import (
 
 func BenchmarkRequestID(b *testing.B) {
 	r := httptest.NewRequest("GET", "/", nil)
-	b.Run("impl=bare", func(b *testing.B) { runBench(b, ok, r) })
-	b.Run("impl=generated", func(b *testing.B) { runBench(b, middleware.RequestID()(ok), r) })
+	b.Run("case=generated/impl=bare", func(b *testing.B) { runBench(b, ok, r) })
+	b.Run("case=generated/impl=micro", func(b *testing.B) { runBench(b, middleware.RequestID()(ok), r) })
 	in := httptest.NewRequest("GET", "/", nil)
 	in.Header.Set("X-Request-ID", "0123456789abcdef0123456789abcdef")
-	b.Run("impl=incoming", func(b *testing.B) { runBench(b, middleware.RequestID()(ok), in) })
+	b.Run("case=incoming/impl=micro", func(b *testing.B) { runBench(b, middleware.RequestID()(ok), in) })
 }

@@ -40,10 +40,10 @@ func BenchmarkTimeout(b *testing.B) {
 		h    http.Handler
 		r    *http.Request
 	}{
-		{"bare handler", timeoutBenchRoute, fresh},
-		{"Timeout", Timeout(time.Minute)(timeoutBenchRoute), fresh},
-		{"Timeout, state already attached", Timeout(time.Minute)(timeoutBenchRoute), attached},
-		{"http.TimeoutHandler", http.TimeoutHandler(timeoutBenchRoute, time.Minute, ""), fresh},
+		{"impl=bare", timeoutBenchRoute, fresh},
+		{"impl=micro", Timeout(time.Minute)(timeoutBenchRoute), fresh},
+		{"impl=micro-in-chain", Timeout(time.Minute)(timeoutBenchRoute), attached},
+		{"impl=nethttp", http.TimeoutHandler(timeoutBenchRoute, time.Minute, ""), fresh},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
 			w := &timeoutBenchWriter{h: make(http.Header)}
