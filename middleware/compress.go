@@ -69,7 +69,9 @@ type CompressConfig struct {
 // Content-Length, and its ETag is made weak (a strong ETag promises the
 // bytes on the wire). Every response whose media type is listed gets
 // Accept-Encoding appended to Vary, whether or not it was compressed, so a
-// shared cache never serves gzip to a client that did not ask for it;
+// shared cache never serves gzip to a client that did not ask for it (so
+// does a 304 without Content-Type, as [http.ServeContent] sends it, since
+// its 200 may have been compressed);
 // existing Vary values (Origin from CORS) are kept and it is never added
 // twice.
 //

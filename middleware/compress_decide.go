@@ -82,6 +82,12 @@ func (cw *compressWriter) decide(sample []byte, why compressWhy) bool {
 		}
 	}
 	listed := cw.listed == compressYes
+	if !haveType && cw.status == http.StatusNotModified {
+		// A 304 must carry the Vary its 200 would (RFC 9110, 15.4.5), but
+		// rarely repeats the type: http.ServeContent deletes it. The 200
+		// may have been compressed, so vary as if the type were listed.
+		listed = true
+	}
 	mode := compressPass
 	if listed && body && cw.gzipOK && cw.status != http.StatusPartialContent && len(h["Content-Range"]) == 0 {
 		mode = cw.bySize(h, len(sample), why)
@@ -91,9 +97,25 @@ func (cw *compressWriter) decide(sample []byte, why compressWhy) bool {
 	}
 	if listed {
 		cw.c.addVary(h)
+		if cw.status == http.StatusNotModified && cw.gzipOK {
+			// Its 200 may have been gzipped, with a weakened ETag, and a
+			// 304 must carry that ETag (RFC 9110, 15.4.5): a cache that
+			// updated its gzipped copy with a strong one could splice
+			// identity ranges into it. When the 200 was not compressed,
+			// a weak ETag only costs If-Range a full response.
+			compressWeakenETag(h)
+		}
 	}
 	cw.mode = mode
 	return true
+}
+
+// compressWeakenETag makes a strong ETag weak: the compressed bytes are not
+// the bytes the handler's validator names.
+func compressWeakenETag(h http.Header) {
+	if et := h["Etag"]; len(et) > 0 && et[0] != "" && !strings.HasPrefix(et[0], "W/") {
+		h["Etag"] = []string{"W/" + et[0]}
+	}
 }
 
 // bySize decides a compressible response by the size of its body: its
@@ -124,9 +146,7 @@ func (cw *compressWriter) commit() error {
 		h := cw.rw.Header()
 		delete(h, "Content-Length")
 		h["Content-Encoding"] = cw.c.encoding
-		if et := h["Etag"]; len(et) > 0 && et[0] != "" && !strings.HasPrefix(et[0], "W/") {
-			h["Etag"] = []string{"W/" + et[0]}
-		}
+		compressWeakenETag(h)
 		cw.gz = cw.c.gzip(cw.rw)
 	}
 	cw.rw.WriteHeader(cw.status)

@@ -172,7 +172,13 @@ func TestCompressPassesThrough(t *testing.T) {
 		{"204 is not compressed", "GET", "gzip", false,
 			compressWrite(http.StatusNoContent, ""),
 			compressResult{Status: 204}},
-		{"304 is not compressed, and varies like its 200", "GET", "gzip", false,
+		// A 304 carries the Vary and the ETag its 200 would (RFC 9110,
+		// 15.4.5); the 200 of a gzip client may have been compressed, with
+		// a weak ETag.
+		{"304 is not compressed, and varies and validates like its 200", "GET", "gzip", false,
+			compressWrite(http.StatusNotModified, "", "Content-Type", html, "ETag", `"v1"`),
+			compressResult{Status: 304, Vary: compressVary, Type: html, ETag: `W/"v1"`}},
+		{"304 for a client without gzip keeps its strong ETag", "GET", "", false,
 			compressWrite(http.StatusNotModified, "", "Content-Type", html, "ETag", `"v1"`),
 			compressResult{Status: 304, Vary: compressVary, Type: html, ETag: `"v1"`}},
 		{"an encoded response is untouched and does not vary", "GET", "gzip", false,

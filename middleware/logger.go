@@ -5,13 +5,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/microkit-go/micro/internal/panics"
 	"github.com/microkit-go/micro/internal/state"
 )
 
 // Logger returns middleware that writes one structured line to l for each
 // request, after it completes: method, path, status, bytes (the body bytes
-// written, counting io.Copy and ReadFrom, which gorilla's logger misses),
+// sent, counting io.Copy and ReadFrom, which gorilla's logger misses; 0 for
+// a HEAD, whose body net/http discards),
 // duration, request_id (from [RequestID]), client_ip (from [ClientIP], else
 // the peer address), user_agent and, for a 5xx, the error behind it with
 // its stack when it was a panic.
@@ -68,10 +68,14 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 			status = http.StatusInternalServerError
 		}
 		if cause == nil {
-			cause = panics.New("middleware: panic", p)
+			cause = recoveredPanic(p)
 		}
 	case status == 0:
 		status = http.StatusOK
+	}
+	sent := rw.Bytes
+	if r.Method == http.MethodHead {
+		sent = 0 // net/http discards a HEAD response's body: nothing was sent
 	}
 	level := slog.LevelInfo
 	switch {
@@ -89,7 +93,7 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
-		slog.Int64("bytes", rw.Bytes),
+		slog.Int64("bytes", sent),
 		slog.Duration("duration", end.Sub(start)),
 		slog.String("request_id", s.RequestID),
 		slog.String("client_ip", loggerClientIP(r, s)),

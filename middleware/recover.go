@@ -3,7 +3,6 @@ package middleware
 import (
 	"net/http"
 
-	"github.com/microkit-go/micro/internal/panics"
 	"github.com/microkit-go/micro/internal/state"
 	"github.com/microkit-go/micro/send"
 )
@@ -45,7 +44,7 @@ func Recover() func(http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				err := panics.New("middleware: panic", p)
+				err := recoveredPanic(p)
 				if rw.Wrote() {
 					state.Report(r, err, http.StatusInternalServerError)
 					panic(http.ErrAbortHandler)

@@ -58,9 +58,11 @@ import (
 //
 // A panic in the route before the deadline (or in a route whose response
 // had started) is recovered in its goroutine and panicked again in the
-// caller's, with the same value, so a [Recover] or [Logger] placed before
-// Timeout sees it (the stack they log is the caller's, as with
-// [http.TimeoutHandler]); http.ErrAbortHandler keeps its meaning. A panic after
+// caller's, so a [Recover] or [Logger] placed before Timeout sees it. The
+// value panicked again is an error that carries the route goroutine's
+// stack, which Recover and Logger log, and that unwraps to the original
+// value when that was an error; http.ErrAbortHandler is panicked again
+// as it is, keeping its meaning. A panic after
 // the 503 was sent is logged with its stack and dropped (http.ErrAbortHandler
 // silently), never crashing the process.
 //
@@ -184,6 +186,11 @@ func (run *timeoutRun) serve(next http.Handler, r *http.Request) {
 		}
 		run.finished = true
 		run.panicked, run.panicVal = p != nil, p
+		if p != nil && p != http.ErrAbortHandler {
+			// The stack is the route goroutine's, where the panic happened;
+			// the one in the caller's goroutine would not show it.
+			run.panicVal = recoveredPanic(p)
+		}
 		run.w.mu.Unlock()
 		close(run.done)
 	}()

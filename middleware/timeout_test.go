@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/microkit-go/micro/internal/panics"
 	"github.com/microkit-go/micro/internal/state"
 	"github.com/microkit-go/micro/send"
 )
@@ -418,8 +420,27 @@ func TestTimeoutPanics(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				defer func() {
-					if p := recover(); p != tt.want {
-						t.Fatalf("recovered %v in the caller's goroutine, want %v", p, tt.want)
+					p := recover()
+					if tt.want == http.ErrAbortHandler {
+						if p != tt.want {
+							t.Fatalf("recovered %v in the caller's goroutine, want it as is", p)
+						}
+						return
+					}
+					// Any other panic comes back as an error carrying the
+					// route goroutine's stack, unwrapping to an error value.
+					pe, ok := p.(*panics.Error)
+					if !ok {
+						t.Fatalf("recovered %T %v in the caller's goroutine, want a *panics.Error", p, p)
+					}
+					if want := fmt.Sprint("middleware: panic: ", tt.want); pe.Error() != want {
+						t.Errorf("message %q, want %q", pe.Error(), want)
+					}
+					if err, isErr := tt.want.(error); isErr && !errors.Is(pe, err) {
+						t.Errorf("errors.Is(%v, %v) = false", pe, err)
+					}
+					if !strings.Contains(string(pe.Stack()), "TestTimeoutPanics.func") {
+						t.Errorf("stack does not show the route:\n%s", pe.Stack())
 					}
 				}()
 				Timeout(timeoutD)(tt.route).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))

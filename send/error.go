@@ -44,8 +44,10 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	case public && status < 500:
 		// The client's mistake, answered in full: nothing to log.
 	case status == StatusClientClosedRequest && !public:
-		state.Logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		if s := state.From(r.Context()); s == nil || !s.Reporting { // else the access log has it
+			state.Logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		}
 	default:
 		state.Report(r, err, status) // a 5xx, public or not, is the server's to fix
 	}
