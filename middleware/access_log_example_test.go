@@ -1,19 +1,32 @@
 package middleware_test
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
-	"os"
+	"net/http/httptest"
+	"regexp"
 
 	"github.com/microkit-go/micro/middleware"
 )
 
 func ExampleAccessLog() {
-	mux := http.NewServeMux()
-	mux.Handle("GET /static/", http.FileServerFS(os.DirFS("public")))
+	var out bytes.Buffer // os.Stdout or a log file in a server
+	// Recover inside: like gorilla's handler, AccessLog writes no line for a
+	// request whose handler panics.
+	h := middleware.AccessLog(&out)(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("hello, world"))
+	})))
 
-	// Combined Log Format lines on stdout, for log tools that parse them;
-	// Recover inside, because like gorilla's handler AccessLog writes no
-	// line for a request whose handler panics.
-	h := middleware.AccessLog(os.Stdout)(middleware.Recover()(mux))
-	_ = http.ListenAndServe("127.0.0.1:8080", h) // not run by go test: no Output comment
+	r := httptest.NewRequest("GET", "/hello?lang=en", nil)
+	r.RemoteAddr = "203.0.113.5:41234"
+	r.Header.Set("Referer", "https://example.com/")
+	r.Header.Set("User-Agent", "curl/8.5.0")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+
+	// The timestamp changes with every run.
+	fmt.Print(regexp.MustCompile(`\[[^\]]+\]`).ReplaceAllString(out.String(), "[time]"))
+	// Output:
+	// 203.0.113.5 - - [time] "GET /hello?lang=en HTTP/1.1" 200 12 "https://example.com/" "curl/8.5.0"
 }
