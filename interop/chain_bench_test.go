@@ -1,6 +1,7 @@
 package interop_test
 
 import (
+	"compress/gzip"
 	"io"
 	"log"
 	"log/slog"
@@ -56,7 +57,7 @@ func chiChain() alice.Chain {
 		AllowedHeaders:   []string{"Content-Type"},
 		AllowCredentials: true,
 	})
-	return alice.New(chimw.RequestID, chimw.ClientIPFromRemoteAddr, logger, chimw.Recoverer, c.Handler, chimw.Compress(5))
+	return alice.New(chimw.RequestID, chimw.ClientIPFromRemoteAddr, logger, chimw.Recoverer, c.Handler, chimw.Compress(gzip.DefaultCompression)) // the level ours uses
 }
 
 // benchWriter keeps nothing; its header map is cleared between requests.

@@ -97,7 +97,7 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 		slog.Duration("duration", end.Sub(start)),
 		slog.String("request_id", s.RequestID),
 		slog.String("client_ip", loggerClientIP(r, s)),
-		slog.String("user_agent", r.UserAgent()),
+		slog.String("user_agent", headerValue(r.Header, "User-Agent")),
 		{}, {}, // error, stack
 	}
 	n := len(attrs) - 2

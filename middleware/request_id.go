@@ -1,6 +1,8 @@
 package middleware
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"math/rand/v2"
 	"net/http"
 
@@ -28,10 +30,7 @@ func RequestID() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r, s := state.Attach(r)
-			var id string
-			if v := r.Header[RequestIDHeader]; len(v) > 0 { // the key is canonical: no Get
-				id = v[0]
-			}
+			id := headerValue(r.Header, RequestIDHeader)
 			if !validRequestID(id) {
 				id = newRequestID()
 			}
@@ -70,14 +69,10 @@ func validRequestID(id string) bool {
 // generator (ChaCha8, seeded by the runtime) is fast and unpredictable
 // enough for an identifier; IDs are not secrets.
 func newRequestID() string {
-	const hex = "0123456789abcdef"
+	var raw [16]byte
+	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
 	var b [32]byte
-	for half := 0; half < 2; half++ {
-		v := rand.Uint64()
-		for i := range 16 {
-			b[half*16+i] = hex[v&0xf]
-			v >>= 4
-		}
-	}
+	hex.Encode(b[:], raw[:])
 	return string(b[:])
 }
