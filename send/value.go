@@ -16,6 +16,8 @@ import (
 // v's type (Micro's send(res, code, data)):
 //
 //   - nil: the status and an empty body.
+//   - *[Stream]: its items, as server-sent events or NDJSON, each sent as
+//     it is produced, with the status.
 //   - http.Handler (including *micro.Response): served as is; it writes the
 //     whole response itself and status is not used.
 //   - error: as [Error]; status is not used.
@@ -40,6 +42,12 @@ func Value(w http.ResponseWriter, r *http.Request, status int, v any) {
 	// One type switch: the runtime caches which case a type takes, so the
 	// common JSON value pays for one lookup, not one per interface case.
 	switch v := v.(type) {
+	case *Stream: // before http.Handler, which it also is: it takes the status
+		if ok {
+			writeStream(w, r, status, v)
+		} else {
+			invalidStatus(w, r, status)
+		}
 	case http.Handler:
 		v.ServeHTTP(w, r)
 	case error:

@@ -1,0 +1,262 @@
+package send
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/microkit-go/micro/internal/state"
+)
+
+// DefaultHeartbeat is how often an idle server-sent event stream sends a
+// comment when its [Stream] sets no Heartbeat: often enough for proxies and
+// load balancers that close connections idle for 30 to 60 seconds.
+const DefaultHeartbeat = 15 * time.Second
+
+// Stream is a response whose items are sent as they are produced: as
+// server-sent events to a client whose Accept header lists
+// text/event-stream, else as NDJSON (application/x-ndjson, one compact JSON
+// value per line). micro.Stream, micro.Stream2 and micro.StreamChan make
+// one from an iterator or a channel.
+//
+// Each item is written and flushed as soon as Items yields it. An [Event]
+// item sets the id, event and retry fields of a server-sent event (for
+// NDJSON only its Data is written); any other item is the event's data,
+// as JSON. The writes pace the producer: yield returns only once the item
+// is handed to the connection, so a slow client slows the producer instead
+// of letting items pile up in memory.
+//
+// Errors: an error yielded before the first item is an ordinary problem
+// response with its status, as [Error] writes it. After the first item the
+// status is on the wire, so the error ends the stream with a last item: an
+// "error" event whose data is the problem JSON, or an NDJSON line
+// {"error": problem}. Its cause is logged as [Error] logs it. An item that
+// cannot be encoded as JSON is such an error (a 500).
+//
+// The client going away stops the producer: yield returns false at its
+// next item, as it does after an error, and Items must then return.
+// Producers that block between items (on a channel, a timer) should also
+// watch the context Items is given, which is the request's.
+//
+// A server-sent event stream that has sent nothing for Heartbeat gets a
+// comment line, so proxies keep the connection open. When the first
+// heartbeat comes before the first item, it sends the header: an error
+// after that ends the stream with an error event. The response carries
+// Cache-Control: no-cache and X-Accel-Buffering: no (so nginx does not
+// buffer it), and Vary: Accept, since the format depends on it. A HEAD
+// request gets the header of the stream and Items is not called.
+type Stream struct {
+	// Items produces the items, calling yield for each in turn, and an
+	// error at most once, as the last call. It must return once yield
+	// returns false.
+	Items func(ctx context.Context, yield func(item any, err error) bool)
+
+	// Heartbeat is the interval of the comment an idle server-sent event
+	// stream sends; 0 means [DefaultHeartbeat] and a negative value none.
+	Heartbeat time.Duration
+}
+
+// ServeHTTP streams s with status 200.
+func (s *Stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	writeStream(w, r, http.StatusOK, s)
+}
+
+// Header values of streams.
+var (
+	valueEventStream = []string{"text/event-stream"}
+	valueNDJSON      = []string{"application/x-ndjson"}
+	valueNoCache     = []string{"no-cache"}
+	valueNo          = []string{"no"}
+)
+
+// streamWriter is one stream being written. mu serialises the producer's
+// writes with the heartbeat timer's.
+type streamWriter struct {
+	mu      sync.Mutex
+	w       http.ResponseWriter
+	r       *http.Request
+	rc      *http.ResponseController
+	status  int
+	sse     bool
+	started bool // the header is sent
+	ended   bool // after the last write: an error, a failed write, the end
+	beat    time.Duration
+	timer   *time.Timer // the heartbeat; nil without one
+	enc     *encoder    // the frame being written
+}
+
+// writeStream writes s with status, which must be valid.
+func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) {
+	sw := &streamWriter{
+		w:      w,
+		r:      r,
+		rc:     http.NewResponseController(w),
+		status: status,
+		sse:    acceptsEventStream(r.Header["Accept"]),
+		enc:    encoders.Get().(*encoder),
+	}
+	defer sw.enc.release()
+	if r.Method == http.MethodHead || !bodyAllowed(status) || s.Items == nil {
+		sw.start()
+		return
+	}
+	if sw.sse {
+		sw.beat = s.Heartbeat
+		if sw.beat == 0 {
+			sw.beat = DefaultHeartbeat
+		}
+		if sw.beat > 0 {
+			sw.timer = time.AfterFunc(sw.beat, sw.heartbeat)
+		}
+	}
+	s.Items(r.Context(), sw.yield)
+
+	sw.mu.Lock()
+	if !sw.started && !sw.ended {
+		sw.start() // an empty stream
+	}
+	sw.ended = true
+	sw.mu.Unlock()
+	if sw.timer != nil {
+		sw.timer.Stop() // a heartbeat already waiting for mu sees ended
+	}
+}
+
+// frame encodes item as the bytes of one event or line, in sw.enc's buffer.
+func (sw *streamWriter) frame(item any) ([]byte, error) {
+	b := &sw.enc.buf
+	b.Reset()
+	data := item
+	var e *Event
+	switch v := item.(type) {
+	case Event:
+		e = &v
+	case *Event:
+		e = v
+	}
+	if e != nil {
+		data = e.Data
+		if sw.sse {
+			var fields [128]byte
+			f, err := appendEventFields(fields[:0], e)
+			if err != nil {
+				return nil, err
+			}
+			b.Write(f)
+		}
+	}
+	if sw.sse {
+		b.WriteString("data: ")
+	}
+	if err := sw.enc.enc.Encode(data); err != nil { // JSON and a newline
+		return nil, err
+	}
+	if sw.sse {
+		b.WriteByte('\n') // the blank line that ends the event
+	}
+	return b.Bytes(), nil
+}
+
+// start sends the header of the stream.
+func (sw *streamWriter) start() {
+	h := sw.w.Header()
+	if _, ok := h["Content-Type"]; !ok {
+		if sw.sse {
+			h["Content-Type"] = valueEventStream
+		} else {
+			h["Content-Type"] = valueNDJSON
+		}
+	}
+	delete(h, "Content-Length")
+	h["Cache-Control"] = valueNoCache
+	h["X-Accel-Buffering"] = valueNo
+	h["Vary"] = append(h["Vary"], "Accept")
+	sw.w.WriteHeader(sw.status)
+	sw.started = true
+	_ = sw.rc.Flush() // the client sees the stream open before the first item
+}
+
+// yield writes one item, or ends the stream with err.
+func (sw *streamWriter) yield(item any, err error) bool {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.ended || sw.r.Context().Err() != nil {
+		sw.ended = true
+		return false
+	}
+	if err != nil {
+		sw.fail(err)
+		return false
+	}
+	frame, err := sw.frame(item)
+	if err != nil {
+		sw.fail(err)
+		return false
+	}
+	if !sw.started {
+		sw.start()
+	}
+	if !sw.write(frame) {
+		return false
+	}
+	if sw.timer != nil {
+		sw.timer.Reset(sw.beat) // only an idle stream needs a heartbeat
+	}
+	return true
+}
+
+// write sends frame and flushes it; false when the client is gone.
+func (sw *streamWriter) write(frame []byte) bool {
+	if _, err := sw.w.Write(frame); err != nil {
+		sw.ended = true
+		return false
+	}
+	if err := sw.rc.Flush(); err != nil {
+		sw.ended = true
+		return false
+	}
+	return true
+}
+
+// fail ends the stream with err: a problem response before the first
+// item, a last error item after it.
+func (sw *streamWriter) fail(err error) {
+	sw.ended = true
+	if !sw.started {
+		Error(sw.w, sw.r, err)
+		return
+	}
+	status, detail, _, public := classify(err, sw.r)
+	if !public || status >= 500 {
+		state.Report(sw.r, err, status)
+	}
+	p := Problem{Type: "about:blank", Title: statusTitle(status), Status: status, Detail: detail}
+	b := sw.enc.buf.AvailableBuffer()
+	if sw.sse {
+		b = append(b, "event: error\ndata: "...)
+		b = p.append(b)
+		b = append(b, "\n\n"...)
+	} else {
+		b = append(b, `{"error":`...)
+		b = p.append(b)
+		b = append(b, "}\n"...)
+	}
+	sw.write(b)
+}
+
+// heartbeat runs on the timer's goroutine: a comment line on an idle
+// server-sent event stream.
+func (sw *streamWriter) heartbeat() {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.ended || sw.r.Context().Err() != nil {
+		return
+	}
+	if !sw.started {
+		sw.start()
+	}
+	if sw.write([]byte(":\n\n")) {
+		sw.timer.Reset(sw.beat)
+	}
+}
