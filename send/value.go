@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 )
 
 // Value writes v with the given status, choosing the representation from
@@ -87,11 +88,23 @@ func Value(w http.ResponseWriter, r *http.Request, status int, v any) {
 		// A write error means the client is gone; only an encoding error,
 		// when nothing was written yet, can still become a problem.
 		if err, _ := writeJSON(w, status, v, head); err != nil {
-			Error(w, r, fmt.Errorf("send: encoding %T as JSON: %w", v, err))
+			Error(w, r, fmt.Errorf("send: encoding %T as JSON: %w%s", v, err, streamHint(v)))
 		}
 	}
 }
 
 func invalidStatus(w http.ResponseWriter, r *http.Request, status int) {
 	Error(w, r, fmt.Errorf("send: invalid status code %d", status))
+}
+
+// streamHint is a hint for the log when v is an iterator or a channel,
+// which a route must wrap to stream.
+func streamHint(v any) string {
+	switch reflect.TypeOf(v).Kind() {
+	case reflect.Func:
+		return " (to stream an iterator, return micro.Stream(seq) or micro.Stream2(seq))"
+	case reflect.Chan:
+		return " (to stream a channel, return micro.StreamChan(ch))"
+	}
+	return ""
 }
