@@ -69,12 +69,19 @@ func weightAboveZero(q string) bool {
 	switch q[0] {
 	case '1':
 		return true // "1", "1.0", "1.000"; larger numbers are malformed, read as 1
-	case '0':
-		for i := 1; i < len(q); i++ {
-			if c := q[i]; c >= '1' && c <= '9' {
-				return true
-			}
+	case '0': // "0" [ "." 0*3DIGIT ]
+		if len(q) == 1 || q[1] != '.' {
+			return false
 		}
+		above := false
+		for i := 2; i < len(q); i++ {
+			c := q[i]
+			if c < '0' || c > '9' {
+				return false
+			}
+			above = above || c != '0'
+		}
+		return above
 	}
 	return false
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/microkit-go/micro/internal/state"
 )
@@ -24,8 +25,10 @@ const StatusClientClosedRequest = 499
 // method, those headers (Allow, Retry-After, WWW-Authenticate…) are set on
 // the response.
 //
-// Any other error, including one whose StatusCode is outside 400–599 and a
-// nil err, is a 500 with no detail: its text is never sent.
+// An *http.MaxBytesError (a body cut by http.MaxBytesReader) is a 413
+// "Body exceeded N byte limit", as micro's body helpers report it. Any
+// other error, including one whose StatusCode is outside 400–599 and a nil
+// err, is a 500 with no detail: its text is never sent.
 //
 // Every 5xx, public or not, is logged once, with method, path and status,
 // through the logger configured with [ErrorLogger] or else slog.Default();
@@ -82,6 +85,11 @@ func classify(err error, r *http.Request) (status int, detail string, hdr http.H
 			}
 			return s, detail, hdr, true
 		}
+	}
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		// A body cut by http.MaxBytesReader (middleware.BodyLimit) that the
+		// route read itself: the client's mistake, as micro.JSON reports it.
+		return http.StatusRequestEntityTooLarge, "Body exceeded " + strconv.FormatInt(mbe.Limit, 10) + " byte limit", nil, true
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return StatusClientClosedRequest, "", nil, false

@@ -18,7 +18,7 @@ import (
 type Event struct {
 	ID    string        // sets the client's last event ID; sent back as Last-Event-ID when it reconnects
 	Event string        // the event type; empty is "message"
-	Retry time.Duration // how long the client waits before reconnecting, sent in whole milliseconds; 0 sends nothing
+	Retry time.Duration // how long the client waits before reconnecting, sent in whole milliseconds rounded up; 0 sends nothing
 	Data  any           // the payload, encoded as JSON
 }
 
@@ -42,7 +42,8 @@ func appendEventFields(b []byte, e *Event) ([]byte, error) {
 	}
 	if e.Retry > 0 {
 		b = append(b, "retry: "...)
-		b = strconv.AppendInt(b, e.Retry.Milliseconds(), 10)
+		// Whole milliseconds, rounded up: "retry: 0" would mean at once.
+		b = strconv.AppendInt(b, (e.Retry + time.Millisecond - 1).Milliseconds(), 10)
 		b = append(b, '\n')
 	}
 	return b, nil

@@ -3,6 +3,7 @@ package send
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -101,13 +102,18 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 		sw.start()
 		return
 	}
+	// Deferred, so that a producer that panics leaves no heartbeat behind
+	// to write after the handler has returned.
+	defer sw.end()
 	if sw.sse {
 		sw.beat = s.Heartbeat
 		if sw.beat == 0 {
 			sw.beat = DefaultHeartbeat
 		}
 		if sw.beat > 0 {
+			sw.mu.Lock() // a tiny beat may fire before sw.timer is set
 			sw.timer = time.AfterFunc(sw.beat, sw.heartbeat)
+			sw.mu.Unlock()
 		}
 	}
 	s.Items(r.Context(), sw.yield)
@@ -116,10 +122,17 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 	if !sw.started && !sw.ended {
 		sw.start() // an empty stream
 	}
+	sw.mu.Unlock()
+}
+
+// end marks the stream ended and stops the heartbeat; a heartbeat already
+// waiting for mu sees ended and writes nothing.
+func (sw *streamWriter) end() {
+	sw.mu.Lock()
 	sw.ended = true
 	sw.mu.Unlock()
 	if sw.timer != nil {
-		sw.timer.Stop() // a heartbeat already waiting for mu sees ended
+		sw.timer.Stop()
 	}
 }
 
@@ -137,12 +150,14 @@ func (sw *streamWriter) frame(item any) ([]byte, error) {
 	}
 	if e != nil {
 		data = e.Data
+		// Checked for NDJSON too, which sends no fields, so that a bad
+		// event fails the same way whatever the client reads.
+		var fields [128]byte
+		f, err := appendEventFields(fields[:0], e)
+		if err != nil {
+			return nil, err
+		}
 		if sw.sse {
-			var fields [128]byte
-			f, err := appendEventFields(fields[:0], e)
-			if err != nil {
-				return nil, err
-			}
 			b.Write(f)
 		}
 	}
@@ -171,7 +186,9 @@ func (sw *streamWriter) start() {
 	delete(h, "Content-Length")
 	h["Cache-Control"] = valueNoCache
 	h["X-Accel-Buffering"] = valueNo
-	h["Vary"] = append(h["Vary"], "Accept")
+	if !slices.Contains(h["Vary"], "Accept") {
+		h["Vary"] = append(h["Vary"], "Accept")
+	}
 	sw.w.WriteHeader(sw.status)
 	sw.started = true
 	_ = sw.rc.Flush() // the client sees the stream open before the first item

@@ -1,0 +1,718 @@
+package send_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro/send"
+)
+
+// streamTProblem500 is the problem an unclassified error becomes.
+const streamTProblem500 = `{"type":"about:blank","title":"Internal Server Error","status":500}`
+
+// streamTStatusError is a public error with a status.
+type streamTStatusError struct {
+	status int
+	msg    string
+}
+
+func (e streamTStatusError) Error() string   { return e.msg }
+func (e streamTStatusError) StatusCode() int { return e.status }
+
+// streamTBadJSON is an item whose MarshalJSON fails.
+type streamTBadJSON struct{}
+
+func (streamTBadJSON) MarshalJSON() ([]byte, error) { return nil, errors.New("streamTBadJSON") }
+
+// streamTItems is a stream of items followed by err, when not nil.
+func streamTItems(err error, items ...any) *send.Stream {
+	return &send.Stream{Items: func(_ context.Context, yield func(any, error) bool) {
+		for _, it := range items {
+			if !yield(it, nil) {
+				return
+			}
+		}
+		if err != nil {
+			yield(nil, err)
+		}
+	}}
+}
+
+// streamTLog collects JSON log lines; safe for concurrent use.
+type streamTLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *streamTLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// wrap puts h behind send.ErrorLogger writing to l.
+func (l *streamTLog) wrap(h http.Handler) http.Handler {
+	return send.ErrorLogger(slog.New(slog.NewJSONHandler(l, nil)))(h)
+}
+
+// lines returns the log lines written so far.
+func (l *streamTLog) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	dec := json.NewDecoder(bytes.NewReader(l.buf.Bytes()))
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err == io.EOF {
+			return out
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+}
+
+// streamTResult is what a client received.
+type streamTResult struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// streamTServe serves h on a loopback server, sends one request with the
+// given method and header pairs and reads the whole response. The server
+// is closed, so the handler has returned, before it returns.
+func streamTServe(t *testing.T, h http.Handler, method string, header ...string) streamTResult {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	r, err := http.NewRequestWithContext(t.Context(), method, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(header); i += 2 {
+		r.Header.Add(header[i], header[i+1])
+	}
+	res, err := srv.Client().Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatalf("reading the body: %v (read %q)", err, b)
+	}
+	srv.Close()
+	return streamTResult{res.StatusCode, res.Header, string(b)}
+}
+
+// streamTFramingItems are items of every kind, in order.
+var streamTFramingItems = []any{
+	1,
+	"two",
+	map[string]int{"a": 1},
+	nil,
+	"<b>&</b>",
+	"line\nbreak\r\n\ndata: injected",
+	json.RawMessage("{\n  \"raw\": [1,\n 2]\n}"),
+	send.Event{ID: "7", Event: "tick", Retry: 1500 * time.Millisecond, Data: map[string]int{"n": 5}},
+	&send.Event{Data: 3},
+	send.Event{ID: "8"},
+	send.Event{Retry: 2*time.Second + 999*time.Microsecond, Data: true},
+	send.Event{Retry: time.Nanosecond, Data: 0}, // under 1 ms: 1, never "retry: 0"
+	send.Event{Event: "only-type", Data: []int{1, 2}},
+}
+
+// streamTSSE and streamTNDJSON are streamTFramingItems in each format.
+const (
+	streamTSSE = "data: 1\n\n" +
+		"data: \"two\"\n\n" +
+		"data: {\"a\":1}\n\n" +
+		"data: null\n\n" +
+		"data: \"<b>&</b>\"\n\n" +
+		`data: "line\nbreak\r\n\ndata: injected"` + "\n\n" +
+		"data: {\"raw\":[1,2]}\n\n" +
+		"id: 7\nevent: tick\nretry: 1500\ndata: {\"n\":5}\n\n" +
+		"data: 3\n\n" +
+		"id: 8\ndata: null\n\n" +
+		"retry: 2001\ndata: true\n\n" + // 2.000999 s, rounded up
+		"retry: 1\ndata: 0\n\n" +
+		"event: only-type\ndata: [1,2]\n\n"
+	streamTNDJSON = "1\n" +
+		"\"two\"\n" +
+		"{\"a\":1}\n" +
+		"null\n" +
+		"\"<b>&</b>\"\n" +
+		`"line\nbreak\r\n\ndata: injected"` + "\n" +
+		"{\"raw\":[1,2]}\n" +
+		"{\"n\":5}\n" +
+		"3\n" +
+		"null\n" +
+		"true\n" +
+		"0\n" +
+		"[1,2]\n"
+)
+
+func TestStreamFramesItemsInOrderInTheAcceptedFormat(t *testing.T) {
+	tests := []struct {
+		name   string
+		accept []string
+		ctype  string
+		body   string
+	}{
+		{"no Accept is NDJSON", nil, "application/x-ndjson", streamTNDJSON},
+		{"*/* is NDJSON", []string{"*/*"}, "application/x-ndjson", streamTNDJSON},
+		{"application/json is NDJSON", []string{"application/json"}, "application/x-ndjson", streamTNDJSON},
+		{"text/event-stream;q=0 is NDJSON", []string{"text/event-stream;q=0, */*"}, "application/x-ndjson", streamTNDJSON},
+		{"text/event-stream is SSE", []string{"text/event-stream"}, "text/event-stream", streamTSSE},
+		{"the type in any case is SSE", []string{"TEXT/Event-Stream"}, "text/event-stream", streamTSSE},
+		{"in a list is SSE", []string{"application/json, text/event-stream;q=0.5"}, "text/event-stream", streamTSSE},
+		{"on a second header line is SSE", []string{"application/json", "text/event-stream"}, "text/event-stream", streamTSSE},
+		{"a hostile 100 KB Accept naming event streams past 4 KB is NDJSON",
+			[]string{strings.Repeat("application/x-junk;q=0.5, ", 4000) + "text/event-stream"}, "application/x-ndjson", streamTNDJSON},
+		{"a 100 KB Accept naming event streams first is SSE",
+			[]string{"text/event-stream, " + strings.Repeat("application/x-junk;q=0.5, ", 4000)}, "text/event-stream", streamTSSE},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var hdr []string
+			for _, a := range tc.accept {
+				hdr = append(hdr, "Accept", a)
+			}
+			got := streamTServe(t, streamTItems(nil, streamTFramingItems...), "GET", hdr...)
+			if got.Status != 200 || got.Header.Get("Content-Type") != tc.ctype {
+				t.Errorf("status %d, Content-Type %q; want 200, %q", got.Status, got.Header.Get("Content-Type"), tc.ctype)
+			}
+			if diff := cmp.Diff(strings.SplitAfter(tc.body, "\n"), strings.SplitAfter(got.Body, "\n")); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStreamHeaders(t *testing.T) {
+	tests := []struct {
+		name   string
+		accept string
+		preset http.Header // set by the handler before the stream
+		want   http.Header // the headers compared
+	}{
+		{"SSE", "text/event-stream", nil, http.Header{
+			"Content-Type": {"text/event-stream"}, "Cache-Control": {"no-cache"},
+			"X-Accel-Buffering": {"no"}, "Vary": {"Accept"}, "Content-Length": nil,
+		}},
+		{"NDJSON", "", nil, http.Header{
+			"Content-Type": {"application/x-ndjson"}, "Cache-Control": {"no-cache"},
+			"X-Accel-Buffering": {"no"}, "Vary": {"Accept"}, "Content-Length": nil,
+		}},
+		{"Vary is appended to, not overwritten", "text/event-stream", http.Header{"Vary": {"Origin"}}, http.Header{
+			"Vary": {"Origin", "Accept"},
+		}},
+		{"a Content-Type set before wins", "text/event-stream",
+			http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}}, http.Header{
+				"Content-Type": {"text/event-stream; charset=utf-8"},
+			}},
+		{"a Content-Length set before is dropped", "", http.Header{"Content-Length": {"99"}}, http.Header{
+			"Content-Length": nil,
+		}},
+		{"a Cache-Control set before is replaced", "", http.Header{"Cache-Control": {"max-age=3600"}}, http.Header{
+			"Cache-Control": {"no-cache"},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tc.preset {
+					w.Header()[k] = v
+				}
+				streamTItems(nil, 1).ServeHTTP(w, r)
+			})
+			var hdr []string
+			if tc.accept != "" {
+				hdr = []string{"Accept", tc.accept}
+			}
+			got := streamTServe(t, h, "GET", hdr...)
+			gotHdr := http.Header{}
+			for k := range tc.want {
+				gotHdr[k] = got.Header[k]
+			}
+			if diff := cmp.Diff(tc.want, gotHdr); diff != "" {
+				t.Errorf("headers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestStreamEventFieldsCannotInject checks that an Event whose ID or Event
+// holds a line break or a NUL is an error, in both formats: a 500 problem as
+// the first item, a last error item after it, and its fields never reach
+// the wire.
+func TestStreamEventFieldsCannotInject(t *testing.T) {
+	for _, bad := range []send.Event{
+		{ID: "1\ndata: injected", Data: 0},
+		{ID: "1\rdata: injected", Data: 0},
+		{ID: "1\x00injected", Data: 0},
+		{Event: "x\n\ndata: injected", Data: 0},
+		{Event: "x\r\nid: injected", Data: 0},
+		{Event: "x\x00injected", Data: 0},
+	} {
+		for _, accept := range []string{"text/event-stream", "application/x-ndjson"} {
+			t.Run(fmt.Sprintf("%q %q as the first item in %s", bad.ID, bad.Event, accept), func(t *testing.T) {
+				var log streamTLog
+				got := streamTServe(t, log.wrap(streamTItems(nil, bad, 2)), "GET", "Accept", accept)
+				want := streamTResult{500, nil, streamTProblem500}
+				if diff := cmp.Diff(want, got, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Header" }, cmp.Ignore())); diff != "" {
+					t.Errorf("response (-want +got):\n%s", diff)
+				}
+				if n := len(log.lines(t)); n != 1 {
+					t.Errorf("%d log lines, want the cause logged once", n)
+				}
+			})
+			t.Run(fmt.Sprintf("%q %q after an item in %s", bad.ID, bad.Event, accept), func(t *testing.T) {
+				var log streamTLog
+				got := streamTServe(t, log.wrap(streamTItems(nil, 1, bad, 2)), "GET", "Accept", accept)
+				want := "data: 1\n\nevent: error\ndata: " + streamTProblem500 + "\n\n"
+				if accept != "text/event-stream" {
+					want = "1\n{\"error\":" + streamTProblem500 + "}\n"
+				}
+				if got.Status != 200 || got.Body != want {
+					t.Errorf("got %d %q\nwant 200 %q", got.Status, got.Body, want)
+				}
+				lines := log.lines(t)
+				if len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["error"]), "line break") {
+					t.Errorf("log lines %v, want the cause logged once", lines)
+				}
+			})
+		}
+	}
+}
+
+// TestStreamErrors is the error table: before the first item an error is an
+// ordinary problem response; after it a last error item. Unclassified
+// causes and 5xx are logged once, public 4xx not at all, and an item that
+// cannot be encoded is an unclassified error.
+func TestStreamErrors(t *testing.T) {
+	notFound := streamTStatusError{404, "no such feed"}
+	problem404 := `{"type":"about:blank","title":"Not Found","status":404,"detail":"no such feed"}`
+	problem503 := `{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"feed paused"}`
+	tests := []struct {
+		name    string
+		before  bool // the error comes before the first item
+		err     error
+		item    any // an item that cannot be encoded, when err is nil
+		status  int
+		problem string
+		logged  string // a word of the cause in the one log line; "" for none
+	}{
+		{"public 4xx before the first item is its problem", true, notFound, nil, 404, problem404, ""},
+		{"public 5xx before the first item is its problem, logged", true, streamTStatusError{503, "feed paused"}, nil, 503, problem503, "paused"},
+		{"unclassified before the first item is a 500 without its text, logged", true, errors.New("db password wrong"), nil, 500, streamTProblem500, "password"},
+		{"a channel as the first item is a 500", true, nil, make(chan int), 500, streamTProblem500, "chan"},
+		{"NaN as the first item is a 500", true, nil, math.NaN(), 500, streamTProblem500, "NaN"},
+		{"a failing MarshalJSON as the first item is a 500", true, nil, streamTBadJSON{}, 500, streamTProblem500, "streamTBadJSON"},
+		{"public 4xx after an item is an error item", false, notFound, nil, 200, problem404, ""},
+		{"public 5xx after an item is an error item, logged", false, streamTStatusError{503, "feed paused"}, nil, 200, problem503, "paused"},
+		{"unclassified after an item is a 500 error item, logged", false, errors.New("db password wrong"), nil, 200, streamTProblem500, "password"},
+		{"a channel after an item is a 500 error item", false, nil, make(chan int), 200, streamTProblem500, "chan"},
+		{"NaN after an item is a 500 error item", false, nil, math.NaN(), 200, streamTProblem500, "NaN"},
+		{"an Event with NaN data after an item leaves no field behind", false, nil, send.Event{ID: "leak", Event: "leak", Data: math.NaN()}, 200, streamTProblem500, "NaN"},
+		{"a failing MarshalJSON after an item is a 500 error item", false, nil, streamTBadJSON{}, 200, streamTProblem500, "streamTBadJSON"},
+	}
+	for _, tc := range tests {
+		for _, sse := range []bool{true, false} {
+			accept := "application/x-ndjson"
+			if sse {
+				accept = "text/event-stream"
+			}
+			t.Run(tc.name+" in "+accept, func(t *testing.T) {
+				var items []any
+				if !tc.before {
+					items = append(items, 1)
+				}
+				var rest []any
+				if tc.err == nil {
+					items = append(items, tc.item)
+					rest = []any{"never sent"}
+				}
+				var afterFalse atomic.Int32 // yields after one returned false
+				s := &send.Stream{Items: func(_ context.Context, yield func(any, error) bool) {
+					stopped := false
+					for _, it := range append(items, rest...) {
+						if stopped {
+							afterFalse.Add(1)
+						}
+						if !yield(it, nil) {
+							stopped = true // keep going: a misbehaving producer gets nothing more out
+						}
+					}
+					if tc.err != nil && !yield(nil, tc.err) {
+						_ = yield(2, nil) // nothing more after the error either
+					}
+				}}
+				var log streamTLog
+				got := streamTServe(t, log.wrap(s), "GET", "Accept", accept)
+
+				var want string
+				switch {
+				case tc.before:
+					want = tc.problem
+				case sse:
+					want = "data: 1\n\nevent: error\ndata: " + tc.problem + "\n\n"
+				default:
+					want = "1\n{\"error\":" + tc.problem + "}\n"
+				}
+				if got.Status != tc.status || got.Body != want {
+					t.Errorf("got %d %q\nwant %d %q", got.Status, got.Body, tc.status, want)
+				}
+				if ct := got.Header.Get("Content-Type"); tc.before && ct != "application/problem+json" {
+					t.Errorf("Content-Type %q, want application/problem+json", ct)
+				}
+				lines := log.lines(t)
+				switch {
+				case tc.logged == "" && len(lines) != 0:
+					t.Errorf("a public 4xx was logged: %v", lines)
+				case tc.logged != "" && (len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["error"]), tc.logged)):
+					t.Errorf("log lines %v, want one whose error mentions %q", lines, tc.logged)
+				}
+				if tc.err == nil && afterFalse.Load() == 0 {
+					t.Fatal("the test producer did not keep yielding after false")
+				}
+			})
+		}
+	}
+}
+
+func TestStreamWithoutBody(t *testing.T) {
+	tests := []struct {
+		name   string
+		method string
+		status int
+		items  []any
+		called bool // whether Items runs
+	}{
+		{"HEAD sends the stream's header and does not call Items", "HEAD", 200, []any{1}, false},
+		{"a 204 stream does not call Items", "GET", 204, []any{1}, false},
+		{"a 304 stream does not call Items", "GET", 304, []any{1}, false},
+		{"an empty sequence is a 200 with the stream's header and no body", "GET", 200, nil, true},
+		{"an empty sequence keeps a 201", "GET", 201, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var called atomic.Bool
+			s := &send.Stream{Items: func(ctx context.Context, yield func(any, error) bool) {
+				called.Store(true)
+				for _, it := range tc.items {
+					yield(it, nil)
+				}
+			}}
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { send.Value(w, r, tc.status, s) })
+			got := streamTServe(t, h, tc.method, "Accept", "text/event-stream")
+			if got.Status != tc.status || got.Body != "" || called.Load() != tc.called {
+				t.Errorf("got %d %q, Items called %v; want %d \"\", called %v",
+					got.Status, got.Body, called.Load(), tc.status, tc.called)
+			}
+			if tc.status == 200 && (got.Header.Get("Content-Type") != "text/event-stream" || got.Header.Get("Cache-Control") != "no-cache") {
+				t.Errorf("header %v, want the stream's", got.Header)
+			}
+		})
+	}
+}
+
+func TestStreamKeepsTheStatusGivenToValue(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		send.Value(w, r, http.StatusCreated, streamTItems(nil, 1, 2))
+	})
+	got := streamTServe(t, h, "GET")
+	if got.Status != 201 || got.Body != "1\n2\n" {
+		t.Errorf("got %d %q, want 201 \"1\\n2\\n\"", got.Status, got.Body)
+	}
+}
+
+// streamTRecorder is a ResponseWriter with Flush for tests on a fake
+// clock: it logs the header and each flushed chunk with the time since it
+// was made, and can fail writes.
+type streamTRecorder struct {
+	mu        sync.Mutex
+	start     time.Time
+	h         http.Header
+	status    int
+	pending   []byte
+	log       []string
+	writes    int
+	failAfter int // writes that succeed before Write fails; 0: never fails
+}
+
+func streamTNewRecorder() *streamTRecorder {
+	return &streamTRecorder{start: time.Now(), h: http.Header{}}
+}
+
+func (w *streamTRecorder) Header() http.Header { return w.h }
+
+func (w *streamTRecorder) WriteHeader(code int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.status == 0 {
+		w.status = code
+		w.add(fmt.Sprint("header ", code))
+	}
+}
+
+func (w *streamTRecorder) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.status == 0 {
+		w.status = 200
+		w.add("header 200")
+	}
+	w.writes++
+	if w.failAfter > 0 && w.writes > w.failAfter {
+		return 0, errors.New("streamTRecorder: broken pipe")
+	}
+	w.pending = append(w.pending, p...)
+	return len(p), nil
+}
+
+func (w *streamTRecorder) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.add(fmt.Sprintf("flush %q", w.pending))
+	w.pending = nil
+}
+
+// add logs what happened now; mu must be held.
+func (w *streamTRecorder) add(what string) {
+	w.log = append(w.log, fmt.Sprint(time.Since(w.start), " ", what))
+}
+
+func (w *streamTRecorder) events() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.log...)
+}
+
+// streamTPaced is a stream that sleeps before each item as given: steps
+// alternate a pause and an item; a non-nil error item is yielded as the
+// error.
+func streamTPaced(beat time.Duration, steps ...any) *send.Stream {
+	return &send.Stream{Heartbeat: beat, Items: func(ctx context.Context, yield func(any, error) bool) {
+		for i := 0; i+1 < len(steps); i += 2 {
+			time.Sleep(steps[i].(time.Duration))
+			var ok bool
+			if err, isErr := steps[i+1].(error); isErr {
+				ok = yield(nil, err)
+			} else {
+				ok = yield(steps[i+1], nil)
+			}
+			if !ok {
+				return
+			}
+		}
+	}}
+}
+
+// TestStreamHeartbeats runs on a fake clock: a heartbeat comment is flushed
+// when the stream has been idle for the interval, items postpone it, and
+// none is sent after the stream ends.
+func TestStreamHeartbeats(t *testing.T) {
+	const s = time.Second
+	tests := []struct {
+		name   string
+		accept string
+		stream *send.Stream
+		want   []string
+	}{
+		{"an idle stream gets a comment every interval; items postpone it", "text/event-stream",
+			streamTPaced(10*s, 0*s, 1, 25*s, 2, 5*s, 3, 8*s, 4), []string{
+				`0s header 200`,
+				`0s flush ""`,
+				`0s flush "data: 1\n\n"`,
+				`10s flush ":\n\n"`,
+				`20s flush ":\n\n"`,
+				`25s flush "data: 2\n\n"`,
+				`30s flush "data: 3\n\n"`,
+				`38s flush "data: 4\n\n"`,
+			}},
+		{"a heartbeat before the first item sends the header", "text/event-stream",
+			streamTPaced(10*s, 15*s, 1), []string{
+				`10s header 200`,
+				`10s flush ""`,
+				`10s flush ":\n\n"`,
+				`15s flush "data: 1\n\n"`,
+			}},
+		{"an error after a heartbeat, with no item, is an error event", "text/event-stream",
+			streamTPaced(10*s, 15*s, streamTStatusError{404, "gone"}), []string{
+				`10s header 200`,
+				`10s flush ""`,
+				`10s flush ":\n\n"`,
+				`15s flush "event: error\ndata: {\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,\"detail\":\"gone\"}\n\n"`,
+			}},
+		{"a zero Heartbeat is DefaultHeartbeat", "text/event-stream",
+			streamTPaced(0, 0*s, 1, send.DefaultHeartbeat*2+s, 2), []string{
+				`0s header 200`,
+				`0s flush ""`,
+				`0s flush "data: 1\n\n"`,
+				`15s flush ":\n\n"`,
+				`30s flush ":\n\n"`,
+				`31s flush "data: 2\n\n"`,
+			}},
+		{"a negative Heartbeat sends none", "text/event-stream",
+			streamTPaced(-1, time.Hour, 1, time.Hour, 2), []string{
+				`1h0m0s header 200`,
+				`1h0m0s flush ""`,
+				`1h0m0s flush "data: 1\n\n"`,
+				`2h0m0s flush "data: 2\n\n"`,
+			}},
+		{"NDJSON gets no heartbeat", "application/x-ndjson",
+			streamTPaced(10*s, 0*s, 1, time.Minute, 2), []string{
+				`0s header 200`,
+				`0s flush ""`,
+				`0s flush "1\n"`,
+				`1m0s flush "2\n"`,
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := streamTNewRecorder()
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header.Set("Accept", tc.accept)
+				tc.stream.ServeHTTP(w, r)
+				time.Sleep(time.Hour) // no heartbeat after the end
+				if diff := cmp.Diff(tc.want, w.events()); diff != "" {
+					t.Errorf("writes (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}
+
+// TestStreamPanicStopsTheHeartbeat checks that a producer that panics
+// leaves no heartbeat behind to write to the ResponseWriter after the
+// handler has returned (while Recover answers, or on a reused connection).
+func TestStreamPanicStopsTheHeartbeat(t *testing.T) {
+	for _, items := range [][]any{nil, {1}} {
+		t.Run(fmt.Sprintf("after %d items", len(items)), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := streamTNewRecorder()
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header.Set("Accept", "text/event-stream")
+				s := &send.Stream{Heartbeat: time.Second, Items: func(_ context.Context, yield func(any, error) bool) {
+					for _, it := range items {
+						yield(it, nil)
+					}
+					panic("streamT: producer bug")
+				}}
+				func() {
+					defer func() {
+						if p := recover(); p == nil {
+							t.Error("the panic did not reach the caller")
+						}
+					}()
+					s.ServeHTTP(w, r)
+				}()
+				before := w.events()
+				time.Sleep(time.Minute)
+				if diff := cmp.Diff(before, w.events()); diff != "" {
+					t.Errorf("writes after the handler panicked (-before +after):\n%s", diff)
+				}
+			})
+		})
+	}
+}
+
+// TestStreamTinyHeartbeat races the first heartbeat with the start of the
+// stream; run with -race.
+func TestStreamTinyHeartbeat(t *testing.T) {
+	for range 20 {
+		w := streamTNewRecorder()
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept", "text/event-stream")
+		s := &send.Stream{Heartbeat: time.Nanosecond, Items: func(_ context.Context, yield func(any, error) bool) {
+			for i := range 3 {
+				if !yield(i, nil) {
+					return
+				}
+			}
+		}}
+		s.ServeHTTP(w, r)
+		var items []string
+		for _, e := range w.events() {
+			if strings.Contains(e, "data: ") {
+				items = append(items, e[strings.Index(e, "data: "):])
+			}
+		}
+		if want := []string{`data: 0\n\n"`, `data: 1\n\n"`, `data: 2\n\n"`}; !cmp.Equal(want, items) {
+			t.Fatalf("items %q, want %q", items, want)
+		}
+	}
+}
+
+// TestStreamFailedWriteEndsTheStream checks that once a write fails (the
+// client is gone) yield returns false, and goes on returning false, and
+// nothing more is written, heartbeats included.
+func TestStreamFailedWriteEndsTheStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := streamTNewRecorder()
+		w.failAfter = 1
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept", "text/event-stream")
+		var results []bool
+		s := &send.Stream{Heartbeat: time.Second, Items: func(_ context.Context, yield func(any, error) bool) {
+			for i := range 4 {
+				results = append(results, yield(i, nil))
+			}
+			results = append(results, yield(nil, errors.New("late")))
+			time.Sleep(time.Minute)
+		}}
+		s.ServeHTTP(w, r)
+		if want := []bool{true, false, false, false, false}; !cmp.Equal(want, results) {
+			t.Errorf("yield returned %v, want %v", results, want)
+		}
+		if w.writes != 2 {
+			t.Errorf("%d writes, want 2 (the item, the failed one)", w.writes)
+		}
+	})
+}
+
+// TestStreamCanceledContextStopsYield checks that yield returns false once
+// the request's context is done, before writing.
+func TestStreamCanceledContextStopsYield(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		w := streamTNewRecorder()
+		r := httptest.NewRequestWithContext(ctx, "GET", "/", nil)
+		var results []bool
+		s := &send.Stream{Items: func(ctx context.Context, yield func(any, error) bool) {
+			results = append(results, yield(1, nil))
+			cancel()
+			if ctx.Err() == nil {
+				t.Error("Items was not given the request's context")
+			}
+			results = append(results, yield(2, nil), yield(3, nil))
+		}}
+		s.ServeHTTP(w, r)
+		if want := []bool{true, false, false}; !cmp.Equal(want, results) {
+			t.Errorf("yield returned %v, want %v", results, want)
+		}
+		want := []string{`0s header 200`, `0s flush ""`, `0s flush "1\n"`}
+		if diff := cmp.Diff(want, w.events()); diff != "" {
+			t.Errorf("writes (-want +got):\n%s", diff)
+		}
+	})
+}
