@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/microkit-go/micro/internal/panics"
 	"github.com/microkit-go/micro/internal/state"
 )
 
@@ -34,6 +35,9 @@ const DefaultHeartbeat = 15 * time.Second
 // "error" event whose data is the problem JSON, or an NDJSON line
 // {"error": problem}. Its cause is logged as [Error] logs it. An item that
 // cannot be encoded as JSON is such an error (a 500).
+//
+// A panic in Items is such an error too (a 500, logged with its stack),
+// except http.ErrAbortHandler, which aborts the connection as usual.
 //
 // The client going away stops the producer: yield returns false at its
 // next item, as it does after an error, and Items must then return.
@@ -116,13 +120,39 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 			sw.mu.Unlock()
 		}
 	}
-	s.Items(r.Context(), sw.yield)
+	sw.produce(s)
 
 	sw.mu.Lock()
 	if !sw.started && !sw.ended {
 		sw.start() // an empty stream
 	}
 	sw.mu.Unlock()
+}
+
+// produce runs s.Items. The producer is the route's code, so a panic in it
+// is treated as micro.Handler treats one in the route: an error, with its
+// stack in the log, ending the stream (a 500 problem before the first
+// item, an error item after it). http.ErrAbortHandler is panicked again,
+// keeping its meaning.
+func (sw *streamWriter) produce(s *Stream) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		err := panics.New("send: panic in a stream's producer", p)
+		sw.mu.Lock()
+		defer sw.mu.Unlock()
+		if sw.ended {
+			state.Report(sw.r, err, http.StatusInternalServerError) // nothing more can be sent
+			return
+		}
+		sw.fail(err)
+	}()
+	s.Items(sw.r.Context(), sw.yield)
 }
 
 // end marks the stream ended and stops the heartbeat; a heartbeat already

@@ -604,24 +604,35 @@ func TestStreamHeartbeats(t *testing.T) {
 
 // TestStreamPanicStopsTheHeartbeat checks that a producer that panics
 // leaves no heartbeat behind to write to the ResponseWriter after the
-// handler has returned (while Recover answers, or on a reused connection).
+// handler has returned (while Recover answers, or on a reused connection):
+// both for a panic that the stream answers as an error and for
+// http.ErrAbortHandler, which goes on up.
 func TestStreamPanicStopsTheHeartbeat(t *testing.T) {
-	for _, items := range [][]any{nil, {1}} {
-		t.Run(fmt.Sprintf("after %d items", len(items)), func(t *testing.T) {
+	for _, tc := range []struct {
+		items   []any
+		panicky any
+		escapes bool
+	}{
+		{nil, "streamT: producer bug", false},
+		{[]any{1}, "streamT: producer bug", false},
+		{nil, http.ErrAbortHandler, true},
+		{[]any{1}, http.ErrAbortHandler, true},
+	} {
+		t.Run(fmt.Sprintf("%v after %d items", tc.panicky, len(tc.items)), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				w := streamTNewRecorder()
 				r := httptest.NewRequest("GET", "/", nil)
 				r.Header.Set("Accept", "text/event-stream")
 				s := &send.Stream{Heartbeat: time.Second, Items: func(_ context.Context, yield func(any, error) bool) {
-					for _, it := range items {
+					for _, it := range tc.items {
 						yield(it, nil)
 					}
-					panic("streamT: producer bug")
+					panic(tc.panicky)
 				}}
 				func() {
 					defer func() {
-						if p := recover(); p == nil {
-							t.Error("the panic did not reach the caller")
+						if p := recover(); (p != nil) != tc.escapes {
+							t.Errorf("recovered %v; want the panic to escape: %v", p, tc.escapes)
 						}
 					}()
 					s.ServeHTTP(w, r)
