@@ -48,6 +48,8 @@ func (w *Writer) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write sends b, recording the implicit 200 of a first Write, and counts
+// the bytes written.
 func (w *Writer) Write(b []byte) (int, error) {
 	if w.Status == 0 {
 		w.Status = http.StatusOK
