@@ -157,17 +157,34 @@ func (c *clientIPConfig) resolve(r *http.Request) netip.Addr {
 // validated when an entry is malformed, the hop limit is reached or the
 // entries run out.
 func (c *clientIPConfig) walkXFF(lines []string, last netip.Addr) netip.Addr {
+	return c.walk(lines, last, clientIPLastComma, clientIPEntry)
+}
+
+// walkForwarded walks Forwarded lines from the right, element by element,
+// as walkXFF does entries.
+func (c *clientIPConfig) walkForwarded(lines []string, last netip.Addr) netip.Addr {
+	return c.walk(lines, last, forwardedLastComma, forwardedFor)
+}
+
+// walk is walkXFF and walkForwarded: split returns the index of the last
+// separator of s (-1 when there is none), or false when s cannot be split
+// (a quoted-string left open); parse reads one entry.
+func (c *clientIPConfig) walk(lines []string, last netip.Addr,
+	split func(string) (int, bool), parse func(string) (netip.Addr, bool)) netip.Addr {
 	hops := 0
 	for li := len(lines) - 1; li >= 0; li-- {
 		s := lines[li]
 		for {
-			i := strings.LastIndexByte(s, ',')
+			i, ok := split(s)
+			if !ok {
+				return last
+			}
 			entry := clientIPTrim(s[i+1:])
 			if entry != "" {
 				if hops++; hops > clientIPMaxHops {
 					return last
 				}
-				a, ok := clientIPParseHost(entry, false)
+				a, ok := parse(entry)
 				if !ok {
 					return last
 				}
@@ -185,36 +202,11 @@ func (c *clientIPConfig) walkXFF(lines []string, last netip.Addr) netip.Addr {
 	return last
 }
 
-// walkForwarded walks Forwarded lines from the right, element by element,
-// as walkXFF does entries.
-func (c *clientIPConfig) walkForwarded(lines []string, last netip.Addr) netip.Addr {
-	hops := 0
-	for li := len(lines) - 1; li >= 0; li-- {
-		s := lines[li]
-		for {
-			i, ok := forwardedLastSep(s, ',')
-			if !ok {
-				return last // a quoted-string left open
-			}
-			elem := clientIPTrim(s[i+1:])
-			if elem != "" {
-				if hops++; hops > clientIPMaxHops {
-					return last
-				}
-				a, ok := forwardedFor(elem)
-				if !ok {
-					return last
-				}
-				if !c.trusts(a) {
-					return a
-				}
-				last = a
-			}
-			if i < 0 {
-				break
-			}
-			s = s[:i]
-		}
-	}
-	return last
-}
+// clientIPLastComma splits X-Forwarded-For, whose entries hold no quotes.
+func clientIPLastComma(s string) (int, bool) { return strings.LastIndexByte(s, ','), true }
+
+// clientIPEntry parses an X-Forwarded-For entry.
+func clientIPEntry(e string) (netip.Addr, bool) { return clientIPParseHost(e, false) }
+
+// forwardedLastComma splits Forwarded between elements, outside quotes.
+func forwardedLastComma(s string) (int, bool) { return forwardedLastSep(s, ',') }
