@@ -68,17 +68,8 @@ func clientIPValidPort(p string, forwarded bool) bool {
 		}
 		return true
 	}
-	if p == "" || len(p) > 5 {
-		return false
-	}
-	n := 0
-	for i := 0; i < len(p); i++ {
-		if p[i] < '0' || p[i] > '9' {
-			return false
-		}
-		n = n*10 + int(p[i]-'0')
-	}
-	return n <= 65535
+	_, ok := parsePort(p)
+	return ok
 }
 
 func clientIPIsAlnum(c byte) bool {

@@ -62,17 +62,8 @@ func corsIsScheme(s string) bool {
 // corsIsPort reports whether s is a port from 1 to 65535 without leading
 // zeros, as browsers serialize it.
 func corsIsPort(s string) bool {
-	if s == "" || len(s) > 5 || s[0] == '0' {
-		return false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n <= 65535
+	_, ok := parsePort(s)
+	return ok && s[0] != '0' // also refuses port 0
 }
 
 // corsIsHostName reports whether s is dot-separated non-empty labels of
