@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/justinas/alice"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -23,11 +24,17 @@ const routeTimeout = 10 * time.Second
 // JSON, needs far less than 64 KiB.
 const maxBody = 64 << 10
 
-// newHandler returns the routes behind the full middleware chain:
-// request IDs, client IP, one log line per request, panic recovery, CORS
-// for -cors-origins with credentials, a 64 KiB body limit, gzip, CSRF
-// protection for cookie-carrying writes, signed cookies and a timeout.
+// newHandler returns the routes behind the full middleware chain of
+// newChain.
 func newHandler(s *store, cfg config) http.Handler {
+	return newChain(cfg).Then(routes(s, visitors{crossSite: len(cfg.corsOrigins) > 0}))
+}
+
+// newChain returns the full middleware chain: request IDs, client IP, one
+// log line per request, panic recovery, CORS for -cors-origins with
+// credentials, a 64 KiB body limit, gzip, CSRF protection for
+// cookie-carrying writes, signed cookies and a timeout.
+func newChain(cfg config) alice.Chain {
 	var cors *middleware.CORSConfig
 	var trusted []string // CrossOrigin takes exact origins only
 	if len(cfg.corsOrigins) > 0 {
@@ -53,5 +60,5 @@ func newHandler(s *store, cfg config) http.Handler {
 		middleware.CrossOrigin(trusted...),
 		middleware.Cookies(middleware.CookieConfig{Keys: [][]byte{cfg.cookieKey}}),
 		middleware.Timeout(routeTimeout),
-	).Then(routes(s, visitors{crossSite: cors != nil}))
+	)
 }

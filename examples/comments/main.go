@@ -108,16 +108,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := newServer(ctx, handler, logger)
 	logger.Info("listening", "addr", ln.Addr().String(), "data", *data)
 	if listening != nil {
 		listening(ln.Addr())
@@ -142,6 +133,24 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		return err
 	}
 	return nil
+}
+
+// newServer returns the server that run starts: handler behind timeouts
+// that bound slow clients (headers within 5 s, a whole request within
+// 30 s), a 64 KiB header limit, and net/http's own errors logged as
+// warnings. Requests' contexts carry ctx's values but not its
+// cancellation, so a shutdown lets requests in flight finish.
+func newServer(ctx context.Context, handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
 }
 
 // buildHandler is newHandler, with a bad -cors-origins reported as an
