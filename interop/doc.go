@@ -1,4 +1,14 @@
 // Package interop holds the tests and benchmarks that need other people's
-// routers and middleware (chi, rs/cors): a separate module, so the
-// library's users never download them.
+// routers and middleware: a separate module, so the library's users never
+// download them.
+//
+// The router tests (routers_*_test.go) serve one API, written once with
+// micro.Handler routes and a plain http.Handler, on the std ServeMux, chi,
+// gorilla/mux, gin and echo, with our middleware around each router and
+// inside its middleware slot, and check over a real server that every
+// router answers a table of requests exactly as the ServeMux does: status,
+// headers, body, stream items and the log line. Each router's file holds
+// the few lines that adapt it (copying its path parameters into
+// r.PathValue) and documents the cases it cannot match. The alice test
+// mixes chi's middleware and rs/cors with ours in one chain.
 package interop

@@ -1,0 +1,71 @@
+package interop_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/microkit-go/micro"
+)
+
+// chiPathValues is the chi adapter: chi v5.5 sets r.PathValue itself, but
+// when the request path has escapes that are not the default encoding
+// (%34%32, %2F, lower-case hex) chi matches the escaped path (URL.RawPath)
+// and sets the values still escaped. This unescapes them, as ServeMux
+// does. Mount it per route, where the values are known:
+//
+//	r.With(chiPathValues).Handle("/items/{id}", h)
+func chiPathValues(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rctx := chi.RouteContext(r.Context()); rctx != nil && r.URL.RawPath != "" {
+			for i, k := range rctx.URLParams.Keys {
+				if v, err := url.PathUnescape(rctx.URLParams.Values[i]); err == nil {
+					r.SetPathValue(k, v)
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// chiMethodNotAllowed answers the methods chi does not know (anything but
+// the nine of RFC 9110 and PATCH, unless registered with chi's global
+// chi.RegisterMethod): chi refuses them before routing, so the route's
+// micro.Methods never sees them.
+var chiMethodNotAllowed = micro.Handler(func(r *http.Request) (any, error) {
+	return nil, micro.Errorf(http.StatusMethodNotAllowed, "Method %.64s is not allowed", r.Method)
+})
+
+// chiRoutes is a chi router with the API: every path for every method, our
+// 404 and 405 routes, and the middleware mws in its r.Use slot.
+func chiRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) *chi.Mux {
+	r := chi.NewRouter()
+	r.Use(mws...)
+	r.NotFound(notFound.ServeHTTP)
+	r.MethodNotAllowed(chiMethodNotAllowed.ServeHTTP)
+	for _, rt := range a.routes() {
+		r.With(chiPathValues).Handle(rt.path, rt.h)
+	}
+	return r
+}
+
+// chiOutside is chi inside our chain.
+func chiOutside(a *testAPI, logs io.Writer) http.Handler {
+	return testChain(logs).Then(chiRoutes(a))
+}
+
+// chiInside is our chain in chi's r.Use: it runs before chi routes, so it
+// also covers chi's 404 and 405 handlers.
+func chiInside(a *testAPI, logs io.Writer) http.Handler {
+	return chiRoutes(a, testChain(logs).Then)
+}
+
+// chiDifferences are where chi cannot answer as ServeMux does.
+var chiDifferences = map[string]difference{
+	"made-up method is micro's 405 with Allow": {
+		why: "chi refuses a method outside its table before routing, so micro.Methods never runs; " +
+			"chi's MethodNotAllowed handler (ours, set on the router) is told no allowed methods, so there is no Allow",
+		want: answeredAs(http.StatusMethodNotAllowed, "Method BREW is not allowed"),
+	},
+}

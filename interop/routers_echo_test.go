@@ -1,0 +1,94 @@
+package interop_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+	"github.com/microkit-go/micro/send"
+)
+
+// echoRoute is the echo adapter: echo.WrapHandler plus echo's path
+// parameters copied into r.PathValue.
+//
+//	e.GET("/items/:id", echoRoute(h))
+//
+// echo matches the escaped path (URL.RawPath) when the request has escapes
+// that are not the default encoding (%34%32, %2F, lower-case hex), and
+// then gives the values still escaped: they are unescaped here, as
+// ServeMux does.
+func echoRoute(h http.Handler) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		values := c.ParamValues()
+		for i, name := range c.ParamNames() {
+			v := values[i]
+			if r.URL.RawPath != "" {
+				if u, err := url.PathUnescape(v); err == nil {
+					v = u
+				}
+			}
+			r.SetPathValue(name, v)
+		}
+		h.ServeHTTP(c.Response(), r)
+		return nil
+	}
+}
+
+// echoErrors is echo's HTTPErrorHandler for the errors echo's router
+// makes by itself (a 405 for a method echo does not route): a problem,
+// as send.Error writes it, instead of echo's {"message": ...}. Our routes
+// never return errors to echo: they write their own.
+func echoErrors(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	if he, ok := err.(*echo.HTTPError); ok {
+		err = statusError{he.Code}
+	}
+	send.Error(c.Response(), c.Request(), err)
+}
+
+// statusError is an error with a status and its standard text.
+type statusError struct{ code int }
+
+func (e statusError) Error() string   { return http.StatusText(e.code) }
+func (e statusError) StatusCode() int { return e.code }
+
+// echoRoutes is an echo server with the API, every path for every method
+// echo knows, our 404 route, and the middleware mws in its Use slot (which
+// echo runs after routing, for RouteNotFound routes too).
+func echoRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = echoErrors
+	for _, mw := range mws {
+		e.Use(echo.WrapMiddleware(mw))
+	}
+	e.RouteNotFound("/*", echoRoute(notFound))
+	for _, rt := range a.routes() {
+		e.Any(colonPattern(rt.path), echoRoute(rt.h))
+	}
+	return e
+}
+
+// echoOutside is echo inside our chain.
+func echoOutside(a *testAPI, logs io.Writer) http.Handler {
+	return testChain(logs).Then(echoRoutes(a))
+}
+
+// echoInside is our chain in echo's Use slot.
+func echoInside(a *testAPI, logs io.Writer) http.Handler {
+	return echoRoutes(a, testChain(logs).Then)
+}
+
+// echoDifferences are where echo cannot answer as ServeMux does.
+var echoDifferences = map[string]difference{
+	"made-up method is micro's 405 with Allow": {
+		why: "echo's Any registers only the methods echo knows: a made-up method finds no route " +
+			"and echo runs the RouteNotFound route, our 404 (e.Add(\"BREW\", ...) would route one " +
+			"method known in advance)",
+		want: answeredAs(http.StatusNotFound, `No route for "/things"`),
+	},
+}

@@ -1,0 +1,18 @@
+package interop_test
+
+import (
+	"io"
+	"net/http"
+)
+
+// stdRouter is the reference: the API on a std ServeMux, whose 1.22
+// patterns set r.PathValue themselves, inside our chain. The pattern "/"
+// matches every path no other pattern does, so it carries the 404 route.
+func stdRouter(a *testAPI, logs io.Writer) http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range a.routes() {
+		mux.Handle(rt.path, rt.h)
+	}
+	mux.Handle("/", notFound)
+	return testChain(logs).Then(mux)
+}
