@@ -18,10 +18,27 @@ type Comment struct {
 
 // store holds the comments in memory and, when it has a path, in a JSON
 // file that every write replaces atomically.
+//
+// Writes are group-committed: the comments of POSTs that arrive while a
+// save is on disk wait together and go to disk in the next single save, so
+// one fsync answers many POSTs. Reads never wait for the disk.
 type store struct {
-	mu       sync.Mutex
-	path     string // "" keeps comments in memory only
+	path string // "" keeps comments in memory only
+
+	// write is held by the one add that saves; it orders saves and
+	// guards every batch's saved and err.
+	write sync.Mutex
+
+	mu       sync.Mutex // guards comments and batch, never held during a save
+	comments []Comment  // what is on disk (or in memory); replaced, never changed in place
+	batch    *batch     // comments waiting for the next save
+}
+
+// batch is comments saved together, and the outcome all their adds return.
+type batch struct {
 	comments []Comment
+	saved    bool
+	err      error
 }
 
 // newMemoryStore returns a store seeded with comments that keeps them in
@@ -55,26 +72,49 @@ func openStore(path string, seed []Comment) (*store, error) {
 	return s, nil
 }
 
-// list returns a copy of the comments.
+// list returns the comments. The slice is shared, not copied (add never
+// changes one in place, and it is clipped, so an append copies): callers
+// must not change its elements.
 func (s *store) list() []Comment {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.comments)
+	return slices.Clip(s.comments)
 }
 
 // add stores c. With a file, it returns only once the file holding c is on
-// disk; if that fails, c is not added.
+// disk; if that fails, c is not added, nor are the comments saved with it,
+// and all their adds return the error.
 func (s *store) add(c Comment) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := append(s.comments, c)
-	if s.path != "" {
-		if err := s.save(next); err != nil {
-			return err
-		}
+	b := s.batch
+	if b == nil {
+		b = &batch{}
+		s.batch = b
 	}
-	s.comments = next
-	return nil
+	b.comments = append(b.comments, c)
+	s.mu.Unlock()
+
+	s.write.Lock()
+	defer s.write.Unlock()
+	if b.saved { // an add of the same batch saved it while this one waited
+		return b.err
+	}
+	s.mu.Lock()
+	if s.batch == b {
+		s.batch = nil // adds from now on start the next batch
+	}
+	next := append(slices.Clip(s.comments), b.comments...) // a new array: readers keep the old one
+	s.mu.Unlock()
+	if s.path != "" {
+		b.err = s.save(next)
+	}
+	b.saved = true
+	if b.err == nil {
+		s.mu.Lock()
+		s.comments = next
+		s.mu.Unlock()
+	}
+	return b.err
 }
 
 // save writes comments to s.path atomically: a temporary file in the same
