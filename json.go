@@ -32,7 +32,9 @@ import (
 //     the server's read deadline is 408.
 //
 // Unknown fields are ignored, as by encoding/json. A UTF-8 byte order mark is
-// skipped. Nesting deeper than encoding/json's limit is invalid JSON. When
+// skipped. Invalid UTF-8 and unpaired surrogate escapes inside strings become
+// U+FFFD, as encoding/json decodes them (unlike [Text], which refuses a body
+// that is not UTF-8). Nesting deeper than encoding/json's limit is invalid JSON. When
 // an UnmarshalJSON method of T returns an error with a status, that error is
 // returned as it is.
 func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {

@@ -16,6 +16,12 @@ import (
 // (and [send.Error]) answer with the same 413 problem. A body of exactly n
 // bytes passes. The body helpers' own limit still applies, so the smaller
 // of the two wins. n < 1 panics at construction.
+//
+// When a body is cut, the connection is closed after the response, as
+// net/http does for its own MaxBytesReader: the rest of an oversized body
+// is not read, and nothing the client sent after the limit is taken as the
+// next request. For that, MaxBytesReader is given the server's own writer,
+// found through the Unwrap methods of the writers wrapping it.
 func BodyLimit(n int64) func(http.Handler) http.Handler {
 	if n < 1 {
 		panic("middleware: BodyLimit needs a limit of at least 1 byte")
@@ -28,9 +34,26 @@ func BodyLimit(n int64) func(http.Handler) http.Handler {
 				return
 			}
 			if r.Body != nil && r.Body != http.NoBody {
-				r.Body = http.MaxBytesReader(w, r.Body, n)
+				r.Body = http.MaxBytesReader(bodyLimitInnermost(w), r.Body, n)
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// bodyLimitInnermost returns the writer at the bottom of w's Unwrap chain:
+// net/http's own, which MaxBytesReader tells to close the connection.
+func bodyLimitInnermost(w http.ResponseWriter) http.ResponseWriter {
+	for i := 0; i < 64; i++ { // bounded: an Unwrap cycle must not hang a request
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		next := u.Unwrap()
+		if next == nil {
+			break
+		}
+		w = next
+	}
+	return w
 }

@@ -1,12 +1,18 @@
 package middleware_test
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/justinas/alice"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/middleware"
 )
@@ -102,5 +108,47 @@ func TestBodyLimitPassesBodilessRequests(t *testing.T) {
 	}))
 	if w := serve(h, httptest.NewRequest("GET", "/", nil)); w.Code != 200 {
 		t.Errorf("status %d", w.Code)
+	}
+}
+
+// TestBodyLimitClosesTheConnectionAfterACutBody sends, on one connection, a
+// chunked body over the limit and then a second request, through a chain
+// whose writers wrap net/http's: the 413 says Connection: close and the
+// second request is never answered, as with net/http's own
+// MaxBytesReader. Without the close, the server would read on through the
+// rest of the body and serve what follows it.
+func TestBodyLimitClosesTheConnectionAfterACutBody(t *testing.T) {
+	route := micro.Handler(func(r *http.Request) (any, error) {
+		return micro.JSON[map[string]string](r)
+	})
+	chain := alice.New(middleware.RequestID(), middleware.Logger(slog.New(slog.DiscardHandler)),
+		middleware.Recover(), middleware.BodyLimit(16))
+	srv := httptest.NewServer(chain.Then(route))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	body := `{"a":"` + strings.Repeat("x", 100) + `"}`
+	_, err = fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"+
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n", len(body), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != 413 || !res.Close {
+		t.Errorf("status %d, Connection: close %v; want 413 and close", res.StatusCode, res.Close)
+	}
+	if res2, err := http.ReadResponse(br, nil); err == nil {
+		t.Errorf("the request after the cut body was answered: %s", res2.Status)
 	}
 }
