@@ -67,8 +67,16 @@ func weightAboveZero(q string) bool {
 		return false
 	}
 	switch q[0] {
-	case '1':
-		return true // "1", "1.0", "1.000"; larger numbers are malformed, read as 1
+	case '1': // "1" [ "." 0*3("0") ]
+		if len(q) > 1 && q[1] != '.' {
+			return false
+		}
+		for i := 2; i < len(q); i++ {
+			if q[i] != '0' {
+				return false
+			}
+		}
+		return true
 	case '0': // "0" [ "." 0*3DIGIT ]
 		if len(q) == 1 || q[1] != '.' {
 			return false
