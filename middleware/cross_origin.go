@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/microkit-go/micro/send"
 )
@@ -18,12 +19,14 @@ import (
 //
 // trustedOrigins are origins such as "https://app.example.com" (scheme,
 // host and optional port, nothing else); list the origins [CORS] allows
-// with credentials, or their cross-origin writes are refused. A malformed
-// origin panics at construction.
+// with credentials, or their cross-origin writes are refused. They are
+// compared with the Origin header as browsers send it, scheme and host in
+// lower case, so a trusted origin given with capitals is lowered first, as
+// [CORS] matches it. A malformed origin panics at construction.
 func CrossOrigin(trustedOrigins ...string) func(http.Handler) http.Handler {
 	c := http.NewCrossOriginProtection()
 	for _, o := range trustedOrigins {
-		if err := c.AddTrustedOrigin(o); err != nil {
+		if err := c.AddTrustedOrigin(strings.ToLower(o)); err != nil {
 			panic("middleware: CrossOrigin: " + err.Error())
 		}
 	}

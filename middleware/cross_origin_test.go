@@ -54,3 +54,16 @@ func TestCrossOrigin(t *testing.T) {
 		})
 	}
 }
+
+// TestCrossOriginLowersTrustedOrigins: browsers send origins in lower case,
+// so a trusted origin configured with capitals must still match them, as it
+// does in CORS.
+func TestCrossOriginLowersTrustedOrigins(t *testing.T) {
+	h := middleware.CrossOrigin("HTTPS://App.Example.com:8443")(ok)
+	r := httptest.NewRequest("POST", "http://api.example.com/", nil)
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	r.Header.Set("Origin", "https://app.example.com:8443")
+	if w := serve(h, r); w.Code != 200 {
+		t.Errorf("POST from the trusted origin, configured with capitals: status %d, want 200", w.Code)
+	}
+}
