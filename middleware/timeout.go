@@ -70,7 +70,10 @@ import (
 // WithTimeout) report context.Canceled when the timeout cancels it; their
 // context.Cause wraps context.DeadlineExceeded. A route still running after
 // the 503 must not use the request body, which the server closes when the
-// middleware returns. Unwrap on the route's writer returns the real writer
+// middleware returns (under [BodyLimit], such a read that passes the limit
+// would also tell the server to close the connection while it is finishing
+// the request, as under http.MaxBytesHandler around http.TimeoutHandler).
+// Unwrap on the route's writer returns the real writer
 // for http.ResponseController; code that calls it itself bypasses the
 // guard.
 //
