@@ -227,6 +227,8 @@ type variant struct {
 	// differences are the cases where this variant cannot answer as the
 	// ServeMux does, by case name.
 	differences map[string]difference
+	// http2 serves it over TLS with HTTP/2, which the client then uses.
+	http2 bool
 }
 
 // difference documents a case a router answers differently from the
@@ -245,13 +247,28 @@ type server struct {
 	client *http.Client
 }
 
-// startServer serves v on a real listener until the test ends.
+// startServer serves v on a real listener, over HTTP/1.1, until the test
+// ends.
 func startServer(t *testing.T, h func(a *testAPI, logs io.Writer) http.Handler) *server {
+	return startServerOver(t, h, false)
+}
+
+// startServerOver is startServer, over TLS with HTTP/2 when http2 is set.
+func startServerOver(t *testing.T, h func(a *testAPI, logs io.Writer) http.Handler, http2 bool) *server {
 	t.Helper()
 	s := &server{api: newTestAPI(), logs: &logBuffer{}}
-	ts := httptest.NewServer(h(s.api, s.logs))
-	t.Cleanup(ts.Close)
+	ts := httptest.NewUnstartedServer(h(s.api, s.logs))
 	tr := &http.Transport{DisableCompression: true}
+	if http2 {
+		ts.EnableHTTP2 = true
+		ts.StartTLS()
+		tr = ts.Client().Transport.(*http.Transport).Clone()
+		tr.DisableCompression = true
+		tr.ForceAttemptHTTP2 = true
+	} else {
+		ts.Start()
+	}
+	t.Cleanup(ts.Close)
 	t.Cleanup(tr.CloseIdleConnections)
 	s.url, s.client = ts.URL, &http.Client{
 		Transport:     tr,
@@ -276,6 +293,7 @@ type request struct {
 
 // result is what a response looked like, normalized for comparison.
 type result struct {
+	Proto  string // HTTP/1.1, or HTTP/2.0 for the http2 variant
 	Status int
 	// Header is every response header but Date, with X-Request-Id
 	// replaced by its shape (see requestIDShape).
@@ -330,7 +348,7 @@ func (s *server) do(t *testing.T, req request) result {
 	}
 	defer resp.Body.Close()
 
-	res := result{Status: resp.StatusCode, Header: resp.Header.Clone()}
+	res := result{Proto: resp.Proto, Status: resp.StatusCode, Header: resp.Header.Clone()}
 	res.Header.Del("Date")
 	id := resp.Header.Get(middleware.RequestIDHeader)
 	if id != "" {
@@ -611,9 +629,15 @@ func TestRoutersAnswerLikeServeMux(t *testing.T) {
 	seen := make(map[string]bool)
 	for _, v := range variants() {
 		t.Run(v.name, func(t *testing.T) {
-			s := startServer(t, v.build)
+			s := startServerOver(t, v.build, v.http2)
 			for i, c := range cases {
 				got := s.do(t, c.req)
+				if v.http2 {
+					if got.Proto != "HTTP/2.0" {
+						t.Fatalf("%s: answered over %s, want HTTP/2.0", c.name, got.Proto)
+					}
+					got.Proto = "HTTP/1.1" // the one expected difference
+				}
 				exp := want[i]
 				if d, ok := v.differences[c.name]; ok {
 					seen[v.name+"/"+c.name] = true
@@ -662,6 +686,9 @@ func cloneResult(r result) result {
 // where it has a middleware slot, inside it.
 func variants() []variant {
 	return []variant{
+		// The reference again, over TLS and HTTP/2: the same answers,
+		// streams flushed item by item included.
+		{name: "std/http2", build: stdRouter, http2: true},
 		{name: "chi/outside", build: chiOutside, differences: chiDifferences},
 		{name: "chi/inside", build: chiInside, differences: chiDifferences},
 		{name: "gorilla/outside", build: gorillaOutside},
