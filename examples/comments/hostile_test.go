@@ -25,7 +25,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -65,17 +64,6 @@ type hostileServer struct {
 	want   []Comment    // the seed plus every comment a case stored
 }
 
-// hostileSeed returns the comments the example starts with: its embedded
-// comments.json.
-func hostileSeed(t *testing.T) []Comment {
-	t.Helper()
-	var seed []Comment
-	if err := json.Unmarshal(seedJSON, &seed); err != nil {
-		t.Fatal(err)
-	}
-	return seed
-}
-
 // hostilePanicPath is the test-only route that panics. The example has no
 // such route; it stands for a bug in any route, to show what the chain does
 // with it.
@@ -95,7 +83,7 @@ func hostilePanic(http.ResponseWriter, *http.Request) {
 // hostilePanicPath, and srv = newServer.
 func hostileStart(t *testing.T) *hostileServer {
 	t.Helper()
-	seed := hostileSeed(t)
+	seed := embeddedSeed(t)
 	h := &hostileServer{
 		path: filepath.Join(t.TempDir(), "comments.json"),
 		log:  &hostileLog{},
@@ -347,21 +335,6 @@ func (h *hostileServer) stillServes(t *testing.T) {
 	}
 }
 
-// hostileReadDataFile reads the data file, which must be a JSON array of
-// comments.
-func hostileReadDataFile(t *testing.T, path string) []Comment {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c []Comment
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatalf("the data file is not valid JSON: %v\n%.300s", err, b)
-	}
-	return c
-}
-
 // hostileGoroutinesBack waits for the number of goroutines to come back to
 // at most before, and fails with their stacks if it does not.
 func hostileGoroutinesBack(t *testing.T, before int) {
@@ -409,7 +382,7 @@ func TestHostileInputEndToEnd(t *testing.T) {
 	h.stop(t)
 	hostileGoroutinesBack(t, before)
 
-	if diff := cmp.Diff(h.want, hostileReadDataFile(t, h.path)); diff != "" {
+	if diff := cmp.Diff(h.want, readFile(t, h.path)); diff != "" {
 		t.Errorf("the data file (-want +got):\n%s", diff)
 	}
 	restarted, err := openStore(h.path, nil)

@@ -40,7 +40,7 @@ func TestLoadSIGTERM(t *testing.T) {
 		t.Skip("SIGTERM is for Unix")
 	}
 	path := filepath.Join(t.TempDir(), "comments.json")
-	seed := loadSeed(t)
+	seed := embeddedSeed(t)
 	kinds := loadKinds()
 	child := loadStartChild(t, path)
 	client, tr := loadNewClient(*loadClients)

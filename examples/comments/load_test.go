@@ -88,7 +88,7 @@ func loadChildMain() {
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "comments.json")
-	seed := loadSeed(t)
+	seed := embeddedSeed(t)
 	kinds := loadKinds()
 	saveCost := loadSaveCost(t, dir)
 	goroutines := runtime.NumGoroutine()
@@ -206,16 +206,6 @@ func TestLoad(t *testing.T) {
 		t.Errorf("the data file (%d comments) does not hold the seed and the %d comments that got a 201:\n%s",
 			len(file), len(total.created), strings.Join(problems, "\n"))
 	}
-}
-
-// loadSeed is the seed run starts a new file with.
-func loadSeed(t *testing.T) []Comment {
-	t.Helper()
-	var seed []Comment
-	if err := json.Unmarshal(seedJSON, &seed); err != nil {
-		t.Fatal(err)
-	}
-	return seed
 }
 
 // loadReadFile reads the data file, which must be a JSON array of comments.

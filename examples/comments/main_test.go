@@ -101,6 +101,18 @@ func TestPage(t *testing.T) {
 	}
 }
 
+// embeddedSeed returns the comments run starts a new data file with: the
+// embedded comments.json.
+func embeddedSeed(t *testing.T) []Comment {
+	t.Helper()
+	var c []Comment
+	if err := json.Unmarshal(seedJSON, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// readFile reads the data file, which must be a JSON array of comments.
 func readFile(t *testing.T, path string) []Comment {
 	t.Helper()
 	b, err := os.ReadFile(path)
