@@ -19,15 +19,23 @@ import (
 // is safe for concurrent use (an *os.File is). Like gorilla's handler, it
 // logs nothing for a request whose handler panics, so put [Recover] after
 // AccessLog. For structured logs use [Logger]. A nil out panics at
-// construction.
+// construction, with the message of the error [ValidateAccessLog]
+// returns.
 func AccessLog(out io.Writer) func(http.Handler) http.Handler {
-	if out == nil {
-		panic("middleware: AccessLog needs a non-nil io.Writer")
-	}
+	mustValid(ValidateAccessLog(out))
 	return func(next http.Handler) http.Handler {
 		counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			next.ServeHTTP(&state.Writer{ResponseWriter: w, CopyThroughWrite: true}, r)
 		})
 		return handlers.CombinedLoggingHandler(out, counted)
 	}
+}
+
+// ValidateAccessLog reports whether [AccessLog] accepts out: nil, or a
+// [*ConfigError] when out is nil.
+func ValidateAccessLog(out io.Writer) error {
+	if out == nil {
+		return configError("AccessLog", "middleware: AccessLog needs a non-nil io.Writer")
+	}
+	return nil
 }

@@ -15,7 +15,8 @@ import (
 // with *http.MaxBytesError, which micro.JSON, micro.Text and micro.Buffer
 // (and [send.Error]) answer with the same 413 problem. A body of exactly n
 // bytes passes. The body helpers' own limit still applies, so the smaller
-// of the two wins. n < 1 panics at construction.
+// of the two wins. n < 1 panics at construction, with the message of the
+// error [ValidateBodyLimit] returns.
 //
 // When a body is cut, the connection is closed after the response, as
 // net/http does for its own MaxBytesReader: the rest of an oversized body
@@ -23,9 +24,7 @@ import (
 // next request. For that, MaxBytesReader is given the server's own writer,
 // found through the Unwrap methods of the writers wrapping it.
 func BodyLimit(n int64) func(http.Handler) http.Handler {
-	if n < 1 {
-		panic("middleware: BodyLimit needs a limit of at least 1 byte")
-	}
+	mustValid(ValidateBodyLimit(n))
 	tooLarge := problem(http.StatusRequestEntityTooLarge, "Body exceeded %d byte limit", n)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,4 +55,13 @@ func bodyLimitInnermost(w http.ResponseWriter) http.ResponseWriter {
 		w = next
 	}
 	return w
+}
+
+// ValidateBodyLimit reports whether [BodyLimit] accepts n: nil, or a
+// [*ConfigError] when n is under 1.
+func ValidateBodyLimit(n int64) error {
+	if n < 1 {
+		return configError("BodyLimit", "middleware: BodyLimit needs a limit of at least 1 byte")
+	}
+	return nil
 }

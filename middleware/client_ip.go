@@ -68,19 +68,11 @@ const clientIPMaxHops = 64
 //
 // ClientIP never rewrites r.RemoteAddr or any header. It panics, at
 // construction, when a prefix is invalid (the zero [netip.Prefix], or a
-// length beyond the address size), and when it wraps a nil handler.
+// length beyond the address size), with the message of the error
+// [ValidateClientIP] returns, and when it wraps a nil handler.
 func ClientIP(trusted ...netip.Prefix) func(http.Handler) http.Handler {
-	c := &clientIPConfig{trusted: make([]netip.Prefix, 0, len(trusted))}
-	for i, p := range trusted {
-		if !p.IsValid() {
-			panic(fmt.Sprintf("middleware: ClientIP: trusted prefix %d (%s) is invalid", i, p))
-		}
-		p = p.Masked()
-		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-		}
-		c.trusted = append(c.trusted, p)
-	}
+	c, err := clientIPCompile(trusted)
+	mustValid(err)
 	return func(next http.Handler) http.Handler {
 		if next == nil {
 			panic("middleware: ClientIP: nil handler")
@@ -210,3 +202,27 @@ func clientIPEntry(e string) (netip.Addr, bool) { return clientIPParseHost(e, fa
 
 // forwardedLastComma splits Forwarded between elements, outside quotes.
 func forwardedLastComma(s string) (int, bool) { return forwardedLastSep(s, ',') }
+
+// ValidateClientIP reports whether [ClientIP] accepts trusted: nil, or a
+// [*ConfigError] for an invalid prefix.
+func ValidateClientIP(trusted ...netip.Prefix) error {
+	_, err := clientIPCompile(trusted)
+	return err
+}
+
+// clientIPCompile checks the trusted prefixes and returns them masked, an
+// IPv4-mapped one as IPv4, or the [*ConfigError] that says what is wrong.
+func clientIPCompile(trusted []netip.Prefix) (*clientIPConfig, error) {
+	c := &clientIPConfig{trusted: make([]netip.Prefix, 0, len(trusted))}
+	for i, p := range trusted {
+		if !p.IsValid() {
+			return nil, configError("ClientIP", fmt.Sprintf("middleware: ClientIP: trusted prefix %d (%s) is invalid", i, p))
+		}
+		p = p.Masked()
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		c.trusted = append(c.trusted, p)
+	}
+	return c, nil
+}

@@ -94,18 +94,13 @@ type CompressConfig struct {
 // application/rss+xml, application/atom+xml, application/manifest+json,
 // application/ld+json…). A custom Types list has no suffix rule.
 func Compress(cfg CompressConfig) func(http.Handler) http.Handler {
+	mustValid(cfg.Validate())
 	level := cfg.Level
 	if level == 0 {
 		level = gzip.DefaultCompression
 	}
-	if _, err := gzip.NewWriterLevel(io.Discard, level); err != nil {
-		panic(fmt.Sprintf("middleware: Compress Level %d is not a gzip level (1 to 9, -2 for Huffman only, 0 for the default)", cfg.Level))
-	}
 	minSize := cfg.MinSize
-	switch {
-	case minSize < 0:
-		panic(fmt.Sprintf("middleware: Compress MinSize %d is negative", minSize))
-	case minSize == 0:
+	if minSize == 0 {
 		minSize = compressDefaultMinSize
 	}
 	types := compressDefaultTypes
@@ -218,4 +213,23 @@ func (c *compressor) release(cw *compressWriter) {
 	}
 	*cw = compressWriter{c: c, buf: buf}
 	c.writers.Put(cw)
+}
+
+// Validate reports whether [Compress] accepts c: nil, or a [*ConfigError]
+// for a Level that is not a gzip level, a negative MinSize or a Types
+// entry that is not a media type (type/subtype or type/*). Compress
+// panics with the same message.
+func (c CompressConfig) Validate() error {
+	if _, err := gzip.NewWriterLevel(io.Discard, c.Level); c.Level != 0 && err != nil {
+		return configError("Compress", fmt.Sprintf("middleware: Compress Level %d is not a gzip level (1 to 9, -2 for Huffman only, 0 for the default)", c.Level))
+	}
+	if c.MinSize < 0 {
+		return configError("Compress", fmt.Sprintf("middleware: Compress MinSize %d is negative", c.MinSize))
+	}
+	for _, t := range c.Types {
+		if _, err := compressValidType(t); err != nil {
+			return err
+		}
+	}
+	return nil
 }

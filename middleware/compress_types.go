@@ -18,11 +18,12 @@ type compressTypes struct {
 	suffixes bool                // any +json or +xml type
 }
 
-// compressNewTypes validates the configured list; it panics on a bad entry.
+// compressNewTypes builds the configured list, which
+// [CompressConfig.Validate] has checked.
 func compressNewTypes(list []string, suffixes bool) compressTypes {
 	t := compressTypes{exact: map[string]struct{}{}, major: map[string]struct{}{}, suffixes: suffixes}
 	for _, e := range list {
-		mt := compressValidType(e)
+		mt, _ := compressValidType(e) // checked by CompressConfig.Validate
 		if typ, sub, _ := strings.Cut(mt, "/"); sub == "*" {
 			t.major[typ] = struct{}{}
 		} else {
@@ -129,21 +130,25 @@ func compressTrimOWS(s string) string {
 	return s
 }
 
-// compressValidType checks one configured entry and returns it lower-cased.
-func compressValidType(t string) string {
+// compressValidType checks one configured entry and returns it
+// lower-cased, or the [*ConfigError] that says what is wrong with it.
+func compressValidType(t string) (string, error) {
 	mt := strings.ToLower(strings.TrimSpace(t))
 	typ, sub, ok := strings.Cut(mt, "/")
+	var msg string
 	switch {
 	case !ok || !compressToken(typ) || !compressToken(sub):
-		panic(fmt.Sprintf("middleware: Compress type %q is not a media type (type/subtype, no parameters)", t))
+		msg = fmt.Sprintf("middleware: Compress type %q is not a media type (type/subtype, no parameters)", t)
 	case typ == "*":
-		panic(fmt.Sprintf("middleware: Compress type %q: compressing every type wastes CPU on JPEG and zip; list types or use type/*", t))
+		msg = fmt.Sprintf("middleware: Compress type %q: compressing every type wastes CPU on JPEG and zip; list types or use type/*", t)
 	case sub != "*" && strings.Contains(sub, "*"):
-		panic(fmt.Sprintf("middleware: Compress type %q: a wildcard must be the whole subtype (type/*)", t))
+		msg = fmt.Sprintf("middleware: Compress type %q: a wildcard must be the whole subtype (type/*)", t)
 	case len(mt) > compressMaxType:
-		panic(fmt.Sprintf("middleware: Compress type %.40q… is longer than %d bytes", t, compressMaxType))
+		msg = fmt.Sprintf("middleware: Compress type %.40q… is longer than %d bytes", t, compressMaxType)
+	default:
+		return mt, nil
 	}
-	return mt
+	return "", configError("Compress", msg)
 }
 
 // compressToken reports whether s is a non-empty RFC 9110 token.

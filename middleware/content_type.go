@@ -21,20 +21,11 @@ import (
 // (cut to 64 bytes) and what is accepted.
 //
 // An empty types list or an entry that is not a media type panics at
-// construction.
+// construction, with the message of the error [ValidateContentType]
+// returns.
 func ContentType(types ...string) func(http.Handler) http.Handler {
-	if len(types) == 0 {
-		panic("middleware: ContentType needs at least one media type")
-	}
-	allowed := make([]string, len(types))
-	for i, t := range types {
-		mt, params, err := mime.ParseMediaType(t)
-		slash := strings.IndexByte(mt, '/')
-		if err != nil || len(params) != 0 || mt == "*/*" || slash <= 0 || slash == len(mt)-1 {
-			panic("middleware: ContentType: " + quoteType(t) + " is not a media type without parameters")
-		}
-		allowed[i] = mt
-	}
+	allowed, err := contentTypeCompile(types)
+	mustValid(err)
 	expected := strings.Join(allowed, ", ")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -82,4 +73,30 @@ func quoteType(s string) string {
 		s = s[:64] + "…"
 	}
 	return `"` + s + `"`
+}
+
+// ValidateContentType reports whether [ContentType] accepts types: nil, or
+// a [*ConfigError] for an empty list or an entry that is not a media type
+// without parameters.
+func ValidateContentType(types ...string) error {
+	_, err := contentTypeCompile(types)
+	return err
+}
+
+// contentTypeCompile checks types and returns their media types, or the
+// [*ConfigError] that says what is wrong.
+func contentTypeCompile(types []string) ([]string, error) {
+	if len(types) == 0 {
+		return nil, configError("ContentType", "middleware: ContentType needs at least one media type")
+	}
+	allowed := make([]string, len(types))
+	for i, t := range types {
+		mt, params, err := mime.ParseMediaType(t)
+		slash := strings.IndexByte(mt, '/')
+		if err != nil || len(params) != 0 || mt == "*/*" || slash <= 0 || slash == len(mt)-1 {
+			return nil, configError("ContentType", "middleware: ContentType: "+quoteType(t)+" is not a media type without parameters")
+		}
+		allowed[i] = mt
+	}
+	return allowed, nil
 }

@@ -62,9 +62,11 @@ var cookieNone = map[string]string{}
 //     is not followed by two hexadecimal digits or the decoded bytes are
 //     not valid UTF-8, the raw value is kept.
 //
-// Cookies panics when a key in cfg.Keys is shorter than 32 bytes. A second
+// Cookies panics when a key in cfg.Keys is shorter than 32 bytes, with the
+// message of the error [CookieConfig.Validate] returns. A second
 // Cookies further down a chain parses again and replaces the keys.
 func Cookies(cfg CookieConfig) func(http.Handler) http.Handler {
+	mustValid(cfg.Validate())
 	keys := cookieCopyKeys(cfg.Keys)
 	return func(next http.Handler) http.Handler {
 		if next == nil {
@@ -79,18 +81,26 @@ func Cookies(cfg CookieConfig) func(http.Handler) http.Handler {
 	}
 }
 
-// cookieCopyKeys checks the keys and copies them, slice and bytes, so the
-// caller changing its own afterwards changes nothing.
+// Validate reports whether [Cookies] accepts c: nil, or a [*ConfigError]
+// for a key shorter than 32 bytes.
+func (c CookieConfig) Validate() error {
+	for i, k := range c.Keys {
+		if len(k) < cookieMinKey {
+			return configError("Cookies", "middleware: Cookies: key "+strconv.Itoa(i)+" is "+strconv.Itoa(len(k))+
+				" bytes; signing keys must be at least 32 random bytes")
+		}
+	}
+	return nil
+}
+
+// cookieCopyKeys copies the keys, slice and bytes, so the caller changing
+// its own afterwards changes nothing.
 func cookieCopyKeys(keys [][]byte) [][]byte {
 	if len(keys) == 0 {
 		return nil
 	}
 	out := make([][]byte, len(keys))
 	for i, k := range keys {
-		if len(k) < cookieMinKey {
-			panic("middleware: Cookies: key " + strconv.Itoa(i) + " is " + strconv.Itoa(len(k)) +
-				" bytes; signing keys must be at least 32 random bytes")
-		}
 		out[i] = bytes.Clone(k)
 	}
 	return out

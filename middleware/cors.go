@@ -15,7 +15,10 @@ type CORSConfig struct {
 	// "https://*.example.com" matches every subdomain of example.com at any
 	// depth (a.example.com, a.b.example.com) over https on the default port,
 	// but not example.com itself; "*." is allowed only as the whole first
-	// label. "*" alone allows any origin and cannot be combined with
+	// label, and never over a top-level domain, an IP address or a public
+	// suffix of the Public Suffix List ("https://*.github.io",
+	// "https://*.co.uk"), whose subdomains belong to different owners.
+	// "*" alone allows any origin and cannot be combined with
 	// AllowCredentials. "null" is refused: sandboxed iframes, file: pages
 	// and some redirects all send it, so allowing it allows them all.
 	// Required: an empty list panics rather than allowing everyone.
@@ -93,11 +96,13 @@ type CORSConfig struct {
 // cache keeps the answers apart. The handler may add more; it should not
 // Set Vary, which would drop these.
 //
-// CORS panics on a bad configuration: see [CORSConfig]. Headers are set
+// CORS panics on a bad configuration, with the message of the error
+// [CORSConfig.Validate] returns for it: see [CORSConfig]. Headers are set
 // from slices built here, so it does not allocate per request; code after
 // it may append to those header values but must not modify them in place.
 func CORS(cfg CORSConfig) func(http.Handler) http.Handler {
-	p := corsCompile(cfg)
+	p, err := corsCompile(cfg)
+	mustValid(err)
 	return func(next http.Handler) http.Handler {
 		return &corsHandler{p: p, next: next}
 	}

@@ -2,7 +2,6 @@ package middleware
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,8 +38,16 @@ type corsPolicy struct {
 // "https://*.example.com:8443".
 type corsPattern struct{ prefix, suffix string }
 
-// corsCompile checks cfg and builds its policy; it panics on a bad cfg.
-func corsCompile(cfg CORSConfig) *corsPolicy {
+// Validate reports whether [CORS] accepts c: nil, or a [*ConfigError]
+// with the message CORS would panic with.
+func (c CORSConfig) Validate() error {
+	_, err := corsCompile(c)
+	return err
+}
+
+// corsCompile checks cfg and builds its policy, or returns the
+// [*ConfigError] that says what is wrong with cfg.
+func corsCompile(cfg CORSConfig) (*corsPolicy, error) {
 	p := &corsPolicy{
 		origins:       map[string]struct{}{},
 		varyActual:    []string{"Origin"},
@@ -52,29 +59,33 @@ func corsCompile(cfg CORSConfig) *corsPolicy {
 	}
 
 	if len(cfg.AllowedOrigins) == 0 {
-		panic(`middleware: CORS: AllowedOrigins is empty; list the allowed origins, or "*" for any origin`)
+		return nil, corsError(`AllowedOrigins is empty; list the allowed origins, or "*" for any origin`)
 	}
 	for _, raw := range cfg.AllowedOrigins {
-		o := strings.ToLower(raw)
-		switch {
-		case o == "*":
+		switch o := strings.ToLower(raw); o {
+		case "*":
 			if len(cfg.AllowedOrigins) > 1 {
-				panic(`middleware: CORS: AllowedOrigins "*" must be the only origin`)
+				return nil, corsError(`AllowedOrigins "*" must be the only origin`)
 			}
 			if creds {
-				panic(`middleware: CORS: AllowedOrigins "*" cannot be used with AllowCredentials (browsers refuse it); list the origins`)
+				return nil, corsError(`AllowedOrigins "*" cannot be used with AllowCredentials (browsers refuse it); list the origins`)
 			}
 			p.anyOrigin = true
 			p.star = []string{"*"}
-		case o == "null":
-			panic(`middleware: CORS: AllowedOrigins "null" is unsafe: sandboxed iframes, file: pages and redirects all send it`)
+		case "null":
+			return nil, corsError(`AllowedOrigins "null" ` + corsNullUnsafe)
 		default:
-			pt, isPattern := corsCheckOrigin(raw, o)
-			if isPattern {
+			o, pt, isPattern, why := corsParseOrigin(raw)
+			switch {
+			case why != "":
+				return nil, corsError(fmt.Sprintf("AllowedOrigins entry %q %s", raw, why))
+			case isPattern:
 				p.patterns = append(p.patterns, pt)
-			} else if _, dup := p.origins[o]; !dup {
-				p.origins[o] = struct{}{}
-				p.exact = append(p.exact, o)
+			default:
+				if _, dup := p.origins[o]; !dup {
+					p.origins[o] = struct{}{}
+					p.exact = append(p.exact, o)
+				}
 			}
 		}
 	}
@@ -86,7 +97,11 @@ func corsCompile(cfg CORSConfig) *corsPolicy {
 	p.methods = []string{"GET", "HEAD", "POST"}
 	var sent []string
 	for _, m := range methods {
-		p.anyMethod = corsCheckToken("AllowedMethods", m, creds) || p.anyMethod
+		star, err := corsCheckToken("AllowedMethods", m, creds)
+		if err != nil {
+			return nil, err
+		}
+		p.anyMethod = star || p.anyMethod
 		if !slices.Contains(sent, m) {
 			sent = append(sent, m)
 		}
@@ -98,7 +113,11 @@ func corsCompile(cfg CORSConfig) *corsPolicy {
 
 	sent = nil
 	for _, h := range cfg.AllowedHeaders {
-		p.anyHeader = corsCheckToken("AllowedHeaders", h, creds) || p.anyHeader
+		star, err := corsCheckToken("AllowedHeaders", h, creds)
+		if err != nil {
+			return nil, err
+		}
+		p.anyHeader = star || p.anyHeader
 		if h = strings.ToLower(h); !slices.Contains(sent, h) {
 			sent = append(sent, h)
 		}
@@ -110,7 +129,9 @@ func corsCompile(cfg CORSConfig) *corsPolicy {
 
 	sent = nil
 	for _, h := range cfg.ExposedHeaders {
-		corsCheckToken("ExposedHeaders", h, creds)
+		if _, err := corsCheckToken("ExposedHeaders", h, creds); err != nil {
+			return nil, err
+		}
 		if !slices.ContainsFunc(sent, func(s string) bool { return strings.EqualFold(s, h) }) {
 			sent = append(sent, h)
 		}
@@ -123,63 +144,29 @@ func corsCompile(cfg CORSConfig) *corsPolicy {
 	case cfg.MaxAge < 0:
 		p.maxAge = []string{"0"}
 	case cfg.MaxAge > 0 && cfg.MaxAge < time.Second:
-		panic(fmt.Sprintf("middleware: CORS: MaxAge %v is under one second and would be sent as 0; use a negative MaxAge to disable caching", cfg.MaxAge))
+		return nil, corsError(fmt.Sprintf("MaxAge %v is under one second and would be sent as 0; use a negative MaxAge to disable caching", cfg.MaxAge))
 	case cfg.MaxAge > 0:
 		p.maxAge = []string{strconv.FormatInt(int64(cfg.MaxAge/time.Second), 10)}
 	}
-	return p
+	return p, nil
 }
 
-// corsCheckToken panics unless s is a token, or "*" without credentials;
-// it reports whether s is "*".
-func corsCheckToken(field, s string, creds bool) bool {
+// corsError returns the [*ConfigError] of [CORS] saying why.
+func corsError(why string) error {
+	return configError("CORS", "middleware: CORS: "+why)
+}
+
+// corsCheckToken reports whether s, an entry of field, is "*"; it returns
+// an error unless s is a token, or "*" without credentials.
+func corsCheckToken(field, s string, creds bool) (bool, error) {
 	if !corsIsToken(s) {
-		panic(fmt.Sprintf("middleware: CORS: %s entry %q is not an HTTP token", field, s))
+		return false, corsError(fmt.Sprintf("%s entry %q is not an HTTP token", field, s))
 	}
 	if s != "*" {
-		return false
+		return false, nil
 	}
 	if creds {
-		panic(fmt.Sprintf(`middleware: CORS: %s "*" cannot be used with AllowCredentials (browsers take it literally); list the names`, field))
+		return false, corsError(fmt.Sprintf(`%s "*" cannot be used with AllowCredentials (browsers take it literally); list the names`, field))
 	}
-	return true
-}
-
-// corsCheckOrigin panics unless o, the lower-cased raw, is a serialized
-// origin or a "scheme://*.host[:port]" pattern, which it returns.
-func corsCheckOrigin(raw, o string) (corsPattern, bool) {
-	fail := func(why string) {
-		panic(fmt.Sprintf("middleware: CORS: AllowedOrigins entry %q %s", raw, why))
-	}
-	scheme, rest, ok := strings.Cut(o, "://")
-	pattern := ok && strings.HasPrefix(rest, "*.")
-	if pattern {
-		o = scheme + "://x" + rest[1:] // check the rest as an ordinary origin
-	}
-	if strings.Contains(o, "*") {
-		fail(`has a "*" that is not the whole first label of the host, as in "https://*.example.com"`)
-	}
-	scheme, host, port, why := corsSplitOrigin(o)
-	if why != "" {
-		fail(why)
-	}
-	if strings.HasPrefix(host, "[") {
-		if c := "[" + netip.MustParseAddr(host[1:len(host)-1]).String() + "]"; c != host {
-			fail("must write its IPv6 address as browsers do: " + c)
-		}
-	}
-	if scheme == "https" && port == "443" || scheme == "http" && port == "80" {
-		fail("must omit the default port " + port + ", as browsers do")
-	}
-	if !pattern {
-		return corsPattern{}, false
-	}
-	suffix := host[1:] // ".example.com"
-	if strings.Count(suffix, ".") < 2 {
-		fail("is a pattern over a whole top-level domain")
-	}
-	if port != "" {
-		suffix += ":" + port
-	}
-	return corsPattern{prefix: scheme + "://", suffix: suffix}, true
+	return true, nil
 }

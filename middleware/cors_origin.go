@@ -3,7 +3,67 @@ package middleware
 import (
 	"net/netip"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
+
+// corsNullUnsafe says why the origin "null" is never allowed or trusted.
+const corsNullUnsafe = "is unsafe: sandboxed iframes, file: pages and redirects all send it"
+
+// corsParseOrigin checks raw, a configured origin of [CORS] or
+// [CrossOrigin], and returns it in lower case, with its pattern when it is
+// one ("scheme://*.host[:port]"); why says what is wrong, to follow the
+// quoted raw in a message, or is "". It refuses "null", a "*" anywhere but
+// as the whole first label of a host, anything that is not a serialized
+// origin as browsers send it, and a pattern over a top-level domain or a
+// public suffix (as github.io or co.uk), whose subdomains belong to
+// different owners.
+func corsParseOrigin(raw string) (o string, pt corsPattern, isPattern bool, why string) {
+	o = strings.ToLower(raw)
+	if o == "null" {
+		return "", corsPattern{}, false, corsNullUnsafe
+	}
+	check := o
+	scheme, rest, ok := strings.Cut(o, "://")
+	isPattern = ok && strings.HasPrefix(rest, "*.")
+	if isPattern {
+		check = scheme + "://x" + rest[1:] // check the rest as an ordinary origin
+	}
+	if strings.Contains(check, "*") {
+		return "", corsPattern{}, false, `has a "*" that is not the whole first label of the host, as in "https://*.example.com"`
+	}
+	scheme, host, port, why := corsSplitOrigin(check)
+	if why != "" {
+		return "", corsPattern{}, false, why
+	}
+	if strings.HasPrefix(host, "[") {
+		if c := "[" + netip.MustParseAddr(host[1:len(host)-1]).String() + "]"; c != host {
+			return "", corsPattern{}, false, "must write its IPv6 address as browsers do: " + c
+		}
+	}
+	if scheme == "https" && port == "443" || scheme == "http" && port == "80" {
+		return "", corsPattern{}, false, "must omit the default port " + port + ", as browsers do"
+	}
+	if !isPattern {
+		return o, corsPattern{}, false, ""
+	}
+	base := host[2:] // "example.com"
+	if !strings.Contains(base, ".") {
+		return "", corsPattern{}, false, "is a pattern over a whole top-level domain"
+	}
+	if last := base[strings.LastIndexByte(base, '.')+1:]; strings.Trim(last, "0123456789") == "" {
+		return "", corsPattern{}, false, "is a pattern over an IP address, which has no subdomains"
+	}
+	if ps, _ := publicsuffix.PublicSuffix(base); ps == base {
+		return "", corsPattern{}, false, `is a pattern over the public suffix "` + base +
+			`" (Public Suffix List), whose subdomains belong to different owners; list the origins, or a pattern under a domain you own`
+	}
+	suffix := host[1:] // ".example.com"
+	if port != "" {
+		suffix += ":" + port
+	}
+	return o, corsPattern{prefix: scheme + "://", suffix: suffix}, true, ""
+}
 
 // corsSplitOrigin splits the serialized origin s into scheme, host and
 // port, checking their syntax but not their case; why says what is wrong,

@@ -1,8 +1,8 @@
 package middleware
 
 import (
+	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/microkit-go/micro/send"
 )
@@ -14,25 +14,87 @@ import (
 // with another method passes when the browser says it is same-origin
 // (Sec-Fetch-Site), when it comes from one of trustedOrigins, or when it
 // carries neither Sec-Fetch-Site nor Origin (not a browser, so not
-// forgeable by a web page). Anything else, a POST from another site's form
-// or fetch, is refused with a 403 problem before the route runs.
+// forgeable by a web page). Anything else, a POST from another site's form,
+// fetch or navigator.sendBeacon, whatever its Content-Type, is refused with
+// a 403 problem before the route runs.
 //
-// trustedOrigins are origins such as "https://app.example.com" (scheme,
-// host and optional port, nothing else); list the origins [CORS] allows
-// with credentials, or their cross-origin writes are refused. They are
-// compared with the Origin header as browsers send it, scheme and host in
-// lower case, so a trusted origin given with capitals is lowered first, as
-// [CORS] matches it. A malformed origin panics at construction.
+// trustedOrigins are written as [CORSConfig.AllowedOrigins] are and
+// matched as [CORS] matches them, so the origins CORS allows with
+// credentials can be passed as they are (as [Default] does): serialized
+// origins such as "https://app.example.com" (scheme, host and optional
+// port, compared ignoring ASCII case) and patterns such as
+// "https://*.example.com", which trust every subdomain of example.com. "*",
+// "null", a "*" anywhere else, a path, a default port and a pattern over a
+// public suffix are refused. A bad origin panics at construction, with the
+// message of the error [ValidateCrossOrigin] returns for it.
 func CrossOrigin(trustedOrigins ...string) func(http.Handler) http.Handler {
-	c := http.NewCrossOriginProtection()
-	for _, o := range trustedOrigins {
-		if err := c.AddTrustedOrigin(strings.ToLower(o)); err != nil {
-			panic("middleware: CrossOrigin: " + err.Error())
+	c, err := crossOriginCompile(trustedOrigins)
+	mustValid(err)
+	return c.handler
+}
+
+// ValidateCrossOrigin reports whether [CrossOrigin] accepts trustedOrigins:
+// nil, or a [*ConfigError] with the message CrossOrigin would panic with.
+func ValidateCrossOrigin(trustedOrigins ...string) error {
+	_, err := crossOriginCompile(trustedOrigins)
+	return err
+}
+
+// crossOrigin is a checked [CrossOrigin] configuration: Go's protection
+// with the exact origins, and the patterns it cannot hold.
+type crossOrigin struct {
+	protect  *http.CrossOriginProtection
+	patterns []corsPattern
+	refused  error
+}
+
+// crossOriginCompile checks trustedOrigins and builds their protection,
+// or returns the [*ConfigError] that says what is wrong.
+func crossOriginCompile(trustedOrigins []string) (*crossOrigin, error) {
+	c := &crossOrigin{
+		protect: http.NewCrossOriginProtection(),
+		refused: problem(http.StatusForbidden, "Cross-origin request refused"),
+	}
+	for _, raw := range trustedOrigins {
+		o, pt, isPattern, why := corsParseOrigin(raw)
+		if why == "" && !isPattern {
+			if err := c.protect.AddTrustedOrigin(o); err != nil {
+				why = "is refused by http.CrossOriginProtection: " + err.Error()
+			}
+		}
+		if why != "" {
+			return nil, configError("CrossOrigin", fmt.Sprintf("middleware: CrossOrigin: trusted origin %q %s", raw, why))
+		}
+		if isPattern {
+			c.patterns = append(c.patterns, pt)
 		}
 	}
-	refused := problem(http.StatusForbidden, "Cross-origin request refused")
-	c.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		send.Error(w, r, refused)
-	}))
-	return c.Handler
+	return c, nil
+}
+
+// handler is the middleware: it refuses what Go's protection refuses,
+// unless the request's one Origin matches a trusted pattern.
+func (c *crossOrigin) handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.protect.Check(r) != nil && !c.trustedPattern(r) {
+			send.Error(w, r, c.refused)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// trustedPattern reports whether r has one Origin and it matches one of
+// the trusted patterns.
+func (c *crossOrigin) trustedPattern(r *http.Request) bool {
+	v := r.Header["Origin"]
+	if len(v) != 1 {
+		return false
+	}
+	for _, pt := range c.patterns {
+		if pt.match(v[0]) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,7 +1,9 @@
 package middleware_test
 
 import (
+	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/microkit-go/micro/middleware"
@@ -65,5 +67,74 @@ func TestCrossOriginLowersTrustedOrigins(t *testing.T) {
 	r.Header.Set("Origin", "https://app.example.com:8443")
 	if w := serve(h, r); w.Code != 200 {
 		t.Errorf("POST from the trusted origin, configured with capitals: status %d, want 200", w.Code)
+	}
+}
+
+// TestCrossOriginTrustsPatterns: a trusted pattern is matched as CORS
+// matches it, so the subdomains CORS allows can write, and nothing else.
+func TestCrossOriginTrustsPatterns(t *testing.T) {
+	h := middleware.CrossOrigin("https://*.example.com", "http://*.dev.example.net:8080")(ok)
+	for _, tc := range []struct {
+		site, origin string
+		want         int
+	}{
+		{"same-site", "https://app.example.com", 200},
+		{"same-site", "https://a.b.example.com", 200},
+		{"same-site", "HTTPS://App.Example.COM", 200},
+		{"cross-site", "http://x.dev.example.net:8080", 200},
+		{"", "https://app.example.com", 200}, // an older browser: Origin only
+		{"same-site", "https://example.com", 403},
+		{"same-site", "http://app.example.com", 403},
+		{"same-site", "https://app.example.com:8443", 403},
+		{"cross-site", "https://app.example.com.evil.example", 403},
+		{"cross-site", "https://evilexample.com", 403},
+		{"cross-site", "http://x.dev.example.net", 403},
+		{"", "https://evil.example", 403},
+	} {
+		t.Run(tc.site+" "+tc.origin, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "http://api.example.org/", nil)
+			if tc.site != "" {
+				r.Header.Set("Sec-Fetch-Site", tc.site)
+			}
+			r.Header.Set("Origin", tc.origin)
+			if w := serve(h, r); w.Code != tc.want {
+				t.Errorf("status %d, want %d", w.Code, tc.want)
+			}
+		})
+	}
+	r := httptest.NewRequest("POST", "http://api.example.org/", nil)
+	r.Header["Origin"] = []string{"https://app.example.com", "https://evil.example"}
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	if w := serve(h, r); w.Code != 403 {
+		t.Errorf("two Origin lines, the first matching: status %d, want 403", w.Code)
+	}
+}
+
+// TestCrossOriginRefusesOtherPatterns: a trusted origin is a serialized
+// origin or a "scheme://*.host[:port]" pattern; anything else is refused
+// at construction with a message saying why, never accepted to match
+// nothing.
+func TestCrossOriginRefusesOtherPatterns(t *testing.T) {
+	for _, tc := range []struct{ origin, want string }{
+		{"*", `"*" that is not the whole first label`},
+		{"https://*", `"*" that is not the whole first label`},
+		{"https://*example.com", `"*" that is not the whole first label`},
+		{"https://a.*.example.com", `"*" that is not the whole first label`},
+		{"https://example.*", `"*" that is not the whole first label`},
+		{"*.example.com", `"*" that is not the whole first label`},
+		{"https://*.example.com/api", "must not have a path"},
+		{"https://app.example.com/", "must not have a path"},
+		{"null", "is unsafe"},
+		{"https://*.com", "whole top-level domain"},
+		{"https://*.github.io", `public suffix "github.io"`},
+		{"https://app.example.com:443", "omit the default port 443"},
+	} {
+		t.Run(tc.origin, func(t *testing.T) {
+			want := fmt.Sprintf("middleware: CrossOrigin: trusted origin %q ", tc.origin)
+			msg := configPanic(func() { middleware.CrossOrigin(tc.origin) })
+			if !strings.HasPrefix(msg, want) || !strings.Contains(msg, tc.want) {
+				t.Errorf("panic = %q, want one starting %q containing %q", msg, want, tc.want)
+			}
+		})
 	}
 }

@@ -20,7 +20,9 @@ type DefaultConfig struct {
 	// believes; none by default, so the client is the peer.
 	TrustedProxies []netip.Prefix
 
-	// CORS, when not nil, adds [CORS] with this configuration.
+	// CORS, when not nil, adds [CORS] with this configuration, and its
+	// AllowedOrigins become the origins [CrossOrigin] trusts ("*" trusts
+	// none).
 	CORS *CORSConfig
 
 	// BodyLimit is the [BodyLimit] in bytes; 0 means [DefaultBodyLimit].
@@ -28,6 +30,13 @@ type DefaultConfig struct {
 
 	// Compress configures [Compress]; the zero value uses its defaults.
 	Compress CompressConfig
+
+	// DisableCrossOrigin leaves [CrossOrigin] out, so browsers' cross-site
+	// POST, PUT, PATCH and DELETE requests, which carry the visitor's
+	// cookies, reach the routes. Set it only for a server that
+	// authenticates no request by cookie or HTTP authentication, or that
+	// appends its own CSRF protection.
+	DisableCrossOrigin bool
 }
 
 // Default returns the recommended chain, outermost first:
@@ -43,23 +52,74 @@ type DefaultConfig struct {
 //     preflights are answered before a route or a limit sees them and
 //     refusals (413, 415, 403) still carry CORS headers that let the
 //     page read them.
-//  6. [BodyLimit]: refuses oversized bodies before any route reads them.
-//  7. [Compress]: innermost, so it compresses only what routes write and
+//  6. [CrossOrigin] (unless DisableCrossOrigin): after CORS, so preflights
+//     are answered, and before anything reads a body, so a cross-site
+//     browser's write (a form, a no-cors fetch, a sendBeacon, with or
+//     without a Content-Type) is a 403 before any route runs. It trusts
+//     the CORS config's AllowedOrigins, exact and patterns ("*" trusts
+//     none). Same-origin requests and non-browser clients (no
+//     Sec-Fetch-Site, no Origin) pass.
+//  7. [BodyLimit]: refuses oversized bodies before any route reads them.
+//  8. [Compress]: innermost, so it compresses only what routes write and
 //     the logger counts the bytes that went on the wire.
 //
 // Append route-specific middleware with the chain's Append, which adds it
-// inside Compress: [Cookies], [CrossOrigin] (after CORS, so preflights
-// pass), [ContentType] and [Timeout] (innermost, so its 503 goes through
-// everything above). A nil cfg.Logger or an invalid setting panics at
-// construction, from the middleware that owns it.
+// inside Compress: [Cookies], [ContentType] and [Timeout] (innermost, so
+// its 503 goes through everything above). A nil cfg.Logger or an invalid
+// setting panics at construction, with the message of the error
+// [DefaultConfig.Validate] returns for it.
 func Default(cfg DefaultConfig) alice.Chain {
-	limit := cfg.BodyLimit
-	if limit == 0 {
-		limit = DefaultBodyLimit
-	}
+	mustValid(cfg.Validate())
 	c := alice.New(RequestID(), ClientIP(cfg.TrustedProxies...), Logger(cfg.Logger), Recover())
 	if cfg.CORS != nil {
 		c = c.Append(CORS(*cfg.CORS))
 	}
-	return c.Append(BodyLimit(limit), Compress(cfg.Compress))
+	if !cfg.DisableCrossOrigin {
+		c = c.Append(CrossOrigin(cfg.trustedOrigins()...))
+	}
+	return c.Append(BodyLimit(cfg.bodyLimit()), Compress(cfg.Compress))
+}
+
+// Validate reports whether [Default] accepts c: nil, or the first
+// [*ConfigError] among those of the middlewares Default would build, in
+// chain order.
+func (c DefaultConfig) Validate() error {
+	if err := ValidateClientIP(c.TrustedProxies...); err != nil {
+		return err
+	}
+	if err := ValidateLogger(c.Logger); err != nil {
+		return err
+	}
+	if c.CORS != nil {
+		if err := c.CORS.Validate(); err != nil {
+			return err
+		}
+	}
+	if !c.DisableCrossOrigin {
+		if err := ValidateCrossOrigin(c.trustedOrigins()...); err != nil {
+			return err
+		}
+	}
+	if err := ValidateBodyLimit(c.bodyLimit()); err != nil {
+		return err
+	}
+	return c.Compress.Validate()
+}
+
+// trustedOrigins returns the origins Default's [CrossOrigin] trusts: the
+// CORS config's allowed origins, or none for "*" or no CORS.
+func (c DefaultConfig) trustedOrigins() []string {
+	if c.CORS == nil || len(c.CORS.AllowedOrigins) == 1 && c.CORS.AllowedOrigins[0] == "*" {
+		return nil
+	}
+	return c.CORS.AllowedOrigins
+}
+
+// bodyLimit returns the [BodyLimit] of Default: c.BodyLimit, or
+// [DefaultBodyLimit] for 0.
+func (c DefaultConfig) bodyLimit() int64 {
+	if c.BodyLimit == 0 {
+		return DefaultBodyLimit
+	}
+	return c.BodyLimit
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -79,5 +80,70 @@ func TestDefaultOrder(t *testing.T) {
 	plain := middleware.Default(middleware.DefaultConfig{Logger: slog.New(slog.DiscardHandler)}).Then(ok)
 	if w := serve(plain, r); w.Header().Get("Access-Control-Allow-Origin") != "" || w.Header().Get("Vary") == "Origin" {
 		t.Errorf("CORS headers without CORS configured: %v", w.Header())
+	}
+}
+
+// TestDefaultRefusesCrossSiteWrites: the recommended chain refuses a
+// browser's cross-site write, whatever its Content-Type (a sendBeacon or a
+// no-cors fetch of a Blob sends none, with the cookies and no preflight),
+// and lets through same-origin pages, the CORS config's allowed origins
+// and clients that are not browsers.
+func TestDefaultRefusesCrossSiteWrites(t *testing.T) {
+	stored := 0
+	route := micro.Handler(func(r *http.Request) (any, error) {
+		c, err := micro.JSON[struct{ Comment string }](r)
+		if err != nil {
+			return nil, err
+		}
+		stored++
+		return &micro.Response{Status: http.StatusCreated, Body: c}, nil
+	})
+	logger := slog.New(slog.DiscardHandler)
+	cors := &middleware.CORSConfig{
+		AllowedOrigins:   []string{"https://app.example.com", "https://*.apps.example.org"},
+		AllowedHeaders:   []string{"Content-Type"},
+		AllowCredentials: true,
+	}
+	chains := map[string]http.Handler{
+		"CORS":               middleware.Default(middleware.DefaultConfig{Logger: logger, CORS: cors}).Then(route),
+		"no CORS":            middleware.Default(middleware.DefaultConfig{Logger: logger}).Then(route),
+		"CORS *":             middleware.Default(middleware.DefaultConfig{Logger: logger, CORS: &middleware.CORSConfig{AllowedOrigins: []string{"*"}}}).Then(route),
+		"DisableCrossOrigin": middleware.Default(middleware.DefaultConfig{Logger: logger, CORS: cors, DisableCrossOrigin: true}).Then(route),
+	}
+	beacon := []string{"Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "no-cors", "Origin", "https://evil.example", "Cookie", "session=s"}
+	for _, tc := range []struct {
+		name   string
+		chain  string
+		header []string
+		want   int
+	}{
+		{"cross-site beacon without Content-Type is 403", "CORS", beacon, 403},
+		{"cross-site beacon without CORS configured is 403", "no CORS", beacon, 403},
+		{`cross-site beacon under CORS "*" is 403`, "CORS *", beacon, 403},
+		{"cross-site text/plain POST is 403", "CORS", append(beacon, "Content-Type", "text/plain"), 403},
+		{"older browser: cross-origin Origin without Sec-Fetch-Site is 403", "CORS", []string{"Origin", "https://evil.example", "Cookie", "session=s"}, 403},
+		{"allowed origin's credentialed POST passes", "CORS", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://app.example.com", "Content-Type", "application/json", "Cookie", "session=s"}, 201},
+		{"allowed pattern's POST passes", "CORS", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://a.apps.example.org", "Content-Type", "application/json"}, 201},
+		{"same-origin page's POST passes", "CORS", []string{"Sec-Fetch-Site", "same-origin", "Origin", "https://api.example.com", "Cookie", "session=s"}, 201},
+		{"older browser: same-origin Origin passes", "no CORS", []string{"Origin", "http://api.example.com"}, 201},
+		{"non-browser client (curl, http.Client) passes", "CORS", nil, 201},
+		{"DisableCrossOrigin lets the beacon through", "DisableCrossOrigin", beacon, 201},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := stored
+			r := httptest.NewRequest("POST", "http://api.example.com/api/comments", strings.NewReader(`{"comment":"hi"}`))
+			for i := 0; i < len(tc.header); i += 2 {
+				r.Header.Set(tc.header[i], tc.header[i+1])
+			}
+			w := serve(chains[tc.chain], r)
+			if w.Code != tc.want {
+				t.Fatalf("status %d, want %d; body %s", w.Code, tc.want, w.Body)
+			}
+			if tc.want == 403 {
+				if p := decodeProblem(t, w); p.Detail != "Cross-origin request refused" || stored != before {
+					t.Errorf("problem %+v, stored %d, want the CrossOrigin refusal before the route", p, stored-before)
+				}
+			}
+		})
 	}
 }

@@ -29,11 +29,10 @@ import (
 // logged with status 200, which is what net/http sends. The path is the
 // request's path when it reached Logger, before any StripPrefix.
 //
-// A nil l panics at construction.
+// A nil l panics at construction, with the message of the error
+// [ValidateLogger] returns.
 func Logger(l *slog.Logger) func(http.Handler) http.Handler {
-	if l == nil {
-		panic("middleware: Logger needs a non-nil *slog.Logger")
-	}
+	mustValid(ValidateLogger(l))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -127,4 +126,13 @@ func loggerClientIP(r *http.Request, s *state.State) string {
 		return ""
 	}
 	return a.String()
+}
+
+// ValidateLogger reports whether [Logger] accepts l: nil, or a
+// [*ConfigError] when l is nil.
+func ValidateLogger(l *slog.Logger) error {
+	if l == nil {
+		return configError("Logger", "middleware: Logger needs a non-nil *slog.Logger")
+	}
+	return nil
 }

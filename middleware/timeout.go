@@ -78,12 +78,10 @@ import (
 // guard.
 //
 // Put Timeout after [Recover], [Logger] and [RequestID] and before the
-// routes. A d of zero or less panics at construction, as does a nil
-// handler.
+// routes. A d of zero or less panics at construction, with the message of
+// the error [ValidateTimeout] returns, as does a nil handler.
 func Timeout(d time.Duration) func(http.Handler) http.Handler {
-	if d <= 0 {
-		panic("middleware: Timeout needs a positive duration, got " + d.String())
-	}
+	mustValid(ValidateTimeout(d))
 	cfg := &timeoutConfig{
 		d:       d,
 		cause:   fmt.Errorf("middleware: Timeout: the response did not start within %v: %w", d, context.DeadlineExceeded),
@@ -277,3 +275,12 @@ func (c *timeoutCtx) Value(key any) any {
 }
 
 func (c *timeoutCtx) String() string { return "middleware.Timeout" }
+
+// ValidateTimeout reports whether [Timeout] accepts d: nil, or a
+// [*ConfigError] when d is zero or less.
+func ValidateTimeout(d time.Duration) error {
+	if d <= 0 {
+		return configError("Timeout", "middleware: Timeout needs a positive duration, got "+d.String())
+	}
+	return nil
+}
