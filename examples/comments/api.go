@@ -13,7 +13,9 @@ import (
 //go:embed index.html
 var page embed.FS
 
-// maxComment is the longest comment accepted, in characters.
+// maxComment is the longest comment accepted, in characters (runes, after
+// trimming spaces): a longer one is a 422 problem, so one stored comment
+// takes at most some 6 KB of the file, escaped.
 const maxComment = 1000
 
 // routes returns the API and the page, routed by a std ServeMux.
@@ -38,17 +40,21 @@ func routes(s *store, v visitors) *http.ServeMux {
 	return mux
 }
 
-// listComments is GET /api/comments.
-func (s *store) listComments(*http.Request) (any, error) {
-	return s.list(), nil
+// listComments is GET /api/comments: a page of the comments, oldest first,
+// with its Link header (see [parsePage]).
+func (s *store) listComments(r *http.Request) (any, error) {
+	return s.pageResponse(r, func(page []Comment) any { return page })
 }
 
-// postComments is GET /api/comments/{id}: the comments of a post.
+// postComments is GET /api/comments/{id}: {"post": id, "comments": page},
+// paged as GET /api/comments is.
 func (s *store) postComments(r *http.Request) (any, error) {
-	return struct {
-		Post     string    `json:"post"`
-		Comments []Comment `json:"comments"`
-	}{r.PathValue("id"), s.list()}, nil
+	return s.pageResponse(r, func(page []Comment) any {
+		return struct {
+			Post     string    `json:"post"`
+			Comments []Comment `json:"comments"`
+		}{r.PathValue("id"), page}
+	})
 }
 
 // createComment is POST /api/comments: 201 with the stored comment, once

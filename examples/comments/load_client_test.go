@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -10,7 +11,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,8 +38,9 @@ type loadKind struct {
 	// in the data file once it got want, and may be there when it got no
 	// response at all.
 	stores bool
-	// list is set for GET /api/comments: some of its answers are decoded
-	// and remembered, to check later that each was a prefix of the file.
+	// list is set for the pages of GET /api/comments: some of their
+	// answers are decoded and remembered, to check later that each was
+	// the part of the file where its page starts.
 	list bool
 	// build makes the request; tag is unique to it and safe in a path.
 	build func(tag string) loadReq
@@ -58,22 +62,24 @@ const (
 // loadPadding makes a body over the 64 KiB limit.
 var loadPadding = strings.Repeat("x", maxBody)
 
-// loadKinds is the mix: 60% GET /api/comments, 15% GET
-// /api/comments/{id}, 15% valid POSTs, 10% bad requests of seven kinds.
-// POSTs are a minority because the list, which every GET returns, grows
-// with each of them.
+// loadKinds is the mix: 30% GET /api/comments (the first page), 30% GET
+// /api/comments?cursor=newest (the newest page, which the demo's page
+// shows), 15% GET /api/comments/{id}, 15% valid POSTs, 10% bad requests of
+// seven kinds.
 func loadKinds() []loadKind {
 	post := func(ctype, body string) loadReq { return loadReq{http.MethodPost, "/api/comments", ctype, body} }
 	const js = "application/json"
+	isArray := func(body []byte, _ string) error {
+		if !bytes.HasPrefix(body, []byte("[")) || !bytes.HasSuffix(body, []byte("]")) {
+			return fmt.Errorf("not a JSON array: %.100q", body)
+		}
+		return nil
+	}
 	return []loadKind{
-		{name: "list", weight: 60, want: http.StatusOK, list: true,
-			build: func(string) loadReq { return loadReq{method: http.MethodGet, path: "/api/comments"} },
-			check: func(body []byte, _ string) error {
-				if !bytes.HasPrefix(body, []byte("[")) || !bytes.HasSuffix(body, []byte("]")) {
-					return fmt.Errorf("not a JSON array: %.100q", body)
-				}
-				return nil
-			}},
+		{name: "list-first", weight: 30, want: http.StatusOK, list: true, check: isArray,
+			build: func(string) loadReq { return loadReq{method: http.MethodGet, path: "/api/comments"} }},
+		{name: "list-newest", weight: 30, want: http.StatusOK, list: true, check: isArray,
+			build: func(string) loadReq { return loadReq{method: http.MethodGet, path: "/api/comments?cursor=newest"} }},
 		{name: "get-post", weight: 15, want: http.StatusOK,
 			build: func(tag string) loadReq { return loadReq{method: http.MethodGet, path: "/api/comments/" + tag} },
 			check: func(body []byte, tag string) error {
@@ -161,11 +167,11 @@ type loadPlan struct {
 	stopping *atomic.Bool
 }
 
-// loadListSeen is a sampled answer of GET /api/comments: how many
-// comments it held and the last of them.
+// loadListSeen is a sampled page of GET /api/comments: the index of its
+// first comment, how many comments it held and the last of them.
 type loadListSeen struct {
-	n    int
-	last string
+	start, n int
+	last     string
 }
 
 // loadKindStats is what one kind of request got.
@@ -243,6 +249,11 @@ func (st *loadStats) report(kinds []loadKind) string {
 		st.requests, st.elapsed.Round(time.Millisecond), float64(st.requests)/st.elapsed.Seconds(),
 		len(st.created), st.lost, st.expectedLost)
 	fmt.Fprintf(&b, "  %-13s %7s %9s %9s %9s  %s\n", "kind", "n", "p50", "p99", "max≤", "statuses")
+	var all loadHist
+	for i := range kinds {
+		all.merge(&st.kinds[i].latency)
+	}
+	fmt.Fprintf(&b, "  %-13s %7d %9s %9s %9s\n", "all", all.n, all.quantile(0.5), all.quantile(0.99), all.quantile(1))
 	for i, k := range kinds {
 		ks := &st.kinds[i]
 		var statuses []string
@@ -342,15 +353,41 @@ func (p loadPlan) one(kinds []loadKind, k int, tag string, st *loadStats) bool {
 	}
 	if kind.list && ks.latency.n%loadListSample == 0 && len(st.lists) < loadListMax {
 		var list []Comment
-		if err := json.Unmarshal(got, &list); err != nil || len(list) == 0 {
-			st.fail("%s: not a list of comments (%v): %.200q", kind.name, err, got)
+		start, err := loadPageStart(res.Header.Get("Link"))
+		if err == nil {
+			err = json.Unmarshal(got, &list)
+		}
+		if err != nil || len(list) == 0 || len(list) > defaultLimit {
+			st.fail("%s: not a page of comments (%v): %.200q", kind.name, err, got)
 		} else {
 			last := list[len(list)-1].Comment
-			st.lists = append(st.lists, loadListSeen{len(list), last})
-			st.listBytes += len(last) + 24
+			st.lists = append(st.lists, loadListSeen{start, len(list), last})
+			st.listBytes += len(last) + 32
 		}
 	}
 	return true
+}
+
+// loadPageStart returns the index of the first comment of a page whose
+// Link header is link: 0 without a prev link, else where the prev page
+// ends. The cursors are opaque to clients; the test knows them.
+func loadPageStart(link string) (int, error) {
+	for _, m := range linkRE.FindAllStringSubmatch(link, -1) {
+		if m[2] != "prev" {
+			continue
+		}
+		u, err := url.Parse(m[1])
+		if err != nil {
+			return 0, err
+		}
+		cursor, err1 := strconv.Atoi(u.Query().Get("cursor"))
+		limit, err2 := strconv.Atoi(u.Query().Get("limit"))
+		if err := errors.Join(err1, err2); err != nil {
+			return 0, fmt.Errorf("link %q: %w", link, err)
+		}
+		return cursor + limit, nil
+	}
+	return 0, nil
 }
 
 // loadHist is a latency histogram in fixed memory: bucket i counts the
@@ -400,8 +437,8 @@ func (h *loadHist) quantile(q float64) time.Duration {
 // then exactly the comments that got a 201, each once, plus any of the
 // POSTs that got no response (uncertain). It returns how many of those
 // were stored, and describes every discrepancy in problems. Each sampled
-// GET /api/comments answer must be a prefix of the file, since comments
-// are only ever appended.
+// page of GET /api/comments must be where it starts in the file (its
+// last comment is), since comments are only ever appended.
 func loadCheckFile(file, seed []Comment, st *loadStats) (storedUncertain int, problems []string) {
 	report := func(format string, args ...any) {
 		if len(problems) < loadMaxFailures {
@@ -447,8 +484,8 @@ func loadCheckFile(file, seed []Comment, st *loadStats) (storedUncertain int, pr
 		}
 	}
 	for _, l := range st.lists {
-		if l.n > len(file) || file[l.n-1].Comment != l.last {
-			report("a GET /api/comments answer of %d comments ending with %q is not a prefix of the file", l.n, l.last)
+		if end := l.start + l.n; end > len(file) || file[end-1].Comment != l.last {
+			report("a GET /api/comments page of %d comments from %d ending with %q is not in the file there", l.n, l.start, l.last)
 		}
 	}
 	return storedUncertain, problems

@@ -133,15 +133,9 @@ func TestLoadSIGTERM(t *testing.T) {
 	}
 
 	again := loadStartChild(t, path)
-	res, err := client.Get("http://" + again.addr + "/api/comments")
+	served, err := loadListAll(client, "http://"+again.addr)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var served []Comment
-	err = json.NewDecoder(res.Body).Decode(&served)
-	res.Body.Close()
-	if err != nil || res.StatusCode != http.StatusOK {
-		t.Errorf("the restarted program answered %d (%v)", res.StatusCode, err)
+		t.Errorf("the restarted program: %v", err)
 	}
 	if diff := cmp.Diff(file, served); diff != "" {
 		t.Errorf("the restarted program serves other comments than the file's (-file +served):\n%s", diff)
@@ -158,6 +152,32 @@ func TestLoadSIGTERM(t *testing.T) {
 	case <-time.After(loadGrace + loadWait):
 		t.Errorf("the restarted program has not exited after SIGTERM:\n%s", again.log())
 	}
+}
+
+// loadListAll returns every comment base serves: the pages of GET
+// /api/comments?limit=100, following their next links.
+func loadListAll(client *http.Client, base string) ([]Comment, error) {
+	var all []Comment
+	for path := "/api/comments?limit=100"; path != ""; {
+		res, err := client.Get(base + path)
+		if err != nil {
+			return all, err
+		}
+		var page []Comment
+		err = json.NewDecoder(res.Body).Decode(&page)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			return all, fmt.Errorf("GET %s = %d (%v)", path, res.StatusCode, err)
+		}
+		all = append(all, page...)
+		path = ""
+		for _, m := range linkRE.FindAllStringSubmatch(res.Header.Get("Link"), -1) {
+			if m[2] == "next" {
+				path = m[1]
+			}
+		}
+	}
+	return all, nil
 }
 
 // loadChild is the comments program running as a child process: the test

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -46,6 +45,12 @@ const (
 	// loadWait bounds every wait for the server: to listen, to stop, for
 	// its goroutines to end.
 	loadWait = 20 * time.Second
+	// loadTrendFrom is the shortest -load.duration whose rounds TestLoad
+	// compares for throughput; loadTrendFloor is the least share of the
+	// first round's requests/s a later round must reach. Shorter rounds
+	// measure noise more than the store's growth.
+	loadTrendFrom  = 10 * time.Second
+	loadTrendFloor = 0.8
 )
 
 // TestMain runs the tests, or, with COMMENTS_LOAD_CHILD=1 in the
@@ -84,7 +89,9 @@ func loadChildMain() {
 // kind's status and body, none goes unanswered; the heap grows by no more
 // than the comments stored explain; once run returns, no goroutine is
 // left and the file holds exactly the seed and the comments that got a
-// 201.
+// 201. With rounds of loadTrendFrom or longer, no round's requests/s may
+// fall below loadTrendFloor of the first's: the cost of a request does not
+// grow with the store.
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "comments.json")
@@ -148,6 +155,7 @@ func TestLoad(t *testing.T) {
 	heap := loadHeapAlloc()
 	warm := heap // after the first round
 	var comments, kept int
+	var rates []float64 // requests/s of each round
 	t.Logf("heap before the load: %s", loadMiB(heap))
 	for round := range *loadRounds {
 		st := loadRun(loadPlan{
@@ -170,13 +178,23 @@ func TestLoad(t *testing.T) {
 		}
 		heap = after
 		total.merge(st)
+		rates = append(rates, float64(st.requests)/st.elapsed.Seconds())
 	}
 	if growth, bound := int64(heap)-int64(warm), int64(4*comments+2*kept+loadHeapNoise); growth > bound {
 		t.Errorf("after the first round, the heap grew by %d bytes, more than the %d that the comments, what the test kept and the slack explain",
 			growth, bound)
 	}
 	t.Logf("all rounds: %s", total.report(kinds))
-	t.Logf("one store.add alone (file write, fsync, rename, directory fsync) takes %s on this disk; POSTs that arrive during a save share the next one",
+	t.Logf("requests/s by round, as the store grows: %.0f", rates)
+	if *loadDuration >= loadTrendFrom {
+		for i, r := range rates[1:] {
+			if r < loadTrendFloor*rates[0] {
+				t.Errorf("round %d served %.0f requests/s, less than %.0f%% of the first round's %.0f: throughput falls as the store grows",
+					i+2, r, 100*loadTrendFloor, rates[0])
+			}
+		}
+	}
+	t.Logf("one store.add alone (an append and an fsync) takes %s on this disk; POSTs that arrive during a save share the next one",
 		saveCost)
 	if total.failed > 0 {
 		t.Errorf("%d of %d requests got an unexpected outcome (%d no response), the first:\n%s",
@@ -208,22 +226,25 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-// loadReadFile reads the data file, which must be a JSON array of comments.
+// loadReadFile reads the data file, which must be a comments log without a
+// torn last line.
 func loadReadFile(path string) ([]Comment, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var file []Comment
-	if err := json.Unmarshal(b, &file); err != nil || file == nil {
-		return nil, fmt.Errorf("the data file is not a JSON array of comments (%v): %.300q", err, b)
+	file, valid, err := decodeLog(b)
+	if err == nil && valid < len(b) {
+		err = fmt.Errorf("a torn last line of %d bytes", len(b)-valid)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the data file is not a comments log (%w): %.300q", err, b)
 	}
 	return file, nil
 }
 
 // loadSaveCost returns how long one store.add takes in dir, alone: the
-// write, fsync, rename and directory fsync that every POST waits for,
-// holding the store's lock.
+// append and fsync that every POST waits for, holding the store's lock.
 func loadSaveCost(t *testing.T, dir string) time.Duration {
 	t.Helper()
 	s, err := openStore(filepath.Join(dir, "save-cost.json"), nil)

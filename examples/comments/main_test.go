@@ -112,16 +112,13 @@ func embeddedSeed(t *testing.T) []Comment {
 	return c
 }
 
-// readFile reads the data file, which must be a JSON array of comments.
+// readFile reads the data file, which must be a comments log without a
+// torn last line.
 func readFile(t *testing.T, path string) []Comment {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	c, err := loadReadFile(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var c []Comment
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatalf("data file is not valid JSON: %v\n%s", err, b)
 	}
 	return c
 }
@@ -163,6 +160,16 @@ func TestDataFileErrors(t *testing.T) {
 		"not JSON":     "{{",
 		"not an array": `{"comment":"x"}`,
 		"null":         "null",
+		// A log of comments is refused unless it is one this store wrote.
+		"empty":                                 "",
+		"a log without its header":              `{"comment":"x"}` + "\n",
+		"a header of another version":           `{"format":"micro-comments-log","version":2}` + "\n",
+		"the header without its newline":        strings.TrimSuffix(logHeader, "\n"),
+		"a line that is not JSON before others": logHeader + "{{\n" + `{"comment":"x"}` + "\n",
+		"a line that is not an object":          logHeader + "null\n",
+		"an empty line":                         logHeader + "\n" + `{"comment":"x"}` + "\n",
+		"a JSON array that is not comments":     `[1, 2]`,
+		"a JSON array cut short":                `[{"comment":"x"}`,
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
 		os.WriteFile(path, []byte(content), 0o600)

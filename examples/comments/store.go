@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 )
@@ -16,22 +13,31 @@ type Comment struct {
 	Comment string `json:"comment"`
 }
 
-// store holds the comments in memory and, when it has a path, in a JSON
-// file that every write replaces atomically.
+// store holds the comments in memory and, when it has a path, in a data
+// file: a log that each save appends to (see datafile.go), so a save costs
+// what its own comments take, however many the file holds.
 //
 // Writes are group-committed: the comments of POSTs that arrive while a
-// save is on disk wait together and go to disk in the next single save, so
-// one fsync answers many POSTs. Reads never wait for the disk.
+// save is on disk wait together and go to disk in the next single append
+// and fsync, so one fsync answers many POSTs. Reads never wait for the
+// disk: they see the comments whose save has completed.
 type store struct {
 	path string // "" keeps comments in memory only
 
 	// write is held by the one add that saves; it orders saves and
-	// guards every batch's saved and err.
+	// guards size, torn, and every batch's saved and err.
 	write sync.Mutex
+	size  int64 // bytes of the file that hold saved comments
+	torn  bool  // a failed append may have left bytes past size
 
-	mu       sync.Mutex // guards comments and batch, never held during a save
-	comments []Comment  // what is on disk (or in memory); replaced, never changed in place
-	batch    *batch     // comments waiting for the next save
+	// dropped is how many bytes of a torn last line openStore cut.
+	dropped int
+
+	mu sync.Mutex // guards comments and batch, never held during a save
+	// comments is what is on disk (or in memory). Saves append to it and
+	// never change an element: a reader's clipped slice of it stays valid.
+	comments []Comment
+	batch    *batch // comments waiting for the next save
 }
 
 // batch is comments saved together, and the outcome all their adds return.
@@ -44,36 +50,50 @@ type batch struct {
 // newMemoryStore returns a store seeded with comments that keeps them in
 // memory only.
 func newMemoryStore(seed []Comment) *store {
-	return &store{comments: slices.Clone(seed)}
+	return &store{comments: append([]Comment{}, seed...)}
 }
 
-// openStore loads the comments from path, a JSON array of comments. A
-// missing file is created holding seed. A file that is not such an array is
-// an error: the store never overwrites data it could not read.
+// openStore loads the comments from the data file at path. A missing file
+// is created holding seed. A file in the demo's first format, a JSON array
+// of comments, is converted to a log once, atomically. A log whose last
+// line is torn (a crash in the middle of an append) is cut back to its last
+// complete line; s.dropped says how many bytes that removed. Any other file
+// is an error, and the store never changes data it could not read.
 func openStore(path string, seed []Comment) (*store, error) {
 	s := &store{path: path}
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		s.comments = append([]Comment{}, seed...) // never nil: the file must hold an array
-		if err := s.save(s.comments); err != nil {
+		s.comments = append([]Comment{}, seed...)
+		if s.size, err = writeLog(path, s.comments); err != nil {
 			return nil, err
 		}
-		return s, nil
 	case err != nil:
 		return nil, err
-	}
-	if err := json.Unmarshal(b, &s.comments); err != nil {
-		return nil, fmt.Errorf("reading %s: not a JSON array of comments: %w", path, err)
-	}
-	if s.comments == nil {
-		return nil, fmt.Errorf("reading %s: not a JSON array of comments", path)
+	case isArray(b):
+		if s.comments, err = readArray(path, b); err != nil {
+			return nil, err
+		}
+		if s.size, err = writeLog(path, s.comments); err != nil {
+			return nil, err
+		}
+	default:
+		var valid int
+		if s.comments, valid, err = decodeLog(b); err != nil {
+			return nil, err
+		}
+		if valid < len(b) {
+			if err := cutTornLine(path, int64(valid)); err != nil {
+				return nil, err
+			}
+			s.dropped = len(b) - valid
+		}
+		s.size = int64(valid)
 	}
 	return s, nil
 }
 
-// list returns the comments. The slice is shared, not copied (add never
-// changes one in place, and it is clipped, so an append copies): callers
+// list returns all the comments. The slice is shared, not copied: callers
 // must not change its elements.
 func (s *store) list() []Comment {
 	s.mu.Lock()
@@ -81,9 +101,9 @@ func (s *store) list() []Comment {
 	return slices.Clip(s.comments)
 }
 
-// add stores c. With a file, it returns only once the file holding c is on
-// disk; if that fails, c is not added, nor are the comments saved with it,
-// and all their adds return the error.
+// add stores c. With a file, it returns only once the line holding c is
+// appended and fsynced; if that fails, c is not added, nor are the
+// comments saved with it, and all their adds return the error.
 func (s *store) add(c Comment) error {
 	s.mu.Lock()
 	b := s.batch
@@ -103,60 +123,52 @@ func (s *store) add(c Comment) error {
 	if s.batch == b {
 		s.batch = nil // adds from now on start the next batch
 	}
-	next := append(slices.Clip(s.comments), b.comments...) // a new array: readers keep the old one
 	s.mu.Unlock()
 	if s.path != "" {
-		b.err = s.save(next)
+		b.err = s.append(b.comments)
 	}
 	b.saved = true
 	if b.err == nil {
 		s.mu.Lock()
-		s.comments = next
+		// Past the end of every slice list and page handed out, or into
+		// a new array once the capacity is reached: readers are unaffected.
+		s.comments = append(s.comments, b.comments...)
 		s.mu.Unlock()
 	}
 	return b.err
 }
 
-// save writes comments to s.path atomically: a temporary file in the same
-// directory, fsync, rename over the old file, fsync of the directory. A
-// crash at any point leaves either the old file or the new one.
-func (s *store) save(comments []Comment) (err error) {
-	b, err := json.Marshal(comments)
+// append writes the lines of comments at the end of the file's saved bytes
+// and fsyncs it. The caller holds s.write. On an error the file is cut back
+// to its saved bytes (or, if that fails too, by the next append), so a
+// failed batch never leaves a partial line between saved ones.
+func (s *store) append(comments []Comment) (err error) {
+	lines, err := encodeLines(nil, comments)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(s.path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".*.tmp")
+	f, err := os.OpenFile(s.path, os.O_WRONLY, 0) // never created here: the file holds the history
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+			s.torn = f.Truncate(s.size) != nil || f.Sync() != nil
 		}
 	}()
-	if _, err = f.Write(append(b, '\n')); err != nil {
+	if s.torn {
+		if err := f.Truncate(s.size); err != nil {
+			return err
+		}
+	}
+	if _, err := f.WriteAt(lines, s.size); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
+	if err := f.Sync(); err != nil {
 		return err
 	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), s.path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	s.size += int64(len(lines))
+	s.torn = false
+	return nil
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -103,5 +106,192 @@ func TestStoreFailedSaveFailsEveryCommentOfItsBatch(t *testing.T) {
 	want := append(slices.Clone(seed), Comment{"kept"})
 	if diff := cmp.Diff(want, readFile(t, path)); diff != "" {
 		t.Errorf("the file after a failed batch and a good add (-want +got):\n%s", diff)
+	}
+}
+
+// logOf returns the bytes of a data file holding comments.
+func logOf(t *testing.T, comments ...Comment) []byte {
+	t.Helper()
+	b, err := encodeLines([]byte(logHeader), comments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestStoreAppendsToTheFileAndNeverRewritesIt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "comments.json")
+	s, err := openStore(path, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.add(Comment{"a\nline"}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) {
+		t.Error("the save replaced the file; want an append to it")
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := string(logOf(t, seed...)) + `{"comment":"a\nline"}` + "\n"
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("the file after one add: the seed's lines, then one line for the comment (-want +got):\n%s", diff)
+	}
+}
+
+func TestStoreCutsATornLastLine(t *testing.T) {
+	kept := []Comment{{"First"}, {"Nice post"}}
+	for name, tail := range map[string]string{
+		"a few bytes of a line":                 `{"comm`,
+		"a line cut inside its text":            `{"comment":"half of it`,
+		"a whole object without its newline":    `{"comment":"not acknowledged"}`,
+		"zeros a crash left where data was due": "\x00\x00\x00\x00",
+		"two lines of a batch, the second torn": `{"comment":"b1"}` + "\n" + `{"comment":"b`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "comments.json")
+			whole := logOf(t, kept...)
+			wantKept := kept
+			if strings.Contains(tail, "\n") { // the batch's first line is whole: it may stay
+				wantKept = append(slices.Clone(kept), Comment{"b1"})
+				whole = logOf(t, wantKept...)
+			}
+			if err := os.WriteFile(path, append(logOf(t, kept...), tail...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := openStore(path, nil)
+			if err != nil {
+				t.Fatalf("opening a log with a torn last line: %v", err)
+			}
+			if diff := cmp.Diff(wantKept, s.list()); diff != "" {
+				t.Errorf("the comments before the torn line (-want +got):\n%s", diff)
+			}
+			if got := s.dropped; got != len(logOf(t, kept...))+len(tail)-len(whole) {
+				t.Errorf("dropped = %d bytes", got)
+			}
+			if b, _ := os.ReadFile(path); string(b) != string(whole) {
+				t.Errorf("the file after opening is %q, want the torn line cut: %q", b, whole)
+			}
+			if err := s.add(Comment{"after"}); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(append(slices.Clone(wantKept), Comment{"after"}), readFile(t, path)); diff != "" {
+				t.Errorf("the file after an add (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStoreConvertsAJSONArrayFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "comments.json")
+	old := []Comment{{"from"}, {"the first format"}}
+	if err := os.WriteFile(path, []byte(` [{"comment":"from"},{"comment":"the first format"}]`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := openStore(path, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(old, s.list()); diff != "" {
+		t.Errorf("the comments of the array file (-want +got):\n%s", diff)
+	}
+	if err := s.add(Comment{"new"}); err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Clone(old), Comment{"new"})
+	if diff := cmp.Diff(want, readFile(t, path)); diff != "" {
+		t.Errorf("the file, now a log (-want +got):\n%s", diff)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(tmp) != 0 {
+		t.Errorf("temporary files left behind: %v", tmp)
+	}
+}
+
+func TestStoreCutsWhatAFailedAppendLeft(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "comments.json")
+	s, err := openStore(path, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a write that failed half way, and whose undo failed too, left.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"comment":"failed ba`); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s.torn = true
+	if err := s.add(Comment{"next"}); err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Clone(seed), Comment{"next"})
+	if diff := cmp.Diff(want, readFile(t, path)); diff != "" {
+		t.Errorf("the file after the next add (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkStoreSave measures one save of one comment into a data file
+// already holding n comments of 1,000 characters: impl=append is the
+// store's (an append and an fsync), impl=rewrite the baseline of writing
+// the whole file anew, as the first store did. The append's cost does not
+// grow with n.
+func BenchmarkStoreSave(b *testing.B) {
+	long := Comment{strings.Repeat("x", maxComment)}
+	for _, n := range []int{100, 2000} {
+		b.Run(fmt.Sprintf("comments=%d/impl=append", n), func(b *testing.B) {
+			s, err := openStore(filepath.Join(b.TempDir(), "comments.json"), slices.Repeat([]Comment{long}, n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.add(Comment{"one more"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("comments=%d/impl=rewrite", n), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "comments.json")
+			all := slices.Repeat([]Comment{long}, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				all = append(all, Comment{"one more"})
+				if _, err := writeLog(path, all); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestRunLogsACutTornLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "comments.json")
+	if err := os.WriteFile(path, append(logOf(t, seed...), `{"comment":"to`...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // run stops as soon as it listens
+	var log strings.Builder
+	if err := run(ctx, []string{"-addr", "127.0.0.1:0", "-data", path}, &log, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := `level=WARN msg="cut a torn last line from the data file" data=` + path + " bytes=14"; !strings.Contains(log.String(), want) {
+		t.Errorf("the log does not say %q:\n%s", want, log.String())
+	}
+	if diff := cmp.Diff(seed, readFile(t, path)); diff != "" {
+		t.Errorf("the file (-want +got):\n%s", diff)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -156,16 +157,25 @@ func listedComments(t *testing.T, tab context.Context, n int) []string {
 	return texts
 }
 
-// readComments reads the data file of examples/comments.
+// readComments reads the data file of examples/comments: a header line,
+// then one comment per line, each line ended by a newline.
 func readComments(t *testing.T, path string) []comment {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if want := `{"format":"micro-comments-log","version":1}` + "\n"; lines[0] != want || lines[len(lines)-1] != "" {
+		t.Fatalf("%s does not start with the line %q and end with a newline: %q", path, want, b)
+	}
 	var cs []comment
-	if err := json.Unmarshal(b, &cs); err != nil {
-		t.Fatalf("%s: %v", path, err)
+	for _, line := range lines[1 : len(lines)-1] {
+		var c comment
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatalf("%s: %v in the line %q", path, err, line)
+		}
+		cs = append(cs, c)
 	}
 	return cs
 }
