@@ -3,17 +3,51 @@ package middleware
 import (
 	"io"
 	"net/http"
+	"strconv"
+	"sync"
+	"time"
 
-	"github.com/gorilla/handlers"
 	"github.com/microkit-go/micro/internal/state"
 )
 
 // AccessLog returns middleware that writes one Apache Combined Log Format
 // line to out for each request, for tools that parse those (GoAccess,
-// AWStats, fail2ban). It is gorilla/handlers' CombinedLoggingHandler, with
-// one fix: bytes sent through io.Copy or ReadFrom (http.ServeContent,
-// http.FileServer) are counted, which gorilla's own wrapper misses; the
-// price is that such copies go through Write instead of sendfile.
+// AWStats, fail2ban):
+//
+//	host - user [time] "method target proto" status bytes "referer" "user-agent"
+//
+// Threat model: the request target, the user name, the Referer and the
+// User-Agent are written by the client, and a log line that a client can
+// end early lets it write whole lines of its own, naming any address (a
+// fail2ban that reads them bans it). So no byte of theirs reaches out
+// unescaped, as Apache's mod_log_config writes them: `"` and `\` are
+// preceded by a backslash, and every byte outside printable ASCII (control
+// bytes, CR and LF among them, DEL and every byte of a non-ASCII character)
+// is written \xhh. A space is written \x20 in the user and in the request
+// line, so each field splits on spaces; Referer and User-Agent are quoted
+// and keep theirs. Each line is exactly one line, whatever the request
+// holds, and is written to out in a single Write of a pooled buffer, which
+// out must not keep (as the io.Writer contract says).
+//
+// The fields:
+//   - host is the client address of [ClientIPFrom]: what [ClientIP] found
+//     when it is in the chain (before or after AccessLog), else the peer
+//     address of r.RemoteAddr; "-" when neither is an IP address. It is
+//     never the text of r.RemoteAddr or of a header.
+//   - user is the user name of r.URL.User as the request reached
+//     AccessLog, "-" when there is none. An authentication middleware that
+//     runs before AccessLog logs its user by setting r.URL.User (as with
+//     gorilla's handler); a client that sends a user in an absolute-form
+//     target (GET http://name@host/) is logged under that name, escaped.
+//   - time is when the request reached AccessLog, in the local time zone.
+//   - the request line is r.RequestURI as the client sent it (for a
+//     request not read by a server, r.URL's request URI; for an HTTP/2
+//     CONNECT, r.Host).
+//   - status is what the handler sent, 200 when it wrote nothing; bytes
+//     counts the body bytes sent, through io.Copy and ReadFrom too (which
+//     keep net/http's sendfile path; gorilla's handler logs 0 for them),
+//     and is 0 for a HEAD, whose body net/http discards.
+//   - an absent Referer or User-Agent is "-".
 //
 // Writes to out are not synchronised by AccessLog: give it a writer that
 // is safe for concurrent use (an *os.File is). Like gorilla's handler, it
@@ -23,12 +57,139 @@ import (
 // returns.
 func AccessLog(out io.Writer) func(http.Handler) http.Handler {
 	mustValid(ValidateAccessLog(out))
+	l := &accessLog{out: out}
 	return func(next http.Handler) http.Handler {
-		counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(&state.Writer{ResponseWriter: w, CopyThroughWrite: true}, r)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			req := accessLogRequest{start: time.Now()}
+			req.read(r)
+			r, s := state.Attach(r)
+			rw := s.Wrap(w)
+			next.ServeHTTP(rw, r)
+			l.write(&req, r, rw)
 		})
-		return handlers.CombinedLoggingHandler(out, counted)
 	}
+}
+
+// accessLog is the immutable configuration of one AccessLog, with its
+// pool of line buffers.
+type accessLog struct {
+	out  io.Writer
+	bufs sync.Pool // *[]byte
+}
+
+// accessLogMaxPooled is the largest line buffer put back in the pool: a
+// line made long by a huge header is not kept for every later request.
+const accessLogMaxPooled = 16 << 10
+
+// accessLogRequest is what AccessLog logs of a request, read as the request
+// reached it: the handler may change the request, or still be running (after
+// a [Timeout]) when the line is written.
+type accessLogRequest struct {
+	start                    time.Time
+	method, target, proto    string
+	user, referer, userAgent string
+	head                     bool
+}
+
+// read records the request's fields.
+func (q *accessLogRequest) read(r *http.Request) {
+	q.method, q.proto = r.Method, r.Proto
+	q.head = r.Method == http.MethodHead
+	q.target = r.RequestURI
+	if r.ProtoMajor == 2 && r.Method == http.MethodConnect {
+		q.target = r.Host
+	}
+	if r.URL != nil {
+		if q.target == "" {
+			q.target = r.URL.RequestURI()
+		}
+		if r.URL.User != nil {
+			q.user = r.URL.User.Username()
+		}
+	}
+	q.referer = headerValue(r.Header, "Referer")
+	q.userAgent = headerValue(r.Header, "User-Agent")
+}
+
+// write writes the line of the request q, which r (carrying its state) and
+// rw served.
+func (l *accessLog) write(q *accessLogRequest, r *http.Request, rw *state.Writer) {
+	status := rw.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	sent := rw.Bytes
+	if q.head {
+		sent = 0 // net/http discards a HEAD response's body: nothing was sent
+	}
+
+	bp, _ := l.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	b := (*bp)[:0]
+	if a := ClientIPFrom(r); a.IsValid() {
+		b = a.AppendTo(b)
+	} else {
+		b = append(b, '-')
+	}
+	b = append(b, " - "...)
+	b = appendLogField(b, q.user, true)
+	b = append(b, " ["...)
+	b = q.start.AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
+	b = append(b, `] "`...)
+	b = appendLogEscaped(b, q.method, true)
+	b = append(b, ' ')
+	b = appendLogEscaped(b, q.target, true)
+	b = append(b, ' ')
+	b = appendLogEscaped(b, q.proto, true)
+	b = append(b, `" `...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, sent, 10)
+	b = append(b, ` "`...)
+	b = appendLogField(b, q.referer, false)
+	b = append(b, `" "`...)
+	b = appendLogField(b, q.userAgent, false)
+	b = append(b, "\"\n"...)
+	_, _ = l.out.Write(b)
+
+	if cap(b) <= accessLogMaxPooled {
+		*bp = b
+		l.bufs.Put(bp)
+	}
+}
+
+// appendLogField appends s escaped by appendLogEscaped, or "-" when s is
+// empty.
+func appendLogField(b []byte, s string, space bool) []byte {
+	if s == "" {
+		return append(b, '-')
+	}
+	return appendLogEscaped(b, s, space)
+}
+
+const lowerHex = "0123456789abcdef"
+
+// appendLogEscaped appends s to b as mod_log_config escapes a log item:
+// `"` and `\` get a backslash, bytes outside printable ASCII are written
+// \xhh, and so is a space when space is set.
+func appendLogEscaped(b []byte, s string, space bool) []byte {
+	start := 0 // of the bytes not yet appended, which need no escape
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c > ' ' && c <= '~' && c != '"' && c != '\\' || c == ' ' && !space {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		if c == '"' || c == '\\' {
+			b = append(b, '\\', c)
+		} else {
+			b = append(b, '\\', 'x', lowerHex[c>>4], lowerHex[c&0xf])
+		}
+		start = i + 1
+	}
+	return append(b, s[start:]...)
 }
 
 // ValidateAccessLog reports whether [AccessLog] accepts out: nil, or a
