@@ -6,11 +6,20 @@ import (
 	"math"
 	"net/http"
 	"os"
+
+	"github.com/microkit-go/micro/internal/state"
 )
 
-// DefaultLimit is the body limit of [JSON], [Text] and [Buffer]: 1 MiB
-// (1,048,576 bytes), as in Micro and Next.js. A body of exactly the limit is
-// accepted.
+// DefaultLimit is the body limit of [JSON], [Text] and [Buffer] when
+// neither [Limit] nor the chain sets one: 1 MiB (1,048,576 bytes), as in
+// Micro and Next.js. A body of exactly the limit is accepted.
+//
+// The limit of a helper, in one place: an explicit [Limit] wins; else the
+// n of middleware.BodyLimit in the request's chain (the smallest, if there
+// are several; middleware.Default sets it from its BodyLimit), so a server
+// owner sets one number; else DefaultLimit. It counts the bytes the helper
+// decodes: for a gzip or deflate body, the inflated bytes. BodyLimit also
+// cuts the bytes on the wire at its n, whatever Limit says.
 const DefaultLimit = 1 << 20
 
 // BodyOption configures [JSON], [Text] and [Buffer].
@@ -18,45 +27,61 @@ type BodyOption func(*bodyOptions)
 
 type bodyOptions struct {
 	limit int64
+	set   bool // Limit was given
 }
 
-// Limit sets the largest body accepted, in bytes; a body of exactly that
-// size is accepted, one byte more is 413. Limit(0) accepts only an empty
-// body. A negative limit panics: it is a programming error (inside a
-// [Handler], the panic becomes a logged 500).
+// Limit sets the largest body accepted, in bytes, in place of the chain's
+// or [DefaultLimit]; a body of exactly that size is accepted, one byte
+// more is 413. Limit(0) accepts only an empty body. A negative limit
+// panics: it is a programming error (inside a [Handler], the panic becomes
+// a logged 500).
 func Limit(bytes int64) BodyOption {
 	if bytes < 0 {
 		panic("micro: Limit must not be negative")
 	}
-	return func(o *bodyOptions) { o.limit = bytes }
+	return func(o *bodyOptions) { o.limit, o.set = bytes, true }
 }
 
-// readBody reads r's body once, within the limit, and keeps the result in
-// r.Body (a [readOnce]) so that later calls, and later readers of r.Body,
-// get the same bytes.
-func readBody(r *http.Request, opts []BodyOption) ([]byte, error) {
-	o := bodyOptions{limit: DefaultLimit}
+// bodyLimit is the limit of a helper called on r with opts, chosen as
+// [DefaultLimit] says.
+func bodyLimit(r *http.Request, opts []BodyOption) int64 {
+	var o bodyOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	switch b := r.Body.(type) {
-	case *readOnce:
-		return b.result(o.limit)
-	case nil:
+	if o.set {
+		return o.limit
+	}
+	if s := state.From(r.Context()); s != nil && s.BodyLimit > 0 {
+		return s.BodyLimit
+	}
+	return DefaultLimit
+}
+
+// readBody reads r's body once, within the limit, inflating it as its
+// Content-Encoding says, and keeps the result in r.Body (a [readOnce]) so
+// that later calls, and later readers of r.Body, get the same bytes.
+func readBody(r *http.Request, opts []BodyOption) ([]byte, error) {
+	limit := bodyLimit(r, opts)
+	if b, ok := r.Body.(*readOnce); ok {
+		return b.result(limit)
+	}
+	coding, err := contentCoding(r.Header.Values("Content-Encoding"))
+	if err != nil {
+		return nil, err
+	}
+	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	if r.Body == http.NoBody {
-		return nil, nil
-	}
-	var (
-		data []byte
-		err  error
-	)
-	if r.ContentLength > o.limit {
-		err = tooLarge(o.limit)
-	} else {
-		data, err = readLimited(r.Body, r.ContentLength, o.limit)
-		err = bodyError(err, o.limit)
+	var data []byte
+	switch {
+	case coding != "":
+		data, err = readDecoded(r.Body, r.ContentLength, coding, limit)
+	case r.ContentLength > limit:
+		err = tooLarge(limit)
+	default:
+		data, err = readLimited(r.Body, r.ContentLength, limit)
+		err = bodyError(err, limit)
 	}
 	r.Body = &readOnce{body: r.Body, data: data, err: err}
 	return data, err

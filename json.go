@@ -13,7 +13,8 @@ import (
 // JSON reads the request body and decodes it as JSON into a T (Micro's
 // json(req), typed). The body is read once and kept: later calls to JSON,
 // [Text] or [Buffer] on the same request decode the same bytes, and r.Body
-// is replaced by a reader that replays them to code that reads it later.
+// is replaced by a reader that replays them (inflated, when the body was
+// compressed) to code that reads it later.
 //
 // Errors are all [*Error], so a route can return them as they are:
 //
@@ -21,9 +22,19 @@ import (
 //     (parameters and case ignored; none at all is accepted), or a charset
 //     other than UTF-8, is 415, with a detail naming what was expected and
 //     what came;
-//   - a body over the limit ([DefaultLimit] unless [Limit] says otherwise) is
-//     413; a declared Content-Length over it is refused before any byte is
-//     read;
+//   - a body over the limit (see [DefaultLimit]) is 413; a plain body
+//     whose declared Content-Length is over it is refused before any byte
+//     is read;
+//   - a body with Content-Encoding gzip, x-gzip or deflate (case ignored)
+//     is inflated, and the limit applies to the inflated bytes: more is 413
+//     however small the compressed body, after at most the limit plus one
+//     inflated byte. deflate is the zlib format of RFC 9110 (a raw deflate
+//     stream is 400). Data that does not decompress (bad header, corrupt,
+//     bad checksum, truncated) is 400 "Invalid body". The compressed bytes
+//     are bounded too, at twice the limit plus 64 KiB: more, declared or
+//     read, is 413 "Compressed body exceeded". identity or no
+//     Content-Encoding is plain; any other coding, or more than one, is 415
+//     naming the supported ones, with an Accept-Encoding header;
 //   - an empty body, invalid JSON and trailing data after the value are 400
 //     with a detail that starts "Invalid JSON" and gives the byte offset; a
 //     value of the wrong type names the field and both types;
@@ -58,7 +69,7 @@ func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
 }
 
 // Text reads the request body as a UTF-8 string (Micro's text(req)), with
-// the limit and the read-once rule of [JSON]. Any Content-Type is accepted,
+// the limit, content codings and read-once rule of [JSON]. Any Content-Type is accepted,
 // but a charset other than UTF-8 or US-ASCII is 415, and a body that is not
 // valid UTF-8 is 400 "Invalid body". A UTF-8 byte order mark is skipped. A
 // request without a body gives "".
@@ -78,9 +89,9 @@ func Text(r *http.Request, opts ...BodyOption) (string, error) {
 	return string(b), nil
 }
 
-// Buffer reads the raw request body (Micro's buffer(req)), with the limit
-// and the read-once rule of [JSON]; any Content-Type is accepted and no
-// charset is applied. A request without a body gives an empty slice. The
+// Buffer reads the raw request body (Micro's buffer(req)), with the limit,
+// content codings and read-once rule of [JSON]; any Content-Type is
+// accepted and no charset is applied. A request without a body gives an empty slice. The
 // slice is shared with later calls on the same request and must not be
 // modified.
 func Buffer(r *http.Request, opts ...BodyOption) ([]byte, error) {

@@ -45,6 +45,11 @@ type State struct {
 	// first signs, every one verifies.
 	CookieKeys [][]byte
 
+	// BodyLimit is the request body limit of middleware.BodyLimit (the
+	// smallest, when the chain has several), which micro's body helpers
+	// take as their default; 0 when that middleware is not in the chain.
+	BodyLimit int64
+
 	// writer is the recording writer handed out by Wrap.
 	writer Writer
 

@@ -1,0 +1,238 @@
+package micro_test
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro"
+)
+
+// compressed returns b compressed with a Content-Encoding, case ignored:
+// gzip, x-gzip, deflate (the zlib format), or "raw deflate" for a deflate
+// stream without zlib's framing.
+func compressed(b []byte, coding string) []byte {
+	var (
+		buf bytes.Buffer
+		zw  io.WriteCloser
+	)
+	switch strings.ToLower(coding) {
+	case "deflate":
+		zw = zlib.NewWriter(&buf)
+	case "raw deflate":
+		zw, _ = flate.NewWriter(&buf, flate.DefaultCompression)
+	default:
+		zw = gzip.NewWriter(&buf)
+	}
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+func gzipped(b []byte) []byte { return compressed(b, "gzip") }
+
+// encoded builds a request whose body, of known length, is b with the
+// Content-Encoding values coding.
+func encoded(b []byte, ctype string, coding ...string) *http.Request {
+	r := post(string(b), ctype)
+	for _, c := range coding {
+		r.Header.Add("Content-Encoding", c)
+	}
+	return r
+}
+
+func TestContentEncoding(t *testing.T) {
+	doc := []byte(`{"comment":"abc"}`) // 17 bytes
+	gz := gzipped(doc)
+	flipped := bytes.Clone(gz)
+	flipped[len(flipped)-5] ^= 1 // in the CRC-32 of the trailer
+	chunkedGzip := func(body io.Reader) *http.Request {
+		r := chunked(body, "application/json")
+		r.Header.Set("Content-Encoding", "gzip")
+		return r
+	}
+	maxBytes := chunkedGzip(bytes.NewReader(gzipped(bytes.Repeat([]byte("x"), 100))))
+	maxBytes.Body = http.MaxBytesReader(httptest.NewRecorder(), maxBytes.Body, 10)
+
+	unsupported := func(v string) outcome {
+		return outcome{415, `Unsupported Content-Encoding "` + v + `": expected one of gzip, x-gzip, deflate or identity`}
+	}
+	tests := []struct {
+		name string
+		req  *http.Request
+		opts []micro.BodyOption
+		want outcome
+	}{
+		{"gzip is inflated", encoded(gz, "application/json", "gzip"), nil, outcome{}},
+		{"x-gzip is gzip", encoded(gz, "application/json", "x-gzip"), nil, outcome{}},
+		{"coding names are case-insensitive", encoded(gz, "application/json", "GZip"), nil, outcome{}},
+		{"deflate is the zlib format", encoded(compressed(doc, "deflate"), "application/json", "Deflate"), nil, outcome{}},
+		{"identity is plain", encoded(doc, "application/json", "identity"), nil, outcome{}},
+		{"empty list elements and identity are skipped", encoded(gz, "application/json", " , identity,gzip ,"), nil, outcome{}},
+		{"an inflated body of exactly the limit is accepted, the compressed one larger", encoded(gz, "", "gzip"), []micro.BodyOption{micro.Limit(17)}, outcome{}},
+		{"an inflated body one byte over the limit is 413", encoded(gz, "", "gzip"), []micro.BodyOption{micro.Limit(16)},
+			outcome{413, "Body exceeded 16 byte limit"}},
+		{"a declared length over the wire bound is 413 unread", encoded(append(gzipped(doc), make([]byte, 64<<10)...), "", "gzip"),
+			[]micro.BodyOption{micro.Limit(0)}, outcome{413, "Compressed body exceeded 65536 byte limit"}},
+		{"plain JSON labelled gzip is 400", encoded(doc, "application/json", "gzip"), nil, outcome{400, "Invalid body: not valid gzip data"}},
+		{"a truncated gzip stream is 400", encoded(gz[:len(gz)-4], "application/json", "gzip"), nil, outcome{400, "Invalid body: not valid gzip data"}},
+		{"a gzip stream with a bad checksum is 400", encoded(flipped, "application/json", "gzip"), nil, outcome{400, "Invalid body: not valid gzip data"}},
+		{"trailing bytes after the gzip stream are 400", encoded(append(bytes.Clone(gz), 0, 0), "application/json", "gzip"), nil,
+			outcome{400, "Invalid body: not valid gzip data"}},
+		{"raw deflate, without zlib's framing, is 400", encoded(compressed(doc, "raw deflate"), "application/json", "deflate"), nil,
+			outcome{400, "Invalid body: not valid deflate data (zlib format)"}},
+		{"gzip labelled deflate is 400", encoded(gz, "application/json", "deflate"), nil,
+			outcome{400, "Invalid body: not valid deflate data (zlib format)"}},
+		{"an unknown coding is 415", encoded(doc, "application/json", "br"), nil, unsupported("br")},
+		{"compress is 415", encoded(doc, "application/json", "compress"), nil, unsupported("compress")},
+		{"two codings in one field are 415", encoded(gzipped(gz), "application/json", "gzip, gzip"), nil, unsupported("gzip, gzip")},
+		{"two codings in two fields are 415", encoded(gzipped(gz), "application/json", "gzip", "gzip"), nil, unsupported("gzip, gzip")},
+		{"a client read error under gzip is 400 Invalid body", chunkedGzip(io.MultiReader(bytes.NewReader(gz[:10]), iotest.ErrReader(io.ErrUnexpectedEOF))), nil,
+			outcome{400, "Invalid body: the request body could not be read"}},
+		{"a read deadline under gzip is 408", chunkedGzip(iotest.ErrReader(os.ErrDeadlineExceeded)), nil,
+			outcome{408, "Invalid body: it did not arrive in time"}},
+		{"a MaxBytesReader earlier in the chain under gzip is 413", maxBytes, nil, outcome{413, "Body exceeded 10 byte limit"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := micro.JSON[comment](tt.req, tt.opts...)
+			status, detail := errorOf(t, err)
+			if diff := cmp.Diff(tt.want, outcome{status, detail}); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestContentEncodingAppliesToTextAndBuffer(t *testing.T) {
+	text := "café, inflated"
+	r := encoded(gzipped([]byte(text)), "text/plain", "gzip")
+	s, err := micro.Text(r)
+	if err != nil || s != text {
+		t.Fatalf("Text = %q, %v; want %q", s, err, text)
+	}
+	b, err := micro.Buffer(encoded(compressed([]byte(text), "deflate"), "", "deflate"))
+	if err != nil || string(b) != text {
+		t.Fatalf("Buffer = %q, %v; want %q", b, err, text)
+	}
+	for name, read := range map[string]func(*http.Request) error{
+		"Text":   func(r *http.Request) error { _, err := micro.Text(r); return err },
+		"Buffer": func(r *http.Request) error { _, err := micro.Buffer(r); return err },
+	} {
+		status, _ := errorOf(t, read(encoded([]byte(text), "", "zstd")))
+		if status != 415 {
+			t.Errorf("%s on zstd: status %d, want 415", name, status)
+		}
+		status, _ = errorOf(t, read(encoded([]byte(text), "", "gzip")))
+		if status != 400 {
+			t.Errorf("%s on plain text labelled gzip: status %d, want 400", name, status)
+		}
+	}
+}
+
+func TestUnsupportedContentEncodingIsAnsweredWithAcceptEncoding(t *testing.T) {
+	h := micro.Handler(func(r *http.Request) (any, error) { return micro.Buffer(r) })
+	body := &countingReader{r: strings.NewReader("data")}
+	r := httptest.NewRequest("POST", "/", body)
+	r.Header.Set("Content-Encoding", "br")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 415 || w.Header().Get("Accept-Encoding") != "gzip, deflate" || body.n != 0 {
+		t.Errorf("status %d, Accept-Encoding %q, %d bytes read; want 415, \"gzip, deflate\", 0",
+			w.Code, w.Header().Get("Accept-Encoding"), body.n)
+	}
+}
+
+// TestZipBombCostsAtMostTheLimit sends 10 MiB of zeros gzipped to about
+// 10 KiB (ten gzip members of 1 MiB each, quicker to make than one): the
+// 413 comes after reading a few KiB of it, allocating little beyond the
+// limit.
+func TestZipBombCostsAtMostTheLimit(t *testing.T) {
+	bomb := bytes.Repeat(gzipped(make([]byte, 1<<20)), 10)
+	const limit = 64 << 10
+	body := &countingReader{r: bytes.NewReader(bomb)}
+	r := chunked(body, "")
+	r.Header.Set("Content-Encoding", "gzip")
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := micro.Buffer(r, micro.Limit(limit))
+	runtime.ReadMemStats(&after)
+
+	status, detail := errorOf(t, err)
+	if diff := cmp.Diff(outcome{413, "Body exceeded 65536 byte limit"}, outcome{status, detail}); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	if body.n >= len(bomb) {
+		t.Errorf("read all %d compressed bytes; want it cut at the limit", body.n)
+	}
+	t.Logf("bomb of %d bytes: read %d, allocated %d", len(bomb), body.n, after.TotalAlloc-before.TotalAlloc)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4*limit+256<<10 {
+		t.Errorf("allocated %d bytes for a limit of %d", alloc, limit)
+	}
+}
+
+// repeating reads b over and over, forever.
+type repeating struct {
+	b   []byte
+	off int
+}
+
+func (r *repeating) Read(p []byte) (int, error) {
+	n := copy(p, r.b[r.off:])
+	r.off = (r.off + n) % len(r.b)
+	return n, nil
+}
+
+func TestEndlessEmptyGzipMembersAreCutAtTheWireBound(t *testing.T) {
+	body := &countingReader{r: &repeating{b: gzipped(nil)}} // each inflates to nothing
+	r := chunked(body, "")
+	r.Header.Set("Content-Encoding", "gzip")
+	_, err := micro.Buffer(r, micro.Limit(10))
+	status, detail := errorOf(t, err)
+	if diff := cmp.Diff(outcome{413, "Compressed body exceeded 65556 byte limit"}, outcome{status, detail}); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	if body.n != 65557 {
+		t.Errorf("read %d compressed bytes; want the bound plus one, 65557", body.n)
+	}
+}
+
+func TestCompressedBodyIsReadOnceAndReplayedInflated(t *testing.T) {
+	doc := `{"comment":"hi","likes":2}`
+	r := encoded(gzipped([]byte(doc)), "application/json", "gzip")
+	c, err := micro.JSON[comment](r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := micro.Text(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]any{comment{"hi", 2}, doc, doc}, []any{c, s, string(replay)}); diff != "" {
+		t.Errorf("later reads differ (-want +got):\n%s", diff)
+	}
+}
+
+func TestCompressedEmptyRequestIsEmpty(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", http.NoBody)
+	r.Header.Set("Content-Encoding", "gzip")
+	b, err := micro.Buffer(r)
+	if err != nil || len(b) != 0 {
+		t.Errorf("Buffer = %q, %v; want empty", b, err)
+	}
+}
