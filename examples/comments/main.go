@@ -6,23 +6,15 @@
 //
 // Routes:
 //
-//	GET  /api/comments       a page of the comments, oldest first
-//	GET  /api/comments/{id}  {"post": id, "comments": [...]}, paged the same way
+//	GET  /api/comments       the comments
+//	GET  /api/comments/{id}  {"post": id, "comments": [...]}
 //	POST /api/comments       {"comment": "..."}: 201 with the stored comment
 //	GET  /api/visitor        {"visitor": id, "new": bool}, kept in a signed cookie
 //	GET  /                   a page that lists and posts comments
 //
-// The lists are paged: ?limit=N (1 to 100, default 50) and ?cursor=C, a
-// cursor from the Link header's rel="next" or rel="prev" link, or "newest"
-// for the newest page; see page.go.
-//
 // Without -data the comments live in memory, seeded from the embedded
-// comments.json. With -data they are kept in that file (created if
-// missing): a log of one JSON line per comment that each save appends to
-// and fsyncs, and a POST is answered only once its comment is on disk. A
-// file in the first format, a JSON array, is converted on start; a torn
-// last line, left by a crash during an append, is cut (and logged); any
-// other file is refused and left as it is. See datafile.go.
+// comments.json. With -data they are kept in that file (created if missing),
+// and a POST is answered only once its comment is on disk.
 //
 // Every request goes through the middleware chain of newHandler, logging
 // one line per request to stderr. -cors-origins lists the pages on other
@@ -72,7 +64,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	flags := flag.NewFlagSet("comments", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", ":3000", "address to listen on")
-	data := flags.String("data", "", "file to keep comments in, a log of JSON lines, created if missing (default: memory only)")
+	data := flags.String("data", "", "JSON file to keep comments in (default: memory only)")
 	grace := flags.Duration("grace", 10*time.Second, "how long requests in flight may take to finish on shutdown")
 	origins := flags.String("cors-origins", "", "comma-separated origins whose pages may call the API with cookies")
 	cookieKey := flags.String("cookie-key", "", "key that signs the visitor cookie, at least 32 bytes (default: random at start)")
@@ -95,6 +87,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	case len(cfg.cookieKey) < 32:
 		return fmt.Errorf("-cookie-key must be at least 32 bytes, not %d", len(cfg.cookieKey))
 	}
+	if err := cfg.validate(); err != nil {
+		return err // main prints it and exits 1
+	}
 
 	var seed []Comment
 	if err := json.Unmarshal(seedJSON, &seed); err != nil {
@@ -106,15 +101,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		if s, err = openStore(*data, seed); err != nil {
 			return err
 		}
-		if s.dropped > 0 {
-			logger.Warn("cut a torn last line from the data file", "data", *data, "bytes", s.dropped)
-		}
 	}
 
-	handler, err := buildHandler(s, cfg)
-	if err != nil {
-		return err
-	}
+	handler := newHandler(s, cfg)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -162,15 +151,4 @@ func newServer(ctx context.Context, handler http.Handler, logger *slog.Logger) *
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-}
-
-// buildHandler is newHandler, with a bad -cors-origins reported as an
-// error rather than the middleware's panic.
-func buildHandler(s *store, cfg config) (h http.Handler, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%v", p)
-		}
-	}()
-	return newHandler(s, cfg), nil
 }
