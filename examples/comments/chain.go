@@ -58,7 +58,7 @@ func (cfg config) middleware() (middleware.DefaultConfig, middleware.CookieConfi
 			AllowedOrigins:   cfg.corsOrigins,
 			AllowedMethods:   []string{http.MethodGet, http.MethodPost},
 			AllowedHeaders:   []string{"Content-Type", "X-Requested-With"},
-			ExposedHeaders:   []string{"X-Request-Id"},
+			ExposedHeaders:   []string{"X-Request-Id", "Link"}, // Link: the list's paging
 			AllowCredentials: true,
 			MaxAge:           10 * time.Minute,
 		}

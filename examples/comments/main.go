@@ -6,15 +6,23 @@
 //
 // Routes:
 //
-//	GET  /api/comments       the comments
-//	GET  /api/comments/{id}  {"post": id, "comments": [...]}
+//	GET  /api/comments       a page of the comments, oldest first
+//	GET  /api/comments/{id}  {"post": id, "comments": [...]}, paged the same way
 //	POST /api/comments       {"comment": "..."}: 201 with the stored comment
 //	GET  /api/visitor        {"visitor": id, "new": bool}, kept in a signed cookie
 //	GET  /                   a page that lists and posts comments
 //
+// The lists are paged: ?limit=N (1 to 100, default 50) and ?cursor=C, a
+// cursor from the Link header's rel="next" or rel="prev" link, or "newest"
+// for the newest page; see page.go.
+//
 // Without -data the comments live in memory, seeded from the embedded
-// comments.json. With -data they are kept in that file (created if missing),
-// and a POST is answered only once its comment is on disk.
+// comments.json. With -data they are kept in that file (created if
+// missing): a log of one JSON line per comment that each save appends to
+// and fsyncs, and a POST is answered only once its comment is on disk. A
+// file in the first format, a JSON array, is converted on start; a torn
+// last line, left by a crash during an append, is cut (and logged); any
+// other file is refused and left as it is. See datafile.go.
 //
 // Every request goes through the middleware chain of newHandler, logging
 // one line per request to stderr. -cors-origins lists the pages on other
@@ -64,7 +72,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	flags := flag.NewFlagSet("comments", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", ":3000", "address to listen on")
-	data := flags.String("data", "", "JSON file to keep comments in (default: memory only)")
+	data := flags.String("data", "", "file to keep comments in, a log of JSON lines, created if missing (default: memory only)")
 	grace := flags.Duration("grace", 10*time.Second, "how long requests in flight may take to finish on shutdown")
 	origins := flags.String("cors-origins", "", "comma-separated origins whose pages may call the API with cookies")
 	cookieKey := flags.String("cookie-key", "", "key that signs the visitor cookie, at least 32 bytes (default: random at start)")
@@ -100,6 +108,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		var err error
 		if s, err = openStore(*data, seed); err != nil {
 			return err
+		}
+		if s.dropped > 0 {
+			logger.Warn("cut a torn last line from the data file", "data", *data, "bytes", s.dropped)
 		}
 	}
 
