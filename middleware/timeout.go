@@ -66,20 +66,33 @@ import (
 // the 503 was sent is logged with its stack and dropped (http.ErrAbortHandler
 // silently), never crashing the process.
 //
-// Caveats. Contexts derived from the route's context (context.WithCancel,
-// WithTimeout) report context.Canceled when the timeout cancels it; their
-// context.Cause wraps context.DeadlineExceeded. A route still running after
-// the 503 must not use the request body, which the server closes when the
-// middleware returns (under [BodyLimit], such a read that passes the limit
-// would also tell the server to close the connection while it is finishing
-// the request, as under http.MaxBytesHandler around http.TimeoutHandler).
-// Unwrap on the route's writer returns the real writer
-// for http.ResponseController; code that calls it itself bypasses the
-// guard.
+// A route cut off loses its request body as well: a read in progress ends
+// at once (the connection's read deadline is set to the deadline, through
+// http.ResponseController) and later reads return [http.ErrHandlerTimeout].
+// So the 503 goes out on time even while the route waits for a client that
+// stopped sending, with no server ReadTimeout, and a read that passes a
+// [BodyLimit] never races with the 503. Unless the route had read the body
+// to its end, the 503 closes the connection, as the rest of the body is
+// not read (Connection: close under HTTP/1.x; under HTTP/2 only the stream
+// ends). Behind a writer that hides net/http's (no Unwrap reaching
+// it) a read in progress cannot be ended: the 503 is sent, but the
+// connection stays open until that read returns.
 //
-// Put Timeout after [Recover], [Logger] and [RequestID] and before the
-// routes. A d of zero or less panics at construction, with the message of
-// the error [ValidateTimeout] returns, as does a nil handler.
+// Unwrap on the route's writer returns the same guarded writer, never the
+// one below, which after the 503 may serve another request ([Compress]
+// pools its writers); http.ResponseController finds every method it needs
+// on the guarded writer. A [BodyLimit] placed after Timeout therefore
+// cannot reach net/http's writer: a body it cuts does not close the
+// connection, and net/http reads on (up to 256 KiB) to reuse it.
+//
+// Caveat: contexts derived from the route's context (context.WithCancel,
+// WithTimeout) report context.Canceled when the timeout cancels it; their
+// context.Cause wraps context.DeadlineExceeded.
+//
+// Put Timeout after [Recover], [Logger], [RequestID] and [BodyLimit] (as
+// the chain of [Default] and its Append does) and before the routes. A d
+// of zero or less panics at construction, with the message of the error
+// [ValidateTimeout] returns, as does a nil handler.
 func Timeout(d time.Duration) func(http.Handler) http.Handler {
 	mustValid(ValidateTimeout(d))
 	cfg := &timeoutConfig{
@@ -112,7 +125,8 @@ type timeoutHandler struct {
 // copy of the state in one allocation.
 type timeoutRun struct {
 	ctx  timeoutCtx
-	w    timeoutWriter
+	w    timeoutRouteWriter
+	body timeoutBody   // the route's request body, when it has one
 	st   state.State   // the route's copy of the shared state
 	done chan struct{} // closed when the route returned in time
 
@@ -126,7 +140,7 @@ func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r, s := state.Attach(r)
 	cctx, cancel := context.WithCancelCause(r.Context())
 	run := &timeoutRun{
-		w:    timeoutWriter{w: w},
+		w:    timeoutRouteWriter{timeoutWriter{w: w}},
 		st:   *s,
 		done: make(chan struct{}),
 	}
@@ -139,6 +153,9 @@ func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The second clone of the chain, and the only one allowed: the route's
 	// context must change. Its state is run.st, through timeoutCtx.Value.
 	rr := r.WithContext(&run.ctx)
+	if r.Body != nil && r.Body != http.NoBody {
+		run.body.rc, rr.Body = r.Body, &run.body
+	}
 
 	// Not pooled: a timer or channel made in one synctest bubble must not
 	// be used in another, and users test their routes in bubbles.
@@ -150,7 +167,7 @@ func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-timer.C:
 		if run.expire() {
 			cancel(h.cfg.cause)
-			h.reply(w, r)
+			h.reply(w, r, &run.body)
 			return
 		}
 		<-run.done // started (or just finished): it is not cut
@@ -159,14 +176,23 @@ func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	run.finish(s)
 }
 
-// reply answers a route cut off at the deadline. A client that went away
-// gets the quiet 499 of [send.Error] rather than a logged 503.
-func (h *timeoutHandler) reply(w http.ResponseWriter, r *http.Request) {
-	if err := r.Context().Err(); errors.Is(err, context.Canceled) {
-		send.Error(w, r, err)
-		return
+// reply answers a route cut off at the deadline, after cutting its body
+// off. A client that went away gets the quiet 499 of [send.Error] rather
+// than a logged 503.
+func (h *timeoutHandler) reply(w http.ResponseWriter, r *http.Request, body *timeoutBody) {
+	var err error = h.cfg.problem
+	// Decided before the cut: a read the cut ends cancels the request's
+	// context, as net/http does when a read from the connection fails.
+	if cerr := r.Context().Err(); errors.Is(cerr, context.Canceled) {
+		err = cerr
 	}
-	send.Error(w, r, h.cfg.problem)
+	if body.rc != nil && body.cut(w) && r.ProtoMajor == 1 {
+		// The rest of the body will not be read: the connection cannot
+		// carry another request. (Under HTTP/2 the stream ends alone, and
+		// Connection: close would end every stream of the connection.)
+		w.Header().Set("Connection", "close")
+	}
+	send.Error(w, r, err)
 }
 
 // serve runs the route in its own goroutine and hands its outcome, panic
@@ -207,6 +233,7 @@ func (run *timeoutRun) expire() bool {
 		return false
 	}
 	run.w.timedOut = true
+	run.w.w = nil // it may serve another request once the 503 is sent
 	return true
 }
 
@@ -232,6 +259,7 @@ func timeoutJoin(s, own *state.State) {
 	s.ClientIP = own.ClientIP
 	s.Cookies = own.Cookies
 	s.CookieKeys = own.CookieKeys
+	s.BodyLimit = own.BodyLimit
 }
 
 // timeoutCtx is the route's context. It embeds a cancel context, so Done,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,8 @@ func BenchmarkTimeout(b *testing.B) {
 	defer cancel()
 	fresh := httptest.NewRequest("GET", "/", nil).WithContext(parent)
 	attached, _ := state.Attach(fresh) // as behind RequestID or Logger
+	// A request with a body gets the route a guarded body (unread here).
+	withBody := httptest.NewRequest("POST", "/", strings.NewReader(`{"a":1}`)).WithContext(parent)
 
 	for _, bb := range []struct {
 		name string
@@ -43,6 +46,7 @@ func BenchmarkTimeout(b *testing.B) {
 		{"impl=bare", timeoutBenchRoute, fresh},
 		{"impl=micro", Timeout(time.Minute)(timeoutBenchRoute), fresh},
 		{"impl=micro-in-chain", Timeout(time.Minute)(timeoutBenchRoute), attached},
+		{"impl=micro-with-body", Timeout(time.Minute)(timeoutBenchRoute), withBody},
 		{"impl=nethttp", http.TimeoutHandler(timeoutBenchRoute, time.Minute, ""), fresh},
 	} {
 		b.Run(bb.name, func(b *testing.B) {

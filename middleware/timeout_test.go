@@ -547,6 +547,7 @@ func TestTimeoutJoinCopiesEveryExportedStateField(t *testing.T) {
 		reflect.TypeFor[netip.Addr]():        netip.MustParseAddr("192.0.2.1"),
 		reflect.TypeFor[map[string]string](): map[string]string{"a": "b"},
 		reflect.TypeFor[[][]byte]():          [][]byte{[]byte("k")},
+		reflect.TypeFor[int64]():             int64(1),
 	}
 	v := reflect.ValueOf(&own).Elem()
 	for i := range v.NumField() {

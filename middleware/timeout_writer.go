@@ -10,11 +10,11 @@ import (
 	"time"
 )
 
-// timeoutWriter is the writer a route gets under [Timeout]. Every method
-// holds mu, so the route and the middleware's deadline never touch the real
-// writer at the same time, and once the route is cut off (timedOut) the
-// real writer is never touched by the route again: writes return
-// http.ErrHandlerTimeout.
+// timeoutWriter guards the writer a route gets under [Timeout]. Every
+// method holds mu, so the route and the middleware's deadline never touch
+// the real writer at the same time, and once the route is cut off
+// (timedOut) the real writer is never touched by the route again: w is
+// cleared and every method returns http.ErrHandlerTimeout or does nothing.
 //
 // Until the response starts, the route's headers go to h, a copy of the
 // real header made at its first Header call, so headers set by a route
@@ -179,8 +179,16 @@ func (tw *timeoutWriter) EnableFullDuplex() error {
 	return http.NewResponseController(tw.w).EnableFullDuplex()
 }
 
-// Unwrap returns the real writer, for http.ResponseController.
-func (tw *timeoutWriter) Unwrap() http.ResponseWriter { return tw.w }
+// timeoutRouteWriter is the writer the route gets: timeoutWriter and an
+// Unwrap.
+type timeoutRouteWriter struct{ timeoutWriter }
+
+// Unwrap returns the same guarded writer, as a type without Unwrap, so an
+// Unwrap chain ends there. The writer below is never handed out: after the
+// 503 it may already serve another request ([Compress] pools its writers).
+// http.ResponseController needs no Unwrap here, as the guarded writer has
+// every method it looks for.
+func (rw *timeoutRouteWriter) Unwrap() http.ResponseWriter { return &rw.timeoutWriter }
 
 // timeoutWriterOnly hides every method but Write, so io.Copy cannot loop
 // back into ReadFrom.
