@@ -1,9 +1,11 @@
 package middleware_test
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -49,4 +51,35 @@ func ExampleTimeout() {
 	// tick 1
 	// tick 2
 	// tick 3
+}
+
+// A client that stops sending its body does not hold the route's answer:
+// at the deadline the route's read ends and the 503 closes the connection,
+// even on a server without ReadTimeout.
+func ExampleTimeout_stalledBody() {
+	quiet := send.ErrorLogger(slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(quiet(middleware.Timeout(50 * time.Millisecond)(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, err := io.ReadAll(r.Body) // waits for the rest of the body
+			if err != nil {
+				return // the deadline ended the read: the 503 is on its way
+			}
+			io.WriteString(w, "read it all")
+		}))))
+	defer srv.Close()
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second)) // a guard for the example, never reached
+	io.WriteString(conn, "POST / HTTP/1.1\r\nHost: example\r\nContent-Length: 100\r\n\r\n{\"partial\":")
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.StatusCode, "Connection: close =", res.Close)
+	// Output:
+	// 503 Connection: close = true
 }
