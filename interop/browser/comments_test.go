@@ -3,6 +3,7 @@ package browser_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,6 +125,52 @@ func TestCommentsPage(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantLog, got); diff != "" {
 		t.Errorf("requests logged (-want +got):\n%s", diff)
+	}
+}
+
+// TestCommentsPageShowsTheNewestPageFirst starts examples/comments on a data
+// file of 60 comments in the first format, a JSON array, which it converts:
+// the page lists the newest 50, oldest first, and its "Show older comments"
+// button puts the 10 before them above, then hides.
+func TestCommentsPageShowsTheNewestPageFirst(t *testing.T) {
+	requireBrowser(t)
+	data := filepath.Join(t.TempDir(), "comments.json")
+	var all []comment
+	var texts []string
+	for i := range 60 {
+		all = append(all, comment{fmt.Sprintf("comment %d", i)})
+		texts = append(texts, all[i].Comment)
+	}
+	b, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(data, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	api := startProgram(t, example(t, "comments"), "-addr", "127.0.0.1:0", "-data", data)
+	tab := newTab(t)
+	if err := chromedp.Do(tab, chromedp.Navigate("http://"+api.addr+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(texts[10:], listedComments(t, tab, 50)); diff != "" {
+		t.Fatalf("the page lists (-want +got):\n%s", diff)
+	}
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("older"))); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(texts, listedComments(t, tab, 60)); diff != "" {
+		t.Errorf("after Show older comments, the page lists (-want +got):\n%s", diff)
+	}
+	hidden, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.getElementById("older").hidden`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hidden {
+		t.Error("the Show older comments button is still shown with the oldest comment on the page")
+	}
+	if diff := cmp.Diff(all, readComments(t, data)); diff != "" {
+		t.Errorf("the data file, converted to a log (-want +got):\n%s", diff)
 	}
 }
 
