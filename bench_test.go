@@ -102,10 +102,7 @@ func BenchmarkDecodeJSON(b *testing.B) {
 	if len(data) < 1000 || len(data) > 1050 {
 		b.Fatalf("body is %d bytes, want about 1 KiB", len(data))
 	}
-	decoders := []struct {
-		name   string
-		decode func(w http.ResponseWriter, r *http.Request) (benchPayload, error)
-	}{
+	benchDecoders(b, data, "", []benchDecoder{
 		{"impl=nethttp", func(w http.ResponseWriter, r *http.Request) (benchPayload, error) {
 			var v benchPayload
 			err := json.NewDecoder(http.MaxBytesReader(w, r.Body, micro.DefaultLimit)).Decode(&v)
@@ -114,13 +111,27 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		{"impl=micro", func(_ http.ResponseWriter, r *http.Request) (benchPayload, error) {
 			return micro.JSON[benchPayload](r)
 		}},
-	}
+	})
+}
+
+// benchDecoder is one sub-benchmark of a body decoding benchmark.
+type benchDecoder struct {
+	name   string
+	decode func(w http.ResponseWriter, r *http.Request) (benchPayload, error)
+}
+
+// benchDecoders runs each decoder on a JSON request whose body is data,
+// sent with the Content-Encoding coding unless it is "".
+func benchDecoders(b *testing.B, data []byte, coding string, decoders []benchDecoder) {
 	for _, d := range decoders {
 		b.Run(d.name, func(b *testing.B) {
 			w := &benchWriter{h: http.Header{}}
 			body := new(resettableBody)
 			r := httptest.NewRequest("POST", "/api/comments", nil)
 			r.Header.Set("Content-Type", "application/json")
+			if coding != "" {
+				r.Header.Set("Content-Encoding", coding)
+			}
 			r.ContentLength = int64(len(data))
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()

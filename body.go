@@ -45,12 +45,14 @@ func Limit(bytes int64) BodyOption {
 // bodyLimit is the limit of a helper called on r with opts, chosen as
 // [DefaultLimit] says.
 func bodyLimit(r *http.Request, opts []BodyOption) int64 {
-	var o bodyOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.set {
-		return o.limit
+	if len(opts) > 0 { // o escapes to the options: allocated only here
+		var o bodyOptions
+		for _, opt := range opts {
+			opt(&o)
+		}
+		if o.set {
+			return o.limit
+		}
 	}
 	if s := state.From(r.Context()); s != nil && s.BodyLimit > 0 {
 		return s.BodyLimit

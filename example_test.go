@@ -1,6 +1,8 @@
 package micro_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
@@ -113,6 +115,37 @@ func ExampleJSON() {
 	// {"type":"about:blank","title":"Bad Request","status":400,"detail":"Invalid JSON: unexpected end of JSON input (at byte 11)"}
 	// 415 application/problem+json
 	// {"type":"about:blank","title":"Unsupported Media Type","status":415,"detail":"Unsupported Content-Type \"text/plain\": expected application/json or a +json type"}
+}
+
+// A gzip body is inflated before it is decoded, the limit counting the
+// inflated bytes; a coding the helpers do not know is 415, with the ones
+// they do in Accept-Encoding.
+func ExampleJSON_contentEncoding() {
+	h := micro.Handler(func(r *http.Request) (any, error) {
+		return micro.JSON[Comment](r, micro.Limit(64))
+	})
+	gzipped := func(s string) *bytes.Buffer {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(s))
+		zw.Close()
+		return &b
+	}
+	for _, tc := range []struct{ coding, body string }{
+		{"gzip", `{"comment":"sent gzipped"}`},
+		{"gzip", `{"comment":"` + strings.Repeat("a", 100) + `"}`}, // 41 bytes gzipped
+		{"br", `{"comment":"sent in brotli"}`},
+	} {
+		r := httptest.NewRequest("POST", "/api/comments", gzipped(tc.body))
+		r.Header.Set("Content-Encoding", tc.coding)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(w.Code, w.Header().Get("Accept-Encoding"), w.Body)
+	}
+	// Output:
+	// 200  {"comment":"sent gzipped"}
+	// 413  {"type":"about:blank","title":"Request Entity Too Large","status":413,"detail":"Body exceeded 64 byte limit"}
+	// 415 gzip, deflate {"type":"about:blank","title":"Unsupported Media Type","status":415,"detail":"Unsupported Content-Encoding \"br\": expected one of gzip, x-gzip, deflate or identity"}
 }
 
 func ExampleText() {

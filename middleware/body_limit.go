@@ -3,6 +3,7 @@ package middleware
 import (
 	"net/http"
 
+	"github.com/microkit-go/micro/internal/state"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -14,9 +15,12 @@ import (
 // or one that lies about its length is cut after n bytes: the read fails
 // with *http.MaxBytesError, which micro.JSON, micro.Text and micro.Buffer
 // (and [send.Error]) answer with the same 413 problem. A body of exactly n
-// bytes passes. The body helpers' own limit still applies, so the smaller
-// of the two wins. n < 1 panics at construction, with the message of the
+// bytes passes. n < 1 panics at construction, with the message of the
 // error [ValidateBodyLimit] returns.
+//
+// n is also the default limit of micro's body helpers for the request, so
+// raising it raises theirs: the doc of micro.DefaultLimit says how the
+// limits combine.
 //
 // When a body is cut, the connection is closed after the response, as
 // net/http does for its own MaxBytesReader: the rest of an oversized body
@@ -33,6 +37,11 @@ func BodyLimit(n int64) func(http.Handler) http.Handler {
 				return
 			}
 			if r.Body != nil && r.Body != http.NoBody {
+				var s *state.State
+				r, s = state.Attach(r) // a clone only outside a chain that has one
+				if s.BodyLimit == 0 || n < s.BodyLimit {
+					s.BodyLimit = n
+				}
 				r.Body = http.MaxBytesReader(bodyLimitInnermost(w), r.Body, n)
 			}
 			next.ServeHTTP(w, r)

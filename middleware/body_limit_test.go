@@ -2,6 +2,7 @@ package middleware_test
 
 import (
 	"bufio"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"log/slog"
@@ -150,5 +151,72 @@ func TestBodyLimitClosesTheConnectionAfterACutBody(t *testing.T) {
 	}
 	if res2, err := http.ReadResponse(br, nil); err == nil {
 		t.Errorf("the request after the cut body was answered: %s", res2.Status)
+	}
+}
+
+// TestBodyHelpersFollowTheChainsBodyLimit checks that the limit a server
+// owner sets once, on Default or BodyLimit, is the body helpers' default:
+// a 2 MiB body passes a 10 MiB chain, an explicit micro.Limit still wins,
+// nested BodyLimits give the smallest, and without BodyLimit the helpers
+// keep micro.DefaultLimit.
+func TestBodyHelpersFollowTheChainsBodyLimit(t *testing.T) {
+	size := func(opts ...micro.BodyOption) micro.Handler {
+		return func(r *http.Request) (any, error) {
+			b, err := micro.Buffer(r, opts...)
+			return len(b), err
+		}
+	}
+	dflt := func(limit int64) alice.Chain {
+		return middleware.Default(middleware.DefaultConfig{Logger: slog.New(slog.DiscardHandler), BodyLimit: limit})
+	}
+	for _, tc := range []struct {
+		name   string
+		h      http.Handler
+		size   int
+		status int
+		body   string
+	}{
+		{"a 10 MiB Default chain takes a 2 MiB body", dflt(10 << 20).Then(size()), 2 << 20, 200, "2097152"},
+		{"a 10 MiB BodyLimit takes a 2 MiB body", middleware.BodyLimit(10 << 20)(size()), 2 << 20, 200, "2097152"},
+		{"an explicit Limit wins over the chain's", dflt(10 << 20).Then(size(micro.Limit(1 << 10))), 1<<10 + 1, 413,
+			"Body exceeded 1024 byte limit"},
+		{"a smaller chain limit is the helpers' too", dflt(100).Then(size()), 101, 413, "Body exceeded 100 byte limit"},
+		{"nested BodyLimits: the smallest, inner", middleware.BodyLimit(10 << 20)(middleware.BodyLimit(100)(size())), 101, 413,
+			"Body exceeded 100 byte limit"},
+		{"nested BodyLimits: the smallest, outer", middleware.BodyLimit(100)(middleware.BodyLimit(10 << 20)(size())), 101, 413,
+			"Body exceeded 100 byte limit"},
+		{"without BodyLimit the helpers keep 1 MiB", size(), 1<<20 + 1, 413, "Body exceeded 1048576 byte limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(strings.Repeat("x", tc.size)))
+			r.ContentLength = -1 // chunked: the helper, not BodyLimit's early check, decides
+			w := serve(tc.h, r)
+			got := strings.TrimSpace(w.Body.String())
+			if w.Code == 413 {
+				got = decodeProblem(t, w).Detail
+			}
+			if w.Code != tc.status || got != tc.body {
+				t.Errorf("status %d, body %q; want %d, %q", w.Code, got, tc.status, tc.body)
+			}
+		})
+	}
+}
+
+// TestBodyLimitAppliesToInflatedBodies checks that a gzip body of a few
+// hundred bytes on the wire that inflates past BodyLimit's n is 413 with
+// n: the helpers take the chain's limit for the inflated bytes.
+func TestBodyLimitAppliesToInflatedBodies(t *testing.T) {
+	var buf strings.Builder
+	zw := gzip.NewWriter(&buf)
+	zw.Write(make([]byte, 64<<10))
+	zw.Close()
+	h := middleware.BodyLimit(1 << 10)(micro.Handler(func(r *http.Request) (any, error) {
+		return micro.Buffer(r)
+	}))
+	r := httptest.NewRequest("POST", "/", strings.NewReader(buf.String()))
+	r.Header.Set("Content-Encoding", "gzip")
+	w := serve(h, r)
+	if p := decodeProblem(t, w); w.Code != 413 || p.Detail != "Body exceeded 1024 byte limit" || buf.Len() > 1<<10 {
+		t.Errorf("status %d, detail %q for %d bytes on the wire; want 413 at 1024", w.Code, p.Detail, buf.Len())
 	}
 }
