@@ -32,6 +32,16 @@ type CompressConfig struct {
 	// because compressing JPEG or zip wastes CPU for nothing. Empty means
 	// the default list, see [Compress].
 	Types []string
+
+	// Streams is how many streams may be compressed at once, by this
+	// Compress; the others are sent uncompressed. A stream is a response
+	// of type text/event-stream or application/x-ndjson without a
+	// Content-Length, or one flushed before MinSize bytes were written. A
+	// compressed stream holds its gzip writer until it ends: 795 KiB more
+	// heap than the same stream uncompressed, which costs no more than
+	// without gzip. 0, the default, compresses no stream; a negative value
+	// is an error.
+	Streams int
 }
 
 // Compress returns a middleware that gzips response bodies for clients
@@ -61,9 +71,17 @@ type CompressConfig struct {
 // (without a Content-Type, the first bytes are sniffed with
 // [http.DetectContentType] and the result is set, as net/http would), and
 // when the body is shorter than MinSize: by its Content-Length if set,
-// otherwise by buffering up to MinSize bytes. A Flush before MinSize
-// bytes decides at once, and compresses if the type is listed, so
-// server-sent events stream.
+// otherwise by buffering up to MinSize bytes.
+//
+// Streams are sent uncompressed, flushed as they are written: a response
+// of type text/event-stream or application/x-ndjson without a
+// Content-Length (decided at its header), and one flushed before MinSize
+// bytes (decided at the Flush). A gzip writer holds its state for as long
+// as the response lasts: a compressed stream holds 795 KiB more heap than
+// an uncompressed one (measured through [Default]), so 200 open
+// server-sent event streams would hold 155 MiB; uncompressed, a stream
+// costs what it costs without gzip. [CompressConfig].Streams lets that
+// many streams be compressed at once.
 //
 // A compressed response gets Content-Encoding: gzip, loses its
 // Content-Length, and its ETag is made weak (a strong ETag promises the
@@ -113,6 +131,7 @@ func Compress(cfg CompressConfig) func(http.Handler) http.Handler {
 		types:    compressNewTypes(types, suffixes),
 		encoding: []string{"gzip"},
 		vary:     []string{"Accept-Encoding"},
+		streams:  compressSlots{max: int64(cfg.Streams)},
 	}
 	c.gzips.New = func() any {
 		g := &compressGzip{}
@@ -154,6 +173,8 @@ type compressor struct {
 
 	gzips   sync.Pool // *compressGzip
 	writers sync.Pool // *compressWriter
+
+	streams compressSlots // the streams being compressed
 }
 
 // compressHandler is the middleware around one handler.
@@ -171,12 +192,20 @@ func (h *compressHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cw.rw = w
 	cw.gzipOK = r.Method != http.MethodHead && compressAcceptsGzip(r.Header["Accept-Encoding"])
 
-	// No defer: when the handler panics, nothing more is written (a gzip
-	// trailer would make an aborted response look complete) and cw, with
-	// its gzip writer, is dropped rather than returned to the pools.
+	// When the handler panics, nothing more is written (a gzip trailer
+	// would make an aborted response look complete) and cw, with its gzip
+	// writer, is dropped rather than returned to the pools; only its
+	// stream slot, if it holds one, is given back.
+	done := false
+	defer func() {
+		if !done {
+			cw.releaseSlot()
+		}
+	}()
 	h.next.ServeHTTP(cw, r)
 	cw.finish()
 	h.c.release(cw)
+	done = true
 }
 
 // compressGzip is a pooled gzip writer. It writes through dst, which is
@@ -201,8 +230,10 @@ func (c *compressor) gzip(w io.Writer) *compressGzip {
 // writer; a larger MinSize allocates its buffer per request.
 const compressMaxPooledBuf = 64 << 10
 
-// release returns cw and its gzip writer to the pools, cleared.
+// release returns cw and its gzip writer to the pools, cleared, and its
+// stream slot.
 func (c *compressor) release(cw *compressWriter) {
+	cw.releaseSlot()
 	if cw.gz != nil {
 		cw.gz.dst = nil
 		c.gzips.Put(cw.gz)
@@ -216,9 +247,9 @@ func (c *compressor) release(cw *compressWriter) {
 }
 
 // Validate reports whether [Compress] accepts c: nil, or a [*ConfigError]
-// for a Level that is not a gzip level, a negative MinSize or a Types
-// entry that is not a media type (type/subtype or type/*). Compress
-// panics with the same message.
+// for a Level that is not a gzip level, a negative MinSize, a Types
+// entry that is not a media type (type/subtype or type/*) or a negative
+// Streams. Compress panics with the same message.
 func (c CompressConfig) Validate() error {
 	if _, err := gzip.NewWriterLevel(io.Discard, c.Level); c.Level != 0 && err != nil {
 		return configError("Compress", fmt.Sprintf("middleware: Compress Level %d is not a gzip level (1 to 9, -2 for Huffman only, 0 for the default)", c.Level))
@@ -230,6 +261,9 @@ func (c CompressConfig) Validate() error {
 		if _, err := compressValidType(t); err != nil {
 			return err
 		}
+	}
+	if c.Streams < 0 {
+		return configError("Compress", fmt.Sprintf("middleware: Compress Streams %d is negative", c.Streams))
 	}
 	return nil
 }

@@ -90,8 +90,9 @@ func (cw *compressWriter) decide(sample []byte, why compressWhy) bool {
 	}
 	mode := compressPass
 	if listed && body && cw.gzipOK && cw.status != http.StatusPartialContent && len(h["Content-Range"]) == 0 {
-		mode = cw.bySize(h, len(sample), why)
-		if mode == compressUndecided {
+		if compressIsStream(h, ct[0]) {
+			mode = cw.streamMode()
+		} else if mode = cw.bySize(h, len(sample), why); mode == compressUndecided {
 			return false
 		}
 	}
@@ -119,8 +120,8 @@ func compressWeakenETag(h http.Header) {
 }
 
 // bySize decides a compressible response by the size of its body: its
-// Content-Length, or else whether MinSize bytes arrived before a flush or
-// the end.
+// Content-Length, or else whether MinSize bytes arrived before the end.
+// One flushed before, a stream, is compressed only with a stream slot.
 func (cw *compressWriter) bySize(h http.Header, sampled int, why compressWhy) compressMode {
 	if why == compressWhyEnd && sampled == 0 {
 		return compressPass // nothing to compress
@@ -136,8 +137,10 @@ func (cw *compressWriter) bySize(h http.Header, sampled int, why compressWhy) co
 		return compressUndecided
 	case compressWhyEnd:
 		return compressPass // shorter than MinSize
+	case compressWhyFlush:
+		return cw.streamMode() // flushed before MinSize: a stream
 	}
-	return compressGzipping // MinSize reached, or a flush
+	return compressGzipping // MinSize reached
 }
 
 // commit sends the header for the decided mode, then the buffered body.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,6 +24,7 @@ func TestCompressConfigPanics(t *testing.T) {
 		{"a level above 9 panics", middleware.CompressConfig{Level: 10}, "Level 10"},
 		{"a level below -2 panics", middleware.CompressConfig{Level: -3}, "Level -3"},
 		{"a negative MinSize panics", middleware.CompressConfig{MinSize: -1}, "MinSize -1"},
+		{"a negative Streams panics", middleware.CompressConfig{Streams: -1}, "Streams -1"},
 		{"*/* panics", middleware.CompressConfig{Types: []string{"text/html", "*/*"}}, "wastes CPU"},
 		{"*/json panics", middleware.CompressConfig{Types: []string{"*/json"}}, "wastes CPU"},
 		{"a partial wildcard panics", middleware.CompressConfig{Types: []string{"text/x-*"}}, "whole subtype"},
@@ -240,6 +242,20 @@ func TestCompressPassesThrough(t *testing.T) {
 				io.WriteString(w, compressBig)
 			},
 			compressResult{Status: 200, Type: "image/png", Body: compressSmall + compressBig}},
+		{"an event stream is sent as it is, however long, and varies", "GET", "gzip", false,
+			compressWrite(0, compressBig, "Content-Type", "text/event-stream"),
+			compressResult{Status: 200, Vary: compressVary, Type: "text/event-stream", Body: compressBig}},
+		{"an NDJSON stream is sent as it is, however long, and varies", "GET", "gzip", false,
+			compressWrite(0, compressBig, "Content-Type", "Application/X-NDJSON; charset=utf-8"),
+			compressResult{Status: 200, Vary: compressVary, Type: "Application/X-NDJSON; charset=utf-8", Body: compressBig}},
+		{"a Flush before MinSize of a listed type sends it as it is", "GET", "gzip", false,
+			func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", html)
+				io.WriteString(w, compressSmall)
+				w.(http.Flusher).Flush()
+				io.WriteString(w, compressBig)
+			},
+			compressResult{Status: 200, Vary: compressVary, Type: html, Body: compressSmall + compressBig}},
 		{"a second WriteHeader before the body is ignored", "GET", "gzip", false,
 			func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/plain")
@@ -343,7 +359,15 @@ func TestCompressCompresses(t *testing.T) {
 				w.WriteHeader(http.StatusInternalServerError)
 			},
 			compressResult{Status: 200, Encoding: "gzip", Vary: compressVary, Type: "text/plain", Body: compressBig}},
-		{"a Flush before MinSize compresses a listed type", middleware.CompressConfig{},
+		{"a Flush before MinSize compresses a listed type when Streams allows it", middleware.CompressConfig{Streams: 1},
+			func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				io.WriteString(w, "<p>1</p>")
+				w.(http.Flusher).Flush()
+				io.WriteString(w, "<p>2</p>")
+			},
+			compressResult{Status: 200, Encoding: "gzip", Vary: compressVary, Type: "text/html", Body: "<p>1</p><p>2</p>"}},
+		{"an event stream is compressed when Streams allows it", middleware.CompressConfig{Streams: 1},
 			func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/event-stream")
 				io.WriteString(w, "data: 1\n\n")
@@ -351,6 +375,9 @@ func TestCompressCompresses(t *testing.T) {
 				io.WriteString(w, "data: 2\n\n")
 			},
 			compressResult{Status: 200, Encoding: "gzip", Vary: compressVary, Type: "text/event-stream", Body: "data: 1\n\ndata: 2\n\n"}},
+		{"a stream type with a Content-Length is no stream", middleware.CompressConfig{},
+			compressWrite(0, compressBig, "Content-Type", "application/x-ndjson", "Content-Length", strconv.Itoa(len(compressBig))),
+			compressResult{Status: 200, Encoding: "gzip", Vary: compressVary, Type: "application/x-ndjson", Body: compressBig}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

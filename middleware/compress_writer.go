@@ -28,6 +28,7 @@ type compressWriter struct {
 	gzipOK bool          // the request accepts gzip and is not HEAD
 	mode   compressMode
 	listed compressTri // whether the Content-Type is on the list, once known
+	slot   bool        // holds one of the compressor's stream slots
 }
 
 // compressTri is a boolean that may not be known yet.

@@ -172,7 +172,7 @@ func TestCompressHijackOnARealServer(t *testing.T) {
 
 func TestCompressFlushStreamsServerSentEvents(t *testing.T) {
 	second := make(chan struct{})
-	srv := httptest.NewServer(middleware.Compress(middleware.CompressConfig{})(http.HandlerFunc(
+	srv := httptest.NewServer(middleware.Compress(middleware.CompressConfig{Streams: 1})(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			io.WriteString(w, "data: one\n\n")

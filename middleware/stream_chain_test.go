@@ -23,7 +23,12 @@ const streamTTimeout = 50 * time.Millisecond
 // streamTChain is the default chain with a body limit of 64 bytes and
 // Timeout(d) appended, logging to sink, in front of route.
 func streamTChain(sink *logSink, d time.Duration, route micro.Handler) http.Handler {
-	return middleware.Default(middleware.DefaultConfig{Logger: sink.logger(), BodyLimit: 64}).
+	return streamTChainCompress(sink, d, middleware.CompressConfig{}, route)
+}
+
+// streamTChainCompress is streamTChain with Compress configured by cfg.
+func streamTChainCompress(sink *logSink, d time.Duration, cfg middleware.CompressConfig, route micro.Handler) http.Handler {
+	return middleware.Default(middleware.DefaultConfig{Logger: sink.logger(), BodyLimit: 64, Compress: cfg}).
 		Append(middleware.Timeout(d)).Then(route)
 }
 
@@ -89,16 +94,29 @@ func streamTReadItem(t *testing.T, br *bufio.Reader) string {
 }
 
 // TestStreamChainFlushesEachItem checks that every item reaches the client
-// while the producer is blocked before the next, gzip-compressed when the
-// client accepts gzip, and that the Logger logs one line at the end with
-// the bytes that went on the wire and the request ID.
+// while the producer is blocked before the next, uncompressed unless
+// Compress's Streams allows it and the client accepts gzip, and that the
+// Logger logs one line at the end with the bytes that went on the wire and
+// the request ID.
 func TestStreamChainFlushesEachItem(t *testing.T) {
+	encodings := []struct {
+		name     string
+		encoding string
+		streams  int
+		gzip     bool
+	}{
+		{"gzip accepted, streams not compressed", "gzip", 0, false},
+		{"gzip accepted, Streams 1", "gzip", 1, true},
+		{"identity, Streams 1", "identity", 1, false},
+	}
 	for _, accept := range []string{"text/event-stream", "application/x-ndjson"} {
-		for _, encoding := range []string{"gzip", "identity"} {
-			t.Run(accept+" "+encoding, func(t *testing.T) {
+		for _, enc := range encodings {
+			encoding := enc.encoding
+			t.Run(accept+" "+enc.name, func(t *testing.T) {
 				var sink logSink
 				gate := make(chan struct{})
-				srv := httptest.NewServer(streamTChain(&sink, streamTTimeout, streamTGated(gate)))
+				cfg := middleware.CompressConfig{Streams: enc.streams}
+				srv := httptest.NewServer(streamTChainCompress(&sink, streamTTimeout, cfg, streamTGated(gate)))
 				defer srv.Close()
 				r, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL, nil)
 				r.Header.Set("Accept", accept)
@@ -108,8 +126,8 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer res.Body.Close()
-				if got := res.Header.Get("Content-Encoding"); (got == "gzip") != (encoding == "gzip") {
-					t.Errorf("Content-Encoding %q for Accept-Encoding %s", got, encoding)
+				if got := res.Header.Get("Content-Encoding"); (got == "gzip") != enc.gzip {
+					t.Errorf("Content-Encoding %q, want gzip: %v", got, enc.gzip)
 				}
 				vary := strings.Join(res.Header.Values("Vary"), ", ")
 				if !strings.Contains(vary, "Accept-Encoding") || !strings.Contains(strings.ReplaceAll(vary, "Accept-Encoding", ""), "Accept") {
@@ -117,7 +135,7 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 				}
 				raw := &streamTCounter{r: res.Body}
 				var body io.Reader = raw
-				if encoding == "gzip" {
+				if enc.gzip {
 					zr, err := gzip.NewReader(raw)
 					if err != nil {
 						t.Fatal(err)

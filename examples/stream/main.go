@@ -27,8 +27,10 @@
 //
 // Every request goes through [middleware.Default], logging one line per
 // request to stderr when it ends (for a stream: when the stream ends, with
-// the bytes streamed); a client that accepts gzip gets the stream
-// compressed, flushed item by item.
+// the bytes streamed). Streams are sent uncompressed, flushed item by
+// item, even to a client that accepts gzip: a gzip writer would hold
+// about 800 KiB for as long as the stream lasts (see
+// [middleware.CompressConfig] Streams).
 //
 // SIGINT or SIGTERM stops the server gracefully: it stops accepting, ends
 // the open streams at once (an EventSource reconnects when the server is
@@ -126,7 +128,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 
 // newHandler returns the routes behind the default middleware chain:
 // request IDs, client IP, one log line per request, panic recovery, the
-// body limit and gzip (which flushes a stream item by item). There is no
+// body limit and gzip (which leaves streams uncompressed). There is no
 // Timeout middleware: a stream lasts as long as its client wants it.
 func newHandler(logger *slog.Logger, stopping <-chan struct{}) http.Handler {
 	return middleware.Default(middleware.DefaultConfig{Logger: logger}).Then(routes(stopping))

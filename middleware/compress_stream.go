@@ -1,0 +1,68 @@
+package middleware
+
+import (
+	"net/http"
+	"strings"
+	"sync/atomic"
+)
+
+// compressSlots counts the streams one Compress is compressing, up to
+// max.
+type compressSlots struct {
+	max int64
+	n   atomic.Int64
+}
+
+// acquire takes a slot, or reports false when all are taken.
+func (s *compressSlots) acquire() bool {
+	for {
+		n := s.n.Load()
+		if n >= s.max {
+			return false
+		}
+		if s.n.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// release gives back a slot taken by acquire.
+func (s *compressSlots) release() { s.n.Add(-1) }
+
+// compressIsStream reports whether a response of type ct, with header h,
+// is a stream: of a streaming type, without a Content-Length.
+func compressIsStream(h http.Header, ct string) bool {
+	if !compressStreamType(ct) {
+		return false
+	}
+	_, sized := compressContentLength(h)
+	return !sized
+}
+
+// compressStreamType reports whether the Content-Type ct (parameters
+// allowed) is a streaming type: text/event-stream or application/x-ndjson.
+func compressStreamType(ct string) bool {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = compressTrimOWS(ct)
+	return strings.EqualFold(ct, "text/event-stream") || strings.EqualFold(ct, "application/x-ndjson")
+}
+
+// streamMode is the mode of a stream that may be compressed: gzip when a
+// slot is free, else as it is.
+func (cw *compressWriter) streamMode() compressMode {
+	if cw.c.streams.acquire() {
+		cw.slot = true
+		return compressGzipping
+	}
+	return compressPass
+}
+
+// releaseSlot gives back the stream slot cw holds, if any.
+func (cw *compressWriter) releaseSlot() {
+	if cw.slot {
+		cw.slot = false
+		cw.c.streams.release()
+	}
+}
