@@ -349,16 +349,24 @@ func (p *program) requests(t *testing.T, ignore func(logged) bool) []logged {
 	t.Helper()
 	p.stop(t)
 	var reqs []logged
-	for _, line := range p.log() {
+	for _, r := range parseLogged(p.log()) {
+		if ignore == nil || !ignore(r) {
+			reqs = append(reqs, r)
+		}
+	}
+	return reqs
+}
+
+// parseLogged returns the requests in lines of a program's log, in order.
+func parseLogged(lines []string) []logged {
+	var reqs []logged
+	for _, line := range lines {
 		f := logFields(line)
 		if f["method"] == "" {
 			continue
 		}
 		status, _ := strconv.Atoi(f["status"])
-		r := logged{f["method"], f["path"], status, f["request_id"]}
-		if ignore == nil || !ignore(r) {
-			reqs = append(reqs, r)
-		}
+		reqs = append(reqs, logged{f["method"], f["path"], status, f["request_id"]})
 	}
 	return reqs
 }

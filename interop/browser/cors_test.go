@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -39,26 +40,12 @@ type visitorBody struct {
 // preflight passes, the response and its exposed header are readable, the
 // signed visitor cookie comes back, a JSON POST passes the CSRF
 // protection); the same calls from a disallowed origin reject, and its
-// POST stores nothing.
+// POSTs store nothing: neither a text/plain one nor those a page can send
+// without any Content-Type (a sendBeacon, a no-cors fetch of a Blob), which
+// the chain's CrossOrigin refuses with a 403 before the route reads them.
 func TestCrossOriginWithCredentials(t *testing.T) {
 	requireBrowser(t)
-	page, err := os.ReadFile(filepath.Join("testdata", "caller.html"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	servePage := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(page)
-	})
-	allowed := httptest.NewServer(servePage) // http://127.0.0.1:A
-	t.Cleanup(allowed.Close)
-	refused := httptest.NewServer(servePage) // http://127.0.0.1:C
-	t.Cleanup(refused.Close)
-	for _, s := range []*httptest.Server{allowed, refused} {
-		if !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
-			t.Fatalf("a page server listens on %s, want 127.0.0.1", s.URL)
-		}
-	}
+	allowed, refused := callerPage(t), callerPage(t)
 	api := startProgram(t, example(t, "comments"), "-addr", "127.0.0.1:0",
 		"-cors-origins", allowed.URL, "-cookie-key", rand.Text()+rand.Text())
 	_, port, err := net.SplitHostPort(api.addr)
@@ -125,8 +112,10 @@ func TestCrossOriginWithCredentials(t *testing.T) {
 
 	// From a disallowed origin, with its cookie in the jar: the preflights
 	// are refused, so the browser sends neither the GET nor the JSON POST;
-	// a POST a browser sends without a preflight (text/plain) reaches
-	// the server, whose CSRF protection refuses it before the route.
+	// the POSTs a browser sends without a preflight (text/plain, and a
+	// beacon and a no-cors fetch without a Content-Type, which micro.JSON
+	// would read as JSON) reach the server, whose CSRF protection refuses
+	// them before the route.
 	if err := chromedp.Do(tab, chromedp.Navigate(refused.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +138,18 @@ func TestCrossOriginWithCredentials(t *testing.T) {
 			t.Errorf("%s from the disallowed origin = %+v; want fetch to reject with a TypeError", r.name, got)
 		}
 	}
+	forbidden := func(l logged) bool { return l.Method == "POST" && l.Status == http.StatusForbidden }
+	beaconJSON := jsLiteral(t, jsLiteral(t, comment{"from a disallowed origin, sendBeacon"}))
+	if queued, err := chromedp.Run(tab, chromedp.Evaluate[bool]("beacon("+jsLiteral(t, apiURL+"/api/comments")+", "+beaconJSON+")")); err != nil || !queued {
+		t.Fatalf("sendBeacon from the disallowed origin: queued %v, %v", queued, err)
+	}
+	waitUntil(t, tab, "the beacon's 403", func() bool { return countLogged(parseLogged(api.log()), forbidden) == 2 })
+	blobJSON := jsLiteral(t, jsLiteral(t, comment{"from a disallowed origin, no-cors Blob"}))
+	blob, err := chromedp.Run(tab, chromedp.Evaluate[answer[any]]("blobPost("+jsLiteral(t, apiURL+"/api/comments")+", "+blobJSON+")", chromedp.EvalAwaitPromise))
+	if err != nil || blob.Error != "" || blob.Status != 0 {
+		t.Errorf("no-cors Blob POST from the disallowed origin = %+v, %v; want an opaque response (status 0)", blob, err)
+	}
+	waitUntil(t, tab, "the no-cors POST's 403", func() bool { return countLogged(parseLogged(api.log()), forbidden) == 3 })
 	if diff := cmp.Diff(want, getJSON[[]comment](t, "http://"+api.addr+"/api/comments")); diff != "" {
 		t.Errorf("GET /api/comments after the disallowed POSTs (-want +got):\n%s", diff)
 	}
@@ -173,11 +174,32 @@ func TestCrossOriginWithCredentials(t *testing.T) {
 		{"OPTIONS", "/api/visitor", 204, ""},  // disallowed: no CORS headers, so the GET is not sent
 		{"OPTIONS", "/api/comments", 204, ""}, // disallowed: the JSON POST is not sent
 		{"POST", "/api/comments", 403, ""},    // the text/plain POST, refused by CrossOrigin
+		{"POST", "/api/comments", 403, ""},    // the beacon, no Content-Type: refused by CrossOrigin
+		{"POST", "/api/comments", 403, ""},    // the no-cors Blob, no Content-Type: refused by CrossOrigin
 		{"GET", "/api/comments", 200, ""},     // ours
 	}
 	if diff := cmp.Diff(wantLog, got); diff != "" {
 		t.Errorf("requests logged (-want +got):\n%s", diff)
 	}
+}
+
+// callerPage serves testdata/caller.html on http://127.0.0.1:port, an
+// origin of its own, until t ends.
+func callerPage(t *testing.T) *httptest.Server {
+	t.Helper()
+	page, err := os.ReadFile(filepath.Join("testdata", "caller.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	}))
+	t.Cleanup(s.Close)
+	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
+		t.Fatalf("a page server listens on %s, want 127.0.0.1", s.URL)
+	}
+	return s
 }
 
 // call evaluates call(url, init) in the page of tab (testdata/caller.html),
@@ -190,4 +212,31 @@ func call[B any](t *testing.T, tab context.Context, url string, init map[string]
 		t.Fatalf("%s: %v", expr, err)
 	}
 	return a
+}
+
+// waitUntil waits until done reports true, or fails t when tab's
+// deadline passes first: a beacon is sent when the browser chooses, and a
+// log line is written after the response.
+func waitUntil(t *testing.T, tab context.Context, what string, done func() bool) {
+	t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !done() {
+		select {
+		case <-tab.Done():
+			t.Fatalf("waiting for %s: %v", what, tab.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// countLogged returns how many of ls match.
+func countLogged(ls []logged, match func(logged) bool) int {
+	n := 0
+	for _, l := range ls {
+		if match(l) {
+			n++
+		}
+	}
+	return n
 }
