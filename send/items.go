@@ -2,6 +2,7 @@ package send
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -15,6 +16,18 @@ import (
 // comment when its [Stream] sets no Heartbeat: often enough for proxies and
 // load balancers that close connections idle for 30 to 60 seconds.
 const DefaultHeartbeat = 15 * time.Second
+
+// DefaultWriteTimeout is how long writing one frame of a [Stream] may take
+// when the Stream sets no WriteTimeout. A write blocks only once the
+// socket buffers between server and client (hundreds of KiB on a usual
+// connection) are full, that is when the client has not read for a
+// while; a client that reads, however slowly, never meets the deadline.
+// 30 s outlasts a network stall that TCP recovers from by retransmitting
+// (from a 200 ms timeout doubling each time, seven retries take 25 s) and
+// is longer than [DefaultHeartbeat], while a client that stopped reading
+// frees its connection, its producer and their memory after 30 s rather
+// than never.
+const DefaultWriteTimeout = 30 * time.Second
 
 // Stream is a response whose items are sent as they are produced: as
 // server-sent events to a client whose Accept header lists
@@ -44,6 +57,19 @@ const DefaultHeartbeat = 15 * time.Second
 // Producers that block between items (on a channel, a timer) should also
 // watch the context Items is given, which is the request's.
 //
+// A client that stops reading without closing the connection stops the
+// stream too: each frame (an item, a heartbeat, the error item) must be
+// written and flushed within WriteTimeout, or yield returns false and the
+// server closes the connection (HTTP/2 resets the stream). The deadline is
+// set with [http.ResponseController], through the Unwrap methods of the
+// writers wrapping the connection's; it replaces the server's
+// WriteTimeout for the rest of the response, so that no longer cuts a
+// long stream. A writer that cannot set one (http.ErrNotSupported: a test
+// recorder, a wrapper without Unwrap) gets its frames without a deadline:
+// a client that stops reading then blocks the producer for as long as it
+// keeps the connection open. Any other error setting the deadline ends
+// the stream, as a failed write does.
+//
 // A server-sent event stream that has sent nothing for Heartbeat gets a
 // comment line, so proxies keep the connection open. When the first
 // heartbeat comes before the first item, it sends the header: an error
@@ -60,6 +86,12 @@ type Stream struct {
 	// Heartbeat is the interval of the comment an idle server-sent event
 	// stream sends; 0 means [DefaultHeartbeat] and a negative value none.
 	Heartbeat time.Duration
+
+	// WriteTimeout is how long writing and flushing one frame may take
+	// before the stream ends; 0 means [DefaultWriteTimeout] and a negative
+	// value no deadline. What follows the last frame (a gzip trailer, the
+	// end of the chunked body) gets the same time.
+	WriteTimeout time.Duration
 }
 
 // ServeHTTP streams s with status 200.
@@ -87,19 +119,27 @@ type streamWriter struct {
 	started bool // the header is sent
 	ended   bool // after the last write: an error, a failed write, the end
 	beat    time.Duration
-	timer   *time.Timer // the heartbeat; nil without one
-	enc     *encoder    // the frame being written
+	timer   *time.Timer   // the heartbeat; nil without one
+	enc     *encoder      // the frame being written
+	timeout time.Duration // the write deadline of a frame; 0 once the writer cannot set one
 }
 
 // writeStream writes s with status, which must be valid.
 func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) {
 	sw := &streamWriter{
-		w:      w,
-		r:      r,
-		rc:     http.NewResponseController(w),
-		status: status,
-		sse:    acceptsEventStream(r.Header["Accept"]),
-		enc:    encoders.Get().(*encoder),
+		w:       w,
+		r:       r,
+		rc:      http.NewResponseController(w),
+		status:  status,
+		sse:     acceptsEventStream(r.Header["Accept"]),
+		enc:     encoders.Get().(*encoder),
+		timeout: s.WriteTimeout,
+	}
+	switch {
+	case sw.timeout == 0:
+		sw.timeout = DefaultWriteTimeout
+	case sw.timeout < 0:
+		sw.timeout = 0
 	}
 	defer sw.enc.release()
 	if r.Method == http.MethodHead || !bodyAllowed(status) || s.Items == nil {
@@ -156,10 +196,14 @@ func (sw *streamWriter) produce(s *Stream) {
 }
 
 // end marks the stream ended and stops the heartbeat; a heartbeat already
-// waiting for mu sees ended and writes nothing.
+// waiting for mu sees ended and writes nothing. What is written after the
+// stream gets one more WriteTimeout.
 func (sw *streamWriter) end() {
 	sw.mu.Lock()
 	sw.ended = true
+	if sw.started {
+		sw.deadline(time.Now().Add(sw.timeout))
+	}
 	sw.mu.Unlock()
 	if sw.timer != nil {
 		sw.timer.Stop()
@@ -241,9 +285,6 @@ func (sw *streamWriter) yield(item any, err error) bool {
 		sw.fail(err)
 		return false
 	}
-	if !sw.started {
-		sw.start()
-	}
 	if !sw.write(frame) {
 		return false
 	}
@@ -253,8 +294,17 @@ func (sw *streamWriter) yield(item any, err error) bool {
 	return true
 }
 
-// write sends frame and flushes it; false when the client is gone.
+// write sends frame, after the header if it is not sent yet, and flushes
+// it within the write timeout; false, with the stream ended, when the
+// client is gone or has not read it in time.
 func (sw *streamWriter) write(frame []byte) bool {
+	if !sw.deadline(time.Now().Add(sw.timeout)) {
+		sw.ended = true
+		return false
+	}
+	if !sw.started {
+		sw.start()
+	}
 	if _, err := sw.w.Write(frame); err != nil {
 		sw.ended = true
 		return false
@@ -263,7 +313,25 @@ func (sw *streamWriter) write(frame []byte) bool {
 		sw.ended = true
 		return false
 	}
+	// Cleared between frames: HTTP/2 resets a stream whose deadline
+	// passes even while nothing is written.
+	sw.deadline(time.Time{})
 	return true
+}
+
+// deadline sets the connection's write deadline to t when the stream has
+// a write timeout. A writer that cannot set one makes the stream go on
+// without (true, and no more tries); any other error is false.
+func (sw *streamWriter) deadline(t time.Time) bool {
+	if sw.timeout == 0 {
+		return true
+	}
+	err := sw.rc.SetWriteDeadline(t)
+	if errors.Is(err, http.ErrNotSupported) {
+		sw.timeout = 0
+		return true
+	}
+	return err == nil
 }
 
 // fail ends the stream with err: a problem response before the first
@@ -299,9 +367,6 @@ func (sw *streamWriter) heartbeat() {
 	defer sw.mu.Unlock()
 	if sw.ended || sw.r.Context().Err() != nil {
 		return
-	}
-	if !sw.started {
-		sw.start()
 	}
 	if sw.write([]byte(":\n\n")) {
 		sw.timer.Reset(sw.beat)

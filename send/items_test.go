@@ -526,17 +526,45 @@ func streamTPaced(beat time.Duration, steps ...any) *send.Stream {
 	}}
 }
 
+// streamTClockCase is a stream served on a fake clock, with the writes
+// it should make as a streamTRecorder logs them.
+type streamTClockCase struct {
+	name   string
+	accept string
+	stream *send.Stream
+	want   []string
+}
+
+// streamTRunClock serves each case to a GET with its Accept, writing to
+// a recorder made by newW, on a fake clock; it compares the log an hour
+// later, so a write after the end shows.
+func streamTRunClock[W interface {
+	http.ResponseWriter
+	events() []string
+}](t *testing.T, tests []streamTClockCase, newW func() W) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newW()
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header.Set("Accept", tc.accept)
+				tc.stream.ServeHTTP(w, r)
+				time.Sleep(time.Hour)
+				if diff := cmp.Diff(tc.want, w.events()); diff != "" {
+					t.Errorf("writes (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}
+
 // TestStreamHeartbeats runs on a fake clock: a heartbeat comment is flushed
 // when the stream has been idle for the interval, items postpone it, and
 // none is sent after the stream ends.
 func TestStreamHeartbeats(t *testing.T) {
 	const s = time.Second
-	tests := []struct {
-		name   string
-		accept string
-		stream *send.Stream
-		want   []string
-	}{
+	tests := []streamTClockCase{
 		{"an idle stream gets a comment every interval; items postpone it", "text/event-stream",
 			streamTPaced(10*s, 0*s, 1, 25*s, 2, 5*s, 3, 8*s, 4), []string{
 				`0s header 200`,
@@ -586,20 +614,7 @@ func TestStreamHeartbeats(t *testing.T) {
 				`1m0s flush "2\n"`,
 			}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				w := streamTNewRecorder()
-				r := httptest.NewRequest("GET", "/", nil)
-				r.Header.Set("Accept", tc.accept)
-				tc.stream.ServeHTTP(w, r)
-				time.Sleep(time.Hour) // no heartbeat after the end
-				if diff := cmp.Diff(tc.want, w.events()); diff != "" {
-					t.Errorf("writes (-want +got):\n%s", diff)
-				}
-			})
-		})
-	}
+	streamTRunClock(t, tests, streamTNewRecorder)
 }
 
 // TestStreamPanicStopsTheHeartbeat checks that a producer that panics

@@ -30,7 +30,8 @@
 // the bytes streamed). Streams are sent uncompressed, flushed item by
 // item, even to a client that accepts gzip: a gzip writer would hold
 // about 800 KiB for as long as the stream lasts (see
-// [middleware.CompressConfig] Streams).
+// [middleware.CompressConfig] Streams). A client that stops reading
+// without leaving ends its stream after send.DefaultWriteTimeout.
 //
 // SIGINT or SIGTERM stops the server gracefully: it stops accepting, ends
 // the open streams at once (an EventSource reconnects when the server is
@@ -92,8 +93,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		Handler:           newHandler(logger, stopping),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second, // the request; net/http lifts it once a body-less request is read
-		// No WriteTimeout: it is a deadline on writing the whole response,
-		// so it would cut every stream at that age, however lively.
+		// No WriteTimeout: each stream sets a write deadline per item
+		// (send.Stream's WriteTimeout), which replaces the server's.
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

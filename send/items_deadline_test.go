@@ -1,0 +1,324 @@
+package send_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/microkit-go/micro/middleware"
+	"github.com/microkit-go/micro/send"
+)
+
+// streamDWriteTimeout is the WriteTimeout of the streams under test.
+const streamDWriteTimeout = 50 * time.Millisecond
+
+// streamDGuard bounds every wait of these tests: a guard against
+// hanging, never a timing assertion.
+const streamDGuard = 20 * time.Second
+
+// streamDItem is 64 KiB of random hex digits: the socket buffers fill
+// after a few hundred, even gzipped.
+var streamDItem = func() string {
+	r := rand.New(rand.NewChaCha8([32]byte{1}))
+	const hex = "0123456789abcdef"
+	b := make([]byte, 64<<10)
+	for i := range b {
+		b[i] = hex[r.IntN(16)]
+	}
+	return string(b)
+}()
+
+// streamDWatch wraps the handler: it reports when ServeHTTP returns, and
+// counts the writes that come after. It keeps Unwrap, so
+// http.ResponseController reaches through it.
+type streamDWatch struct {
+	next     http.Handler
+	returned chan struct{}
+	late     atomic.Int32 // writes after ServeHTTP returned
+}
+
+func (h *streamDWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ww := &streamDWatchWriter{ResponseWriter: w, h: h}
+	defer func() {
+		ww.done.Store(true)
+		close(h.returned)
+	}()
+	h.next.ServeHTTP(ww, r)
+}
+
+type streamDWatchWriter struct {
+	http.ResponseWriter
+	h    *streamDWatch
+	done atomic.Bool
+}
+
+func (w *streamDWatchWriter) Write(p []byte) (int, error) {
+	if w.done.Load() {
+		w.h.late.Add(1)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *streamDWatchWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// streamDWait fails the test if ch is not closed within streamDGuard.
+func streamDWait(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(streamDGuard):
+		t.Fatalf("%s: not within %v", what, streamDGuard)
+	}
+}
+
+// TestStreamWriteTimeoutEndsAStreamNobodyReads opens a stream on a real
+// server with a client that reads the header and then stops reading: once
+// the socket buffers are full, the frame being written misses its
+// deadline, yield returns false, the producer returns, the handler
+// returns with nothing written after it, the server closes the
+// connection and every goroutine of the stream ends. Alone and through
+// middleware.Default, whose writers must pass the deadline on.
+func TestStreamWriteTimeoutEndsAStreamNobodyReads(t *testing.T) {
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	chains := []struct {
+		name string
+		wrap func(http.Handler) http.Handler
+	}{
+		{"send.Stream alone", func(h http.Handler) http.Handler { return h }},
+		{"through middleware.Default", middleware.Default(middleware.DefaultConfig{Logger: logger}).Then},
+		{"through middleware.Default and Timeout", middleware.Default(middleware.DefaultConfig{Logger: logger}).
+			Append(middleware.Timeout(time.Minute)).Then},
+		{"through middleware.Default compressing the stream", middleware.Default(middleware.DefaultConfig{
+			Logger: logger, Compress: middleware.CompressConfig{Streams: 1}}).Then},
+	}
+	for _, chain := range chains {
+		for _, accept := range []string{"text/event-stream", "application/x-ndjson"} {
+			t.Run(chain.name+" "+accept, func(t *testing.T) {
+				baseline := runtime.NumGoroutine()
+				var yieldedFalse atomic.Bool
+				produced := make(chan struct{})
+				s := &send.Stream{
+					Heartbeat:    time.Millisecond, // heartbeats compete with the items for the connection
+					WriteTimeout: streamDWriteTimeout,
+					Items: func(_ context.Context, yield func(any, error) bool) {
+						defer close(produced)
+						for range 2000 { // 128 MiB: more than any socket buffers hold
+							if !yield(streamDItem, nil) {
+								yieldedFalse.Store(true)
+								return
+							}
+						}
+					},
+				}
+				watch := &streamDWatch{next: chain.wrap(s), returned: make(chan struct{})}
+				srv := httptest.NewServer(watch)
+				defer srv.Close()
+
+				conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(streamDGuard))
+				req := "GET / HTTP/1.1\r\nHost: test\r\nAccept: " + accept + "\r\nAccept-Encoding: gzip\r\n\r\n"
+				if _, err := io.WriteString(conn, req); err != nil {
+					t.Fatal(err)
+				}
+				res, err := http.ReadResponse(bufio.NewReaderSize(conn, 512), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.StatusCode != 200 {
+					t.Fatalf("status %d, want 200", res.StatusCode)
+				}
+				// The client stops reading here.
+
+				streamDWait(t, produced, "the producer returned")
+				if !yieldedFalse.Load() {
+					t.Error("the producer ran out of items: yield never returned false")
+				}
+				streamDWait(t, watch.returned, "the handler returned")
+
+				// The server closed the connection: what the socket buffers
+				// hold is read, then EOF (or a reset), not a timeout.
+				_, err = io.Copy(io.Discard, conn)
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Errorf("reading the rest: %v; the server did not close the connection", err)
+				}
+				if n := watch.late.Load(); n != 0 {
+					t.Errorf("%d writes after the handler returned (a heartbeat left behind)", n)
+				}
+				conn.Close()
+				srv.Close()
+				streamDGoroutines(t, baseline)
+			})
+		}
+	}
+}
+
+// streamDGoroutines waits until no more goroutines run than baseline,
+// failing the test with their stacks if that does not happen within
+// streamDGuard.
+func streamDGoroutines(t *testing.T, baseline int) {
+	t.Helper()
+	stop := time.Now().Add(streamDGuard)
+	for runtime.NumGoroutine() > baseline {
+		if time.Now().After(stop) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%d goroutines, %d before the stream:\n%s", runtime.NumGoroutine(), baseline, buf)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// streamDRecorder is a streamTRecorder whose connection takes write
+// deadlines: it logs each, as the time left, or fails with err.
+type streamDRecorder struct {
+	*streamTRecorder
+	err   error
+	calls int
+}
+
+func (w *streamDRecorder) SetWriteDeadline(t time.Time) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.calls++
+	if w.err != nil {
+		return w.err
+	}
+	if t.IsZero() {
+		w.add("deadline cleared")
+	} else {
+		w.add(fmt.Sprint("deadline in ", time.Until(t)))
+	}
+	return nil
+}
+
+// TestStreamWriteDeadlines runs on a fake clock: each frame, the heartbeat
+// and the error item included, is written under a deadline of
+// WriteTimeout, cleared after it; what follows the stream gets one more.
+func TestStreamWriteDeadlines(t *testing.T) {
+	const s = time.Second
+	tests := []streamTClockCase{
+		{"each frame has its deadline, and the end one more", "text/event-stream",
+			streamTPaced(10*s, 0*s, 1, 15*s, streamTStatusError{404, "gone"}), []string{
+				`0s deadline in 30s`,
+				`0s header 200`,
+				`0s flush ""`,
+				`0s flush "data: 1\n\n"`,
+				`0s deadline cleared`,
+				`10s deadline in 30s`,
+				`10s flush ":\n\n"`,
+				`10s deadline cleared`,
+				`15s deadline in 30s`,
+				`15s flush "event: error\ndata: {\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,\"detail\":\"gone\"}\n\n"`,
+				`15s deadline cleared`,
+				`15s deadline in 30s`,
+			}},
+		{"WriteTimeout sets the deadline", "application/x-ndjson",
+			&send.Stream{WriteTimeout: 2 * s, Items: streamTPaced(0, 0*s, 1).Items}, []string{
+				`0s deadline in 2s`,
+				`0s header 200`,
+				`0s flush ""`,
+				`0s flush "1\n"`,
+				`0s deadline cleared`,
+				`0s deadline in 2s`,
+			}},
+		{"a negative WriteTimeout sets none", "application/x-ndjson",
+			&send.Stream{WriteTimeout: -1, Items: streamTPaced(0, 0*s, 1).Items}, []string{
+				`0s header 200`,
+				`0s flush ""`,
+				`0s flush "1\n"`,
+			}},
+		{"an empty stream bounds what follows it", "application/x-ndjson",
+			&send.Stream{Items: streamTPaced(0).Items}, []string{
+				`0s header 200`,
+				`0s flush ""`,
+				`0s deadline in 30s`,
+			}},
+	}
+	streamTRunClock(t, tests, func() *streamDRecorder {
+		return &streamDRecorder{streamTRecorder: streamTNewRecorder()}
+	})
+}
+
+// TestStreamWriteDeadlineErrors checks what a writer that refuses a
+// deadline does: http.ErrNotSupported streams on without deadlines, and
+// is not asked again; any other error ends the stream before the frame.
+func TestStreamWriteDeadlineErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		results []bool
+		calls   int
+		want    []string
+	}{
+		{"not supported: the frames go without a deadline", fmt.Errorf("wrapped: %w", http.ErrNotSupported),
+			[]bool{true, true}, 1, []string{`0s header 200`, `0s flush ""`, `0s flush "1\n"`, `0s flush "2\n"`}},
+		{"another error ends the stream before the frame", errors.New("connection closed"),
+			[]bool{false, false}, 1, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := &streamDRecorder{streamTRecorder: streamTNewRecorder(), err: tc.err}
+				var results []bool
+				s := &send.Stream{Items: func(_ context.Context, yield func(any, error) bool) {
+					results = append(results, yield(1, nil), yield(2, nil))
+				}}
+				s.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+				if !cmp.Equal(tc.results, results) {
+					t.Errorf("yield returned %v, want %v", results, tc.results)
+				}
+				if w.calls != tc.calls {
+					t.Errorf("SetWriteDeadline called %d times, want %d", w.calls, tc.calls)
+				}
+				if diff := cmp.Diff(tc.want, w.events()); diff != "" {
+					t.Errorf("writes (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}
+
+// TestStreamOutlivesTheServersWriteTimeout checks that the server's
+// WriteTimeout, a deadline on the whole response, does not cut a stream:
+// its frames set their own.
+func TestStreamOutlivesTheServersWriteTimeout(t *testing.T) {
+	const serverTimeout = 100 * time.Millisecond
+	s := &send.Stream{Items: func(_ context.Context, yield func(any, error) bool) {
+		if yield(1, nil) {
+			time.Sleep(3 * serverTimeout) // past the server's deadline
+			yield(2, nil)
+		}
+	}}
+	srv := httptest.NewUnstartedServer(s)
+	srv.Config.WriteTimeout = serverTimeout
+	srv.Start()
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || string(b) != "1\n2\n" {
+		t.Errorf("read %q, %v; want \"1\\n2\\n\", nil", b, err)
+	}
+}
