@@ -12,9 +12,7 @@ import (
 // built in advance. It is read-only once built.
 type corsPolicy struct {
 	anyOrigin bool
-	origins   map[string]struct{} // exact origins, lower case
-	exact     []string            // the same, for the case-insensitive slow path
-	patterns  []corsPattern
+	corsOrigins
 
 	anyMethod bool
 	methods   []string // configured plus the safelisted GET, HEAD, POST
@@ -33,6 +31,14 @@ type corsPolicy struct {
 	varyPreflight    []string
 }
 
+// corsOrigins is a set of configured origins, as [CORS] allows them and
+// [CrossOrigin] trusts them.
+type corsOrigins struct {
+	origins  map[string]struct{} // exact origins, lower case
+	exact    []string            // the same, for the case-insensitive slow path
+	patterns []corsPattern
+}
+
 // corsPattern matches the origins prefix + one or more host labels +
 // suffix, as "https://" and ".example.com:8443" for
 // "https://*.example.com:8443".
@@ -49,7 +55,6 @@ func (c CORSConfig) Validate() error {
 // [*ConfigError] that says what is wrong with cfg.
 func corsCompile(cfg CORSConfig) (*corsPolicy, error) {
 	p := &corsPolicy{
-		origins:       map[string]struct{}{},
 		varyActual:    []string{"Origin"},
 		varyPreflight: []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
 	}
@@ -75,17 +80,8 @@ func corsCompile(cfg CORSConfig) (*corsPolicy, error) {
 		case "null":
 			return nil, corsError(`AllowedOrigins "null" ` + corsNullUnsafe)
 		default:
-			o, pt, isPattern, why := corsParseOrigin(raw)
-			switch {
-			case why != "":
+			if _, why := p.add(raw); why != "" {
 				return nil, corsError(fmt.Sprintf("AllowedOrigins entry %q %s", raw, why))
-			case isPattern:
-				p.patterns = append(p.patterns, pt)
-			default:
-				if _, dup := p.origins[o]; !dup {
-					p.origins[o] = struct{}{}
-					p.exact = append(p.exact, o)
-				}
 			}
 		}
 	}

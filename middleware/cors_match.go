@@ -26,22 +26,31 @@ func (p *corsPolicy) allowOrigin(r *http.Request) []string {
 		}
 		return p.star
 	}
-	if _, ok := p.origins[o]; ok {
+	if p.match(o) {
 		return v[:1:1]
 	}
+	return nil
+}
+
+// match reports whether the origin o is one of s, ignoring ASCII case, or
+// matches one of its patterns.
+func (s *corsOrigins) match(o string) bool {
+	if _, ok := s.origins[o]; ok {
+		return true
+	}
 	if corsHasUpper(o) { // browsers send lower case; others take the long way
-		for _, e := range p.exact {
+		for _, e := range s.exact {
 			if corsEqualFold(o, e) {
-				return v[:1:1]
+				return true
 			}
 		}
 	}
-	for _, pt := range p.patterns {
+	for _, pt := range s.patterns {
 		if pt.match(o) {
-			return v[:1:1]
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
 // match reports whether o is pt's prefix, one or more host labels and

@@ -10,6 +10,26 @@ import (
 // corsNullUnsafe says why the origin "null" is never allowed or trusted.
 const corsNullUnsafe = "is unsafe: sandboxed iframes, file: pages and redirects all send it"
 
+// add checks raw with corsParseOrigin and adds it to s; it returns raw in
+// lower case, and why it is refused, or "".
+func (s *corsOrigins) add(raw string) (o, why string) {
+	o, pt, isPattern, why := corsParseOrigin(raw)
+	switch {
+	case why != "":
+	case isPattern:
+		s.patterns = append(s.patterns, pt)
+	default:
+		if s.origins == nil {
+			s.origins = map[string]struct{}{}
+		}
+		if _, dup := s.origins[o]; !dup {
+			s.origins[o] = struct{}{}
+			s.exact = append(s.exact, o)
+		}
+	}
+	return o, why
+}
+
 // corsParseOrigin checks raw, a configured origin of [CORS] or
 // [CrossOrigin], and returns it in lower case, with its pattern when it is
 // one ("scheme://*.host[:port]"); why says what is wrong, to follow the

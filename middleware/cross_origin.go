@@ -3,6 +3,7 @@ package middleware
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/microkit-go/micro/send"
 )
@@ -41,11 +42,12 @@ func ValidateCrossOrigin(trustedOrigins ...string) error {
 }
 
 // crossOrigin is a checked [CrossOrigin] configuration: Go's protection
-// with the exact origins, and the patterns it cannot hold.
+// with the exact origins, and the trusted origins matched as [CORS]
+// matches them, for what Go's exact lookup misses (patterns, capitals).
 type crossOrigin struct {
-	protect  *http.CrossOriginProtection
-	patterns []corsPattern
-	refused  error
+	protect *http.CrossOriginProtection
+	trusted corsOrigins
+	refused error
 }
 
 // crossOriginCompile checks trustedOrigins and builds their protection,
@@ -56,8 +58,8 @@ func crossOriginCompile(trustedOrigins []string) (*crossOrigin, error) {
 		refused: problem(http.StatusForbidden, "Cross-origin request refused"),
 	}
 	for _, raw := range trustedOrigins {
-		o, pt, isPattern, why := corsParseOrigin(raw)
-		if why == "" && !isPattern {
+		o, why := c.trusted.add(raw)
+		if why == "" && !strings.Contains(o, "*") {
 			if err := c.protect.AddTrustedOrigin(o); err != nil {
 				why = "is refused by http.CrossOriginProtection: " + err.Error()
 			}
@@ -65,36 +67,20 @@ func crossOriginCompile(trustedOrigins []string) (*crossOrigin, error) {
 		if why != "" {
 			return nil, configError("CrossOrigin", fmt.Sprintf("middleware: CrossOrigin: trusted origin %q %s", raw, why))
 		}
-		if isPattern {
-			c.patterns = append(c.patterns, pt)
-		}
 	}
 	return c, nil
 }
 
 // handler is the middleware: it refuses what Go's protection refuses,
-// unless the request's one Origin matches a trusted pattern.
+// unless the request's one Origin is trusted.
 func (c *crossOrigin) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c.protect.Check(r) != nil && !c.trustedPattern(r) {
-			send.Error(w, r, c.refused)
-			return
+		if c.protect.Check(r) != nil {
+			if v := r.Header["Origin"]; len(v) != 1 || !c.trusted.match(v[0]) {
+				send.Error(w, r, c.refused)
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// trustedPattern reports whether r has one Origin and it matches one of
-// the trusted patterns.
-func (c *crossOrigin) trustedPattern(r *http.Request) bool {
-	v := r.Header["Origin"]
-	if len(v) != 1 {
-		return false
-	}
-	for _, pt := range c.patterns {
-		if pt.match(v[0]) {
-			return true
-		}
-	}
-	return false
 }

@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -26,8 +27,7 @@ func ExampleDefault() {
 		},
 		BodyLimit: 64 << 10,
 	}).Append(
-		middleware.CrossOrigin("https://app.example.com"),
-		middleware.Timeout(10*time.Second),
+		middleware.Timeout(10 * time.Second),
 	)
 	h := chain.Then(mux)
 
@@ -42,4 +42,26 @@ func ExampleDefault() {
 	// 200 {"hello":"world"}
 	// Access-Control-Allow-Origin: https://app.example.com
 	// X-Request-ID set: true
+}
+
+// A server configured from flags or the environment checks the whole
+// configuration first, and prints what is wrong instead of panicking.
+func ExampleDefaultConfig_Validate() {
+	cfg := middleware.DefaultConfig{
+		Logger: slog.New(slog.DiscardHandler),
+		CORS: &middleware.CORSConfig{
+			AllowedOrigins:   []string{"https://*.herokuapp.com"}, // as from -cors-origins
+			AllowCredentials: true,
+		},
+	}
+	if err := cfg.Validate(); err != nil {
+		var ce *middleware.ConfigError
+		fmt.Println(errors.As(err, &ce), ce.Middleware)
+		fmt.Println(err) // a server: fmt.Fprintln(os.Stderr, err); os.Exit(1)
+		return
+	}
+	_ = middleware.Default(cfg)
+	// Output:
+	// true CORS
+	// middleware: CORS: AllowedOrigins entry "https://*.herokuapp.com" is a pattern over the public suffix "herokuapp.com" (Public Suffix List), whose subdomains belong to different owners; list the origins, or a pattern under a domain you own
 }

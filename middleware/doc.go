@@ -5,7 +5,9 @@
 //
 // Every error response a middleware writes is the RFC 9457 problem that
 // [send.Error] writes. Constructors check their configuration and panic on
-// a bad one, at start-up rather than on the first request.
+// a bad one, at start-up rather than on the first request; the same check
+// is a Validate method or function that returns a [*ConfigError] instead,
+// for configurations read from flags or the environment.
 //
 // The middlewares share one per-request struct in the request context
 // (request ID, client IP, cookies, the cause of a 5xx for the log line), so

@@ -112,7 +112,8 @@ func fuzzCORSRepeat(s string, rep uint8) string {
 
 // FuzzCORS sends fuzzed Origin, Access-Control-Request-Method and
 // Access-Control-Request-Headers through CORS(fuzzCORSConfig), as an
-// ordinary request and as a preflight, and checks them against the
+// ordinary request and as a preflight, and the Origin through CrossOrigin
+// trusting the same origins, and checks them against the
 // url.Parse and strings.Split references: Access-Control-Allow-Origin only
 // for a single allowed Origin, then byte for byte that Origin, never "*";
 // credentials only with it; a preflight granted only when the origin, the
@@ -148,16 +149,42 @@ func FuzzCORS(f *testing.F) {
 	} {
 		f.Add(s.origin, s.method, s.headers, s.rep)
 	}
-	h := CORS(fuzzCORSConfig)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	teapot := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
-	}))
+	})
+	h := CORS(fuzzCORSConfig)(teapot)
+	co := CrossOrigin(fuzzCORSConfig.AllowedOrigins...)(teapot)
 	f.Fuzz(func(t *testing.T, origin, method, reqHeaders string, rep uint8) {
 		// The fuzzed string as the whole Origin, and as the part of one
 		// that a pattern's "*" stands for, where look-alikes hide.
 		for _, o := range []string{origin, "https://" + origin + ".example.com", origin + ".example.com"} {
 			fuzzCORSOne(t, h, o, method, reqHeaders, rep)
+			fuzzCrossOriginOne(t, co, o)
 		}
 	})
+}
+
+// fuzzCrossOriginOne checks that CrossOrigin, trusting the origins CORS
+// allows, lets a cross-site POST with the one Origin o through exactly
+// when the CORS reference allows o. (Several Origin lines are left to
+// net/http's protection, which reads the first.)
+func fuzzCrossOriginOne(t *testing.T, h http.Handler, o string) {
+	t.Helper()
+	if strings.Contains(o, "\n") {
+		return
+	}
+	r := httptest.NewRequest(http.MethodPost, "http://api.example.net/", nil)
+	r.Header["Origin"] = []string{o}
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	want := http.StatusForbidden
+	if fuzzCORSOriginAllowed(o) {
+		want = http.StatusTeapot
+	}
+	if w.Code != want {
+		t.Fatalf("CrossOrigin: cross-site POST from Origin %q: status %d, want %d", o, w.Code, want)
+	}
 }
 
 // fuzzCORSOne checks one request and one preflight for FuzzCORS.
