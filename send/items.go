@@ -88,9 +88,10 @@ type Stream struct {
 	Heartbeat time.Duration
 
 	// WriteTimeout is how long writing and flushing one frame may take
-	// before the stream ends; 0 means [DefaultWriteTimeout] and a negative
-	// value no deadline. What follows the last frame (a gzip trailer, the
-	// end of the chunked body) gets the same time.
+	// before the stream ends (at least 7/8 of it: a deadline is renewed
+	// once less than that is left); 0 means [DefaultWriteTimeout] and a
+	// negative value no deadline. What follows the last frame (a gzip
+	// trailer, the end of the chunked body) gets the same time.
 	WriteTimeout time.Duration
 }
 
@@ -122,6 +123,8 @@ type streamWriter struct {
 	timer   *time.Timer   // the heartbeat; nil without one
 	enc     *encoder      // the frame being written
 	timeout time.Duration // the write deadline of a frame; 0 once the writer cannot set one
+	until   time.Time     // the write deadline set; zero when none
+	keep    bool          // the deadline may stay set between frames (HTTP/1.x)
 }
 
 // writeStream writes s with status, which must be valid.
@@ -134,6 +137,10 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 		sse:     acceptsEventStream(r.Header["Accept"]),
 		enc:     encoders.Get().(*encoder),
 		timeout: s.WriteTimeout,
+		// HTTP/1.x checks a write deadline only while a write blocks, and
+		// every frame renews a stale one; HTTP/2 resets a stream whose
+		// deadline passes even while it is idle.
+		keep: r.ProtoMajor == 1,
 	}
 	switch {
 	case sw.timeout == 0:
@@ -298,7 +305,7 @@ func (sw *streamWriter) yield(item any, err error) bool {
 // it within the write timeout; false, with the stream ended, when the
 // client is gone or has not read it in time.
 func (sw *streamWriter) write(frame []byte) bool {
-	if !sw.deadline(time.Now().Add(sw.timeout)) {
+	if !sw.arm() {
 		sw.ended = true
 		return false
 	}
@@ -313,10 +320,27 @@ func (sw *streamWriter) write(frame []byte) bool {
 		sw.ended = true
 		return false
 	}
-	// Cleared between frames: HTTP/2 resets a stream whose deadline
-	// passes even while nothing is written.
-	sw.deadline(time.Time{})
+	if !sw.keep {
+		sw.until = time.Time{}
+		sw.deadline(sw.until)
+	}
 	return true
+}
+
+// arm makes sure a write deadline leaves the next frame at least 7/8 of
+// the write timeout. Setting one costs as much as writing a small frame,
+// so over HTTP/1.x a deadline set less than timeout/8 ago is kept; false
+// when the deadline cannot be set.
+func (sw *streamWriter) arm() bool {
+	if sw.timeout == 0 {
+		return true
+	}
+	now := time.Now()
+	if sw.until.Sub(now) >= sw.timeout-sw.timeout/8 {
+		return true
+	}
+	sw.until = now.Add(sw.timeout)
+	return sw.deadline(sw.until)
 }
 
 // deadline sets the connection's write deadline to t when the stream has

@@ -210,9 +210,10 @@ func (w *streamDRecorder) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// TestStreamWriteDeadlines runs on a fake clock: each frame, the heartbeat
-// and the error item included, is written under a deadline of
-// WriteTimeout, cleared after it; what follows the stream gets one more.
+// TestStreamWriteDeadlines runs on a fake clock, over HTTP/1.1: each
+// frame, the heartbeat and the error item included, is written under a
+// deadline of WriteTimeout, renewed once less than 7/8 of it is left;
+// what follows the stream gets one more.
 func TestStreamWriteDeadlines(t *testing.T) {
 	const s = time.Second
 	tests := []streamTClockCase{
@@ -222,23 +223,23 @@ func TestStreamWriteDeadlines(t *testing.T) {
 				`0s header 200`,
 				`0s flush ""`,
 				`0s flush "data: 1\n\n"`,
-				`0s deadline cleared`,
 				`10s deadline in 30s`,
 				`10s flush ":\n\n"`,
-				`10s deadline cleared`,
 				`15s deadline in 30s`,
 				`15s flush "event: error\ndata: {\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,\"detail\":\"gone\"}\n\n"`,
-				`15s deadline cleared`,
 				`15s deadline in 30s`,
 			}},
-		{"WriteTimeout sets the deadline", "application/x-ndjson",
-			&send.Stream{WriteTimeout: 2 * s, Items: streamTPaced(0, 0*s, 1).Items}, []string{
-				`0s deadline in 2s`,
+		{"a deadline with 7/8 of WriteTimeout left is kept", "application/x-ndjson",
+			&send.Stream{WriteTimeout: 8 * s, Items: streamTPaced(0, 0*s, 1, s, 2, s, 3, s/2, 4).Items}, []string{
+				`0s deadline in 8s`,
 				`0s header 200`,
 				`0s flush ""`,
 				`0s flush "1\n"`,
-				`0s deadline cleared`,
-				`0s deadline in 2s`,
+				`1s flush "2\n"`,
+				`2s deadline in 8s`,
+				`2s flush "3\n"`,
+				`2.5s flush "4\n"`,
+				`2.5s deadline in 8s`,
 			}},
 		{"a negative WriteTimeout sets none", "application/x-ndjson",
 			&send.Stream{WriteTimeout: -1, Items: streamTPaced(0, 0*s, 1).Items}, []string{
@@ -255,6 +256,32 @@ func TestStreamWriteDeadlines(t *testing.T) {
 	}
 	streamTRunClock(t, tests, func() *streamDRecorder {
 		return &streamDRecorder{streamTRecorder: streamTNewRecorder()}
+	})
+}
+
+// TestStreamWriteDeadlinesOverHTTP2 checks that over HTTP/2, which resets
+// a stream whose deadline passes even while it is idle, the deadline is
+// cleared after each frame.
+func TestStreamWriteDeadlinesOverHTTP2(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &streamDRecorder{streamTRecorder: streamTNewRecorder()}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/2.0", 2, 0
+		streamTPaced(0, 0*time.Second, 1, time.Hour, 2).ServeHTTP(w, r)
+		want := []string{
+			`0s deadline in 30s`,
+			`0s header 200`,
+			`0s flush ""`,
+			`0s flush "1\n"`,
+			`0s deadline cleared`,
+			`1h0m0s deadline in 30s`,
+			`1h0m0s flush "2\n"`,
+			`1h0m0s deadline cleared`,
+			`1h0m0s deadline in 30s`,
+		}
+		if diff := cmp.Diff(want, w.events()); diff != "" {
+			t.Errorf("writes (-want +got):\n%s", diff)
+		}
 	})
 }
 
