@@ -28,8 +28,9 @@ type Event = send.Event
 //	}), nil
 //
 // A range-over-func loop over seq stops, and seq's yield returns false,
-// when the client goes away. The result is a *send.Stream, so its
-// Heartbeat can be set, and it can be the Body of a [Response].
+// when the client goes away, or stops reading for longer than the
+// stream's WriteTimeout. The result is a *send.Stream, so its Heartbeat
+// and WriteTimeout can be set, and it can be the Body of a [Response].
 func Stream[T any](seq iter.Seq[T]) *send.Stream {
 	return &send.Stream{Items: func(_ context.Context, yield func(any, error) bool) {
 		for v := range seq {

@@ -43,3 +43,23 @@ func ExampleCompress() {
 	// /page: Content-Encoding "gzip", Vary "Accept-Encoding", 4000 bytes read, sent in fewer than 100: true
 	// /ok: Content-Encoding "", Vary "Accept-Encoding", 2 bytes read, sent in fewer than 100: true
 }
+
+// Streams are sent uncompressed unless Streams allows some: each
+// compressed stream holds a gzip writer (~800 KiB) until it ends.
+func ExampleCompressConfig_streams() {
+	events := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: 1\n\n")
+		w.(http.Flusher).Flush()
+	})
+	for _, cfg := range []middleware.CompressConfig{{}, {Streams: 100}} {
+		r := httptest.NewRequest("GET", "/events", nil)
+		r.Header.Set("Accept-Encoding", "gzip") // as every EventSource sends it
+		w := httptest.NewRecorder()
+		middleware.Compress(cfg)(events).ServeHTTP(w, r)
+		fmt.Printf("Streams %d: Content-Encoding %q\n", cfg.Streams, w.Header().Get("Content-Encoding"))
+	}
+	// Output:
+	// Streams 0: Content-Encoding ""
+	// Streams 100: Content-Encoding "gzip"
+}
