@@ -167,18 +167,19 @@ func hostileCases(t *testing.T) []hostileCase {
 		hostileCase{name: "a look-alike origin's POST without Sec-Fetch-Site (an old browser) is 403",
 			reqs: cors("https://app.example.com.evil.com"), want: refused},
 		hostileCase{
-			// CORS matches origins case-insensitively (cors.go), so the
-			// upper-case spelling is granted; CrossOrigin compares exactly, so
-			// its POST is refused. Browsers serialize hosts in lower case, so
-			// neither answer reaches a real page.
-			name: "the allowed origin in upper case is granted by CORS but its POST is 403 from CrossOrigin",
+			// CORS and CrossOrigin match origins alike, ignoring ASCII case
+			// (one matcher, cors_match.go), so the upper-case spelling is
+			// granted and trusted. Browsers serialize hosts in lower case, so
+			// no real page sends it.
+			name: "the allowed origin in upper case is granted by CORS and trusted by CrossOrigin alike",
 			reqs: cors("https://APP.example.com", "Sec-Fetch-Site", "cross-site"),
 			want: []hostileWant{
 				{status: 200, json: `{"post":"cors","comments":%LIST%}`, acao: "https://APP.example.com",
 					check: hostileHeader("Access-Control-Allow-Credentials", "true")},
 				{status: 204, acao: "https://APP.example.com", check: hostileHeader("Access-Control-Allow-Methods", "GET, POST")},
-				{status: 403, detail: "Cross-origin request refused", acao: "https://APP.example.com"},
+				{status: 201, json: `{"comment":"from https://APP.example.com"}`, acao: "https://APP.example.com"},
 			},
+			stores: []Comment{{"from https://APP.example.com"}},
 		},
 		hostileCase{
 			name: "two Origin headers get no CORS headers",
