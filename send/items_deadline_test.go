@@ -349,3 +349,61 @@ func TestStreamOutlivesTheServersWriteTimeout(t *testing.T) {
 		t.Errorf("read %q, %v; want \"1\\n2\\n\", nil", b, err)
 	}
 }
+
+// TestStreamWriteTimeoutOverHTTP2 is TestStreamWriteTimeoutEndsAStreamNobodyReads
+// over HTTP/2, where a client that does not read stops the server by flow
+// control: the deadline resets the stream, yield returns false, and the
+// producer and the handler return.
+func TestStreamWriteTimeoutOverHTTP2(t *testing.T) {
+	baseline := runtime.NumGoroutine()
+	var yieldedFalse atomic.Bool
+	produced := make(chan struct{})
+	s := &send.Stream{
+		Heartbeat:    time.Millisecond,
+		WriteTimeout: streamDWriteTimeout,
+		Items: func(_ context.Context, yield func(any, error) bool) {
+			defer close(produced)
+			for range 2000 { // 128 MiB: more than HTTP/2's flow-control windows let through
+				if !yield(streamDItem, nil) {
+					yieldedFalse.Store(true)
+					return
+				}
+			}
+		},
+	}
+	watch := &streamDWatch{next: s, returned: make(chan struct{})}
+	srv := httptest.NewUnstartedServer(watch)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	// No deadline on the request: only the server may end the stream.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.ProtoMajor != 2 {
+		t.Fatalf("protocol %s, want HTTP/2", res.Proto)
+	}
+	// The client reads nothing of the body.
+
+	streamDWait(t, produced, "the producer returned")
+	if !yieldedFalse.Load() {
+		t.Error("the producer ran out of items: yield never returned false")
+	}
+	streamDWait(t, watch.returned, "the handler returned")
+	if _, err := io.Copy(io.Discard, res.Body); err == nil {
+		t.Error("the body ended cleanly; want the stream reset")
+	}
+	if n := watch.late.Load(); n != 0 {
+		t.Errorf("%d writes after the handler returned (a heartbeat left behind)", n)
+	}
+	res.Body.Close()
+	srv.Client().CloseIdleConnections()
+	srv.Close()
+	streamDGoroutines(t, baseline)
+}
