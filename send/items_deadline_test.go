@@ -76,6 +76,53 @@ func (w *streamDWatchWriter) Write(p []byte) (int, error) {
 
 func (w *streamDWatchWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// streamDRun is a stream that yields streamDItem, with heartbeats every
+// millisecond competing for the connection, until yield returns false,
+// served through wrap and watched.
+type streamDRun struct {
+	watch        *streamDWatch
+	produced     chan struct{} // closed when the producer returns
+	yieldedFalse atomic.Bool
+}
+
+func newStreamDRun(wrap func(http.Handler) http.Handler) *streamDRun {
+	run := &streamDRun{produced: make(chan struct{})}
+	s := &send.Stream{
+		Heartbeat:    time.Millisecond,
+		WriteTimeout: streamDWriteTimeout,
+		Items: func(_ context.Context, yield func(any, error) bool) {
+			defer close(run.produced)
+			for range 2000 { // 128 MiB: more than socket buffers and flow-control windows hold
+				if !yield(streamDItem, nil) {
+					run.yieldedFalse.Store(true)
+					return
+				}
+			}
+		},
+	}
+	run.watch = &streamDWatch{next: wrap(s), returned: make(chan struct{})}
+	return run
+}
+
+// ended checks that yield returned false, and waits for the producer and
+// then the handler to return.
+func (run *streamDRun) ended(t *testing.T) {
+	t.Helper()
+	streamDWait(t, run.produced, "the producer returned")
+	if !run.yieldedFalse.Load() {
+		t.Error("the producer ran out of items: yield never returned false")
+	}
+	streamDWait(t, run.watch.returned, "the handler returned")
+}
+
+// nothingLate checks that nothing was written after the handler returned.
+func (run *streamDRun) nothingLate(t *testing.T) {
+	t.Helper()
+	if n := run.watch.late.Load(); n != 0 {
+		t.Errorf("%d writes after the handler returned (a heartbeat left behind)", n)
+	}
+}
+
 // streamDWait fails the test if ch is not closed within streamDGuard.
 func streamDWait(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
@@ -110,23 +157,8 @@ func TestStreamWriteTimeoutEndsAStreamNobodyReads(t *testing.T) {
 		for _, accept := range []string{"text/event-stream", "application/x-ndjson"} {
 			t.Run(chain.name+" "+accept, func(t *testing.T) {
 				baseline := runtime.NumGoroutine()
-				var yieldedFalse atomic.Bool
-				produced := make(chan struct{})
-				s := &send.Stream{
-					Heartbeat:    time.Millisecond, // heartbeats compete with the items for the connection
-					WriteTimeout: streamDWriteTimeout,
-					Items: func(_ context.Context, yield func(any, error) bool) {
-						defer close(produced)
-						for range 2000 { // 128 MiB: more than any socket buffers hold
-							if !yield(streamDItem, nil) {
-								yieldedFalse.Store(true)
-								return
-							}
-						}
-					},
-				}
-				watch := &streamDWatch{next: chain.wrap(s), returned: make(chan struct{})}
-				srv := httptest.NewServer(watch)
+				run := newStreamDRun(chain.wrap)
+				srv := httptest.NewServer(run.watch)
 				defer srv.Close()
 
 				conn, err := net.Dial("tcp", srv.Listener.Addr().String())
@@ -148,11 +180,7 @@ func TestStreamWriteTimeoutEndsAStreamNobodyReads(t *testing.T) {
 				}
 				// The client stops reading here.
 
-				streamDWait(t, produced, "the producer returned")
-				if !yieldedFalse.Load() {
-					t.Error("the producer ran out of items: yield never returned false")
-				}
-				streamDWait(t, watch.returned, "the handler returned")
+				run.ended(t)
 
 				// The server closed the connection: what the socket buffers
 				// hold is read, then EOF (or a reset), not a timeout.
@@ -160,9 +188,7 @@ func TestStreamWriteTimeoutEndsAStreamNobodyReads(t *testing.T) {
 				if errors.Is(err, os.ErrDeadlineExceeded) {
 					t.Errorf("reading the rest: %v; the server did not close the connection", err)
 				}
-				if n := watch.late.Load(); n != 0 {
-					t.Errorf("%d writes after the handler returned (a heartbeat left behind)", n)
-				}
+				run.nothingLate(t)
 				conn.Close()
 				srv.Close()
 				streamDGoroutines(t, baseline)
@@ -356,23 +382,8 @@ func TestStreamOutlivesTheServersWriteTimeout(t *testing.T) {
 // producer and the handler return.
 func TestStreamWriteTimeoutOverHTTP2(t *testing.T) {
 	baseline := runtime.NumGoroutine()
-	var yieldedFalse atomic.Bool
-	produced := make(chan struct{})
-	s := &send.Stream{
-		Heartbeat:    time.Millisecond,
-		WriteTimeout: streamDWriteTimeout,
-		Items: func(_ context.Context, yield func(any, error) bool) {
-			defer close(produced)
-			for range 2000 { // 128 MiB: more than HTTP/2's flow-control windows let through
-				if !yield(streamDItem, nil) {
-					yieldedFalse.Store(true)
-					return
-				}
-			}
-		},
-	}
-	watch := &streamDWatch{next: s, returned: make(chan struct{})}
-	srv := httptest.NewUnstartedServer(watch)
+	run := newStreamDRun(func(h http.Handler) http.Handler { return h })
+	srv := httptest.NewUnstartedServer(run.watch)
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	defer srv.Close()
@@ -391,17 +402,11 @@ func TestStreamWriteTimeoutOverHTTP2(t *testing.T) {
 	}
 	// The client reads nothing of the body.
 
-	streamDWait(t, produced, "the producer returned")
-	if !yieldedFalse.Load() {
-		t.Error("the producer ran out of items: yield never returned false")
-	}
-	streamDWait(t, watch.returned, "the handler returned")
+	run.ended(t)
 	if _, err := io.Copy(io.Discard, res.Body); err == nil {
 		t.Error("the body ended cleanly; want the stream reset")
 	}
-	if n := watch.late.Load(); n != 0 {
-		t.Errorf("%d writes after the handler returned (a heartbeat left behind)", n)
-	}
+	run.nothingLate(t)
 	res.Body.Close()
 	srv.Client().CloseIdleConnections()
 	srv.Close()
