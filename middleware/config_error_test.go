@@ -74,7 +74,9 @@ func configCases() []configCase {
 		crossCase("CrossOrigin: path", "must not have a path", "https://app.example.com/api"),
 		crossCase("CrossOrigin: pattern over co.uk", `public suffix "co.uk"`, "https://*.co.uk"),
 
-		defaultCase("Default: valid", "", "", middleware.DefaultConfig{Logger: logger, CORS: &middleware.CORSConfig{AllowedOrigins: []string{"*"}}}),
+		defaultCase("Default: valid", "", "", middleware.DefaultConfig{Logger: logger, CORS: &middleware.CORSConfig{AllowedOrigins: []string{"https://app.example.com"}}}),
+		defaultCase("Default: CORS * with CrossOrigin", "Default", `CORS allows any origin ("*")`, middleware.DefaultConfig{Logger: logger, CORS: &middleware.CORSConfig{AllowedOrigins: []string{"*"}}}),
+		defaultCase("Default: CORS * without CrossOrigin", "", "", middleware.DefaultConfig{Logger: logger, CORS: &middleware.CORSConfig{AllowedOrigins: []string{"*"}}, DisableCrossOrigin: true}),
 		defaultCase("Default: no logger", "Logger", "needs a non-nil *slog.Logger", middleware.DefaultConfig{}),
 		defaultCase("Default: bad proxy", "ClientIP", "trusted prefix 0", middleware.DefaultConfig{Logger: logger, TrustedProxies: []netip.Prefix{{}}}),
 		defaultCase("Default: bad CORS", "CORS", "AllowedOrigins is empty", middleware.DefaultConfig{Logger: logger, CORS: &middleware.CORSConfig{}}),

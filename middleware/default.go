@@ -3,6 +3,7 @@ package middleware
 import (
 	"log/slog"
 	"net/netip"
+	"slices"
 
 	"github.com/justinas/alice"
 )
@@ -21,8 +22,8 @@ type DefaultConfig struct {
 	TrustedProxies []netip.Prefix
 
 	// CORS, when not nil, adds [CORS] with this configuration, and its
-	// AllowedOrigins become the origins [CrossOrigin] trusts ("*" trusts
-	// none).
+	// AllowedOrigins become the origins [CrossOrigin] trusts; "*" needs
+	// DisableCrossOrigin (see [Default]).
 	CORS *CORSConfig
 
 	// BodyLimit is the [BodyLimit] in bytes; 0 means [DefaultBodyLimit].
@@ -56,9 +57,12 @@ type DefaultConfig struct {
 //     are answered, and before anything reads a body, so a cross-site
 //     browser's write (a form, a no-cors fetch, a sendBeacon, with or
 //     without a Content-Type) is a 403 before any route runs. It trusts
-//     the CORS config's AllowedOrigins, exact and patterns ("*" trusts
-//     none). Same-origin requests and non-browser clients (no
-//     Sec-Fetch-Site, no Origin) pass.
+//     the CORS config's AllowedOrigins, exact and patterns. Same-origin
+//     requests and non-browser clients (no Sec-Fetch-Site, no Origin)
+//     pass. A CORS config allowing any origin ("*") is refused unless
+//     DisableCrossOrigin is set: CrossOrigin would refuse every page's
+//     cross-site write that CORS allows, so the choice is the server
+//     owner's to make explicitly.
 //  7. [BodyLimit]: refuses oversized bodies before any route reads them.
 //  8. [Compress]: innermost, so it compresses only what routes write and
 //     the logger counts the bytes that went on the wire.
@@ -96,6 +100,9 @@ func (c DefaultConfig) Validate() error {
 		}
 	}
 	if !c.DisableCrossOrigin {
+		if c.corsAllowsAny() {
+			return configError("Default", `middleware: Default: CORS allows any origin ("*"), and CrossOrigin, which refuses cross-site writes, cannot trust every origin; list the allowed origins, or set DisableCrossOrigin when no request is authenticated by cookie or HTTP authentication`)
+		}
 		if err := ValidateCrossOrigin(c.trustedOrigins()...); err != nil {
 			return err
 		}
@@ -107,12 +114,17 @@ func (c DefaultConfig) Validate() error {
 }
 
 // trustedOrigins returns the origins Default's [CrossOrigin] trusts: the
-// CORS config's allowed origins, or none for "*" or no CORS.
+// CORS config's allowed origins, or none without CORS.
 func (c DefaultConfig) trustedOrigins() []string {
-	if c.CORS == nil || len(c.CORS.AllowedOrigins) == 1 && c.CORS.AllowedOrigins[0] == "*" {
+	if c.CORS == nil {
 		return nil
 	}
 	return c.CORS.AllowedOrigins
+}
+
+// corsAllowsAny reports whether the CORS config allows any origin ("*").
+func (c DefaultConfig) corsAllowsAny() bool {
+	return c.CORS != nil && slices.Contains(c.CORS.AllowedOrigins, "*")
 }
 
 // bodyLimit returns the [BodyLimit] of Default: c.BodyLimit, or
