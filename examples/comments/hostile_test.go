@@ -1,6 +1,6 @@
 package main
 
-// Hostile input, end to end (issue 5): the real server of run, over real
+// Hostile input, end to end: the real server of run, over real
 // TCP on 127.0.0.1, behind the full chain of newChain, fed malformed and
 // hostile requests. Each case asserts its documented status and body, and
 // after each one the server still serves; after all of them no goroutine is
