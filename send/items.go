@@ -63,8 +63,8 @@ const DefaultWriteTimeout = 30 * time.Second
 // server closes the connection (HTTP/2 resets the stream). The deadline is
 // set with [http.ResponseController], through the Unwrap methods of the
 // writers wrapping the connection's; it replaces the server's
-// WriteTimeout for the rest of the response, so that no longer cuts a
-// long stream. A writer that cannot set one (http.ErrNotSupported: a test
+// WriteTimeout, so that no longer cuts a long stream, nor one whose first
+// item comes after it. A writer that cannot set one (http.ErrNotSupported: a test
 // recorder, a wrapper without Unwrap) gets its frames without a deadline:
 // a client that stops reading then blocks the producer for as long as it
 // keeps the connection open. Any other error setting the deadline ends
@@ -156,6 +156,11 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 	// Deferred, so that a producer that panics leaves no heartbeat behind
 	// to write after the handler has returned.
 	defer sw.end()
+	if !sw.keep {
+		// HTTP/2 resets the stream once the server's WriteTimeout passes,
+		// even before the first frame: the frames set their own deadlines.
+		sw.deadline(time.Time{})
+	}
 	if sw.sse {
 		sw.beat = s.Heartbeat
 		if sw.beat == 0 {

@@ -287,7 +287,7 @@ func TestStreamWriteDeadlines(t *testing.T) {
 
 // TestStreamWriteDeadlinesOverHTTP2 checks that over HTTP/2, which resets
 // a stream whose deadline passes even while it is idle, the deadline is
-// cleared after each frame.
+// cleared after each frame, and the server's before the first.
 func TestStreamWriteDeadlinesOverHTTP2(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := &streamDRecorder{streamTRecorder: streamTNewRecorder()}
@@ -295,6 +295,7 @@ func TestStreamWriteDeadlinesOverHTTP2(t *testing.T) {
 		r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/2.0", 2, 0
 		streamTPaced(0, 0*time.Second, 1, time.Hour, 2).ServeHTTP(w, r)
 		want := []string{
+			`0s deadline cleared`,
 			`0s deadline in 30s`,
 			`0s header 200`,
 			`0s flush ""`,
@@ -411,4 +412,37 @@ func TestStreamWriteTimeoutOverHTTP2(t *testing.T) {
 	srv.Client().CloseIdleConnections()
 	srv.Close()
 	streamDGoroutines(t, baseline)
+}
+
+// TestStreamOutlivesTheServersWriteTimeoutBeforeItsFirstItem checks that
+// the server's WriteTimeout does not cut a stream whose first item comes
+// after it, over HTTP/1.1 and over HTTP/2, whose server resets a stream
+// when that deadline passes even while nothing is written.
+func TestStreamOutlivesTheServersWriteTimeoutBeforeItsFirstItem(t *testing.T) {
+	const serverTimeout = 100 * time.Millisecond
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprint("HTTP/2 ", h2), func(t *testing.T) {
+			s := &send.Stream{Items: func(_ context.Context, yield func(any, error) bool) {
+				time.Sleep(3 * serverTimeout) // past the server's deadline
+				_ = yield(1, nil) && yield(2, nil)
+			}}
+			srv := httptest.NewUnstartedServer(s)
+			srv.Config.WriteTimeout = serverTimeout
+			srv.EnableHTTP2 = h2
+			srv.StartTLS()
+			defer srv.Close()
+			res, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			if got := res.ProtoMajor == 2; got != h2 {
+				t.Fatalf("protocol %s", res.Proto)
+			}
+			b, err := io.ReadAll(res.Body)
+			if err != nil || string(b) != "1\n2\n" {
+				t.Errorf("read %q, %v; want \"1\\n2\\n\", nil", b, err)
+			}
+		})
+	}
 }
