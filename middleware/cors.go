@@ -17,7 +17,10 @@ type CORSConfig struct {
 	// but not example.com itself; "*." is allowed only as the whole first
 	// label, and never over a top-level domain, an IP address or a public
 	// suffix of the Public Suffix List ("https://*.github.io",
-	// "https://*.co.uk"), whose subdomains belong to different owners.
+	// "https://*.co.uk"), whose subdomains belong to different owners, nor
+	// over a base whose every subdomain is one ("https://*.kawasaki.jp").
+	// Nor does a pattern match a host under a public suffix below its base:
+	// "https://*.amazonaws.com" refuses evil.s3.amazonaws.com, a bucket's.
 	// "*" alone allows any origin and cannot be combined with
 	// AllowCredentials. "null" is refused: sandboxed iframes, file: pages
 	// and some redirects all send it, so allowing it allows them all.
@@ -98,8 +101,11 @@ type CORSConfig struct {
 //
 // CORS panics on a bad configuration, with the message of the error
 // [CORSConfig.Validate] returns for it: see [CORSConfig]. Headers are set
-// from slices built here, so it does not allocate per request; code after
-// it may append to those header values but must not modify them in place.
+// from slices built here, so it does not allocate per request (but for
+// the Public Suffix List look-up of an origin two or more labels below a
+// pattern's base, as a.b.example.com under "https://*.example.com"); code
+// after it may append to those header values but must not modify them in
+// place.
 func CORS(cfg CORSConfig) func(http.Handler) http.Handler {
 	p, err := corsCompile(cfg)
 	mustValid(err)

@@ -41,8 +41,12 @@ type corsOrigins struct {
 
 // corsPattern matches the origins prefix + one or more host labels +
 // suffix, as "https://" and ".example.com:8443" for
-// "https://*.example.com:8443".
-type corsPattern struct{ prefix, suffix string }
+// "https://*.example.com:8443", whose host is under no public suffix below
+// the base (example.com); portLen is the length of the suffix's ":port".
+type corsPattern struct {
+	prefix, suffix string
+	portLen        int
+}
 
 // Validate reports whether [CORS] accepts c: nil, or a [*ConfigError]
 // with the message CORS would panic with.

@@ -1,6 +1,11 @@
 package middleware
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
 
 // Bounds on Access-Control-Request-Headers, over all its lines: browsers
 // send one line naming a few headers, so more is an attack or a bug.
@@ -54,13 +59,31 @@ func (s *corsOrigins) match(o string) bool {
 }
 
 // match reports whether o is pt's prefix, one or more host labels and
-// pt's suffix, ignoring ASCII case.
+// pt's suffix, ignoring ASCII case, and its host no site under a public
+// suffix that lies below the pattern's base: "https://*.amazonaws.com"
+// matches neither evil.s3.amazonaws.com nor a.evil.s3.amazonaws.com,
+// whose owners are s3.amazonaws.com's customers. One label before the base
+// needs no look-up, so only deeper hosts may allocate: the pattern is
+// refused if the base has a wildcard rule ("*.compute-1.amazonaws.com",
+// whose every host is its own customer's), and a public suffix listed by
+// name (s3.amazonaws.com) is its operator's host, the base's owner.
 func (pt corsPattern) match(o string) bool {
 	n := len(o) - len(pt.prefix) - len(pt.suffix)
-	return n > 0 &&
-		corsEqualFold(o[:len(pt.prefix)], pt.prefix) &&
-		corsEqualFold(o[len(o)-len(pt.suffix):], pt.suffix) &&
-		corsIsHostName(o[len(pt.prefix):len(o)-len(pt.suffix)])
+	if n <= 0 ||
+		!corsEqualFold(o[:len(pt.prefix)], pt.prefix) ||
+		!corsEqualFold(o[len(o)-len(pt.suffix):], pt.suffix) ||
+		!corsIsHostName(o[len(pt.prefix):len(o)-len(pt.suffix)]) {
+		return false
+	}
+	if strings.IndexByte(o[len(pt.prefix):len(o)-len(pt.suffix)], '.') < 0 {
+		return true
+	}
+	host := o[len(pt.prefix) : len(o)-pt.portLen]
+	if corsHasUpper(host) {
+		host = strings.ToLower(host) // the list is in lower case
+	}
+	ps, _ := publicsuffix.PublicSuffix(host)
+	return len(ps) < len(pt.suffix)-1-pt.portLen // a suffix of the base, which is none
 }
 
 // methodAllowed reports whether a preflight may ask for method m.

@@ -37,7 +37,10 @@ func (s *corsOrigins) add(raw string) (o, why string) {
 // as the whole first label of a host, anything that is not a serialized
 // origin as browsers send it, and a pattern over a top-level domain or a
 // public suffix (as github.io or co.uk), whose subdomains belong to
-// different owners.
+// different owners, or whose every subdomain is a public suffix (the
+// list's "*.compute-1.amazonaws.com" or "*.kawasaki.jp"). A base that is
+// no public suffix may still have some below it (amazonaws.com has
+// s3.amazonaws.com): the pattern's match refuses the hosts under those.
 func corsParseOrigin(raw string) (o string, pt corsPattern, isPattern bool, why string) {
 	o = strings.ToLower(raw)
 	if o == "null" {
@@ -78,11 +81,16 @@ func corsParseOrigin(raw string) (o string, pt corsPattern, isPattern bool, why 
 		return "", corsPattern{}, false, `is a pattern over the public suffix "` + base +
 			`" (Public Suffix List), whose subdomains belong to different owners; list the origins, or a pattern under a domain you own`
 	}
-	suffix := host[1:] // ".example.com"
-	if port != "" {
-		suffix += ":" + port
+	if ps, _ := publicsuffix.PublicSuffix("_." + base); len(ps) > len(base) { // "_" is never an exception
+		return "", corsPattern{}, false, `is a pattern over the public suffixes "*.` + base +
+			`" (Public Suffix List), each of whose hosts belongs to its own owner; list the origins, or a pattern under a domain you own`
 	}
-	return o, corsPattern{prefix: scheme + "://", suffix: suffix}, true, ""
+	pt = corsPattern{prefix: scheme + "://", suffix: host[1:]} // ".example.com"
+	if port != "" {
+		pt.suffix += ":" + port
+		pt.portLen = 1 + len(port)
+	}
+	return o, pt, true, ""
 }
 
 // corsSplitOrigin splits the serialized origin s into scheme, host and

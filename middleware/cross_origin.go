@@ -26,7 +26,8 @@ import (
 // port, compared ignoring ASCII case) and patterns such as
 // "https://*.example.com", which trust every subdomain of example.com. "*",
 // "null", a "*" anywhere else, a path, a default port and a pattern over a
-// public suffix are refused. A bad origin panics at construction, with the
+// public suffix are refused, and a pattern does not match a host under a
+// public suffix below its base. A bad origin panics at construction, with the
 // message of the error [ValidateCrossOrigin] returns for it.
 func CrossOrigin(trustedOrigins ...string) func(http.Handler) http.Handler {
 	c, err := crossOriginCompile(trustedOrigins)
