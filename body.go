@@ -79,6 +79,18 @@ func readBody(r *http.Request, opts []BodyOption) ([]byte, error) {
 	switch {
 	case coding != "":
 		data, err = readDecoded(r.Body, r.ContentLength, coding, limit)
+		if err == nil {
+			// r now describes what r.Body replays, as http.Transport
+			// leaves a response it inflated: code that forwards r or
+			// decodes r.Body itself must not see the coding again. The
+			// header map is shared with the requests of the middlewares
+			// before (one, after a Timeout, in another goroutine): r
+			// gets its own.
+			r.Header = r.Header.Clone()
+			r.Header.Del("Content-Encoding")
+			r.Header.Del("Content-Length")
+			r.ContentLength = int64(len(data))
+		}
 	case r.ContentLength > limit:
 		err = tooLarge(limit)
 	default:

@@ -1,6 +1,7 @@
 package micro
 
 import (
+	"bufio"
 	"compress/gzip"
 	"compress/zlib"
 	"errors"
@@ -74,19 +75,22 @@ func wireLimit(limit int64) int64 {
 // compressed bytes pass wireLimit(limit). length is the declared
 // Content-Length, or -1; one over the wire bound is refused unread. The
 // decompressor holds a fixed window (32 KiB) and reads through a 4 KiB
-// buffer, whatever the body.
+// buffer, whatever the body. Bytes after the end of a deflate (zlib)
+// stream are invalid data, as they are after a gzip member.
 func readDecoded(body io.Reader, length int64, coding string, limit int64) ([]byte, error) {
 	wire := wireLimit(limit)
 	if length > wire {
 		return nil, compressedTooLarge(wire)
 	}
-	src := &wireReader{r: body, left: wire + 1}
+	// A flate.Reader of our own, which the decompressors read without a
+	// buffer of theirs, so that what follows the stream is left in it.
+	src := bufio.NewReaderSize(&wireReader{r: body, left: wire + 1}, 4<<10)
 	var (
 		dec io.Reader
 		err error
 	)
 	if coding == codingGzip {
-		dec, err = gzip.NewReader(src)
+		dec, err = gzip.NewReader(src) // multistream: reads to the body's end
 	} else {
 		dec, err = zlib.NewReader(src)
 	}
@@ -94,11 +98,20 @@ func readDecoded(body io.Reader, length int64, coding string, limit int64) ([]by
 		return nil, decodeError(err, coding, limit, wire)
 	}
 	data, err := readLimited(dec, -1, limit)
+	if err == nil && coding == codingDeflate {
+		if _, err = src.ReadByte(); err == nil {
+			err = errTrailingData
+		} else if err == io.EOF {
+			err = nil
+		}
+	}
 	if err != nil {
 		return nil, decodeError(err, coding, limit, wire)
 	}
 	return data, nil
 }
+
+var errTrailingData = errors.New("micro: data after the end of the deflate stream")
 
 // decodeError maps an error reading a compressed body to the [*Error] a
 // route returns: the client's read errors as [bodyError] maps them, the

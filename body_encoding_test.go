@@ -6,8 +6,11 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -89,6 +92,10 @@ func TestContentEncoding(t *testing.T) {
 		{"a gzip stream with a bad checksum is 400", encoded(flipped, "application/json", "gzip"), nil, outcome{400, "Invalid body: not valid gzip data"}},
 		{"trailing bytes after the gzip stream are 400", encoded(append(bytes.Clone(gz), 0, 0), "application/json", "gzip"), nil,
 			outcome{400, "Invalid body: not valid gzip data"}},
+		{"trailing bytes after the deflate stream are 400", encoded(append(compressed(doc, "deflate"), "GARBAGE"...), "application/json", "deflate"), nil,
+			outcome{400, "Invalid body: not valid deflate data (zlib format)"}},
+		{"two zlib streams in a row are 400", encoded(append(compressed(doc, "deflate"), compressed(doc, "deflate")...), "application/json", "deflate"), nil,
+			outcome{400, "Invalid body: not valid deflate data (zlib format)"}},
 		{"raw deflate, without zlib's framing, is 400", encoded(compressed(doc, "raw deflate"), "application/json", "deflate"), nil,
 			outcome{400, "Invalid body: not valid deflate data (zlib format)"}},
 		{"gzip labelled deflate is 400", encoded(gz, "application/json", "deflate"), nil,
@@ -234,5 +241,70 @@ func TestCompressedEmptyRequestIsEmpty(t *testing.T) {
 	b, err := micro.Buffer(r)
 	if err != nil || len(b) != 0 {
 		t.Errorf("Buffer = %q, %v; want empty", b, err)
+	}
+}
+
+// TestInflatedRequestDescribesItsBody checks that once a helper has
+// inflated a body, the request describes what r.Body replays: no
+// Content-Encoding, and the inflated length, so that code forwarding the
+// request (a reverse proxy) or decoding r.Body itself sees plain bytes of
+// the right length; the header map it shared with the requests of earlier
+// middlewares is left as it was.
+func TestInflatedRequestDescribesItsBody(t *testing.T) {
+	doc := `{"comment":"hi","likes":2}`
+	for _, coding := range []string{"gzip", "deflate"} {
+		for _, r := range []*http.Request{
+			encoded(compressed([]byte(doc), coding), "application/json", coding),
+			chunked(bytes.NewReader(compressed([]byte(doc), coding)), "application/json"),
+		} {
+			r.Header.Set("Content-Encoding", coding)
+			r.Header.Set("Content-Length", "99")
+			outer := r.Header // a middleware's request before this one, sharing the map
+			if _, err := micro.JSON[comment](r); err != nil {
+				t.Fatal(err)
+			}
+			if outer.Get("Content-Encoding") != coding {
+				t.Errorf("%s: the header map shared with earlier requests was changed: %v", coding, outer)
+			}
+			replay, _ := io.ReadAll(r.Body)
+			got := []any{r.Header.Values("Content-Encoding"), r.Header.Values("Content-Length"), r.ContentLength, string(replay)}
+			want := []any{[]string(nil), []string(nil), int64(len(doc)), doc}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s: request after JSON (-want +got):\n%s", coding, diff)
+			}
+		}
+	}
+}
+
+// TestInflatedRequestCanBeProxied forwards a gzip request through
+// httputil.ReverseProxy after validating its JSON: the upstream gets the
+// inflated document, not a 502 for a body whose length and coding the
+// request misstated.
+func TestInflatedRequestCanBeProxied(t *testing.T) {
+	doc := `{"comment":"` + strings.Repeat("x", 100) + `","likes":2}`
+	up := httptest.NewServer(micro.Handler(func(r *http.Request) (any, error) { return micro.Text(r) }))
+	defer up.Close()
+	target, _ := url.Parse(up.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ErrorLog = log.New(io.Discard, "", 0)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := micro.JSON[comment](r); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	req, _ := http.NewRequest("POST", front.URL, bytes.NewReader(gzipped([]byte(doc))))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+	res, err := front.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || string(body) != doc {
+		t.Errorf("through the proxy: %d %q; want 200 %q", res.StatusCode, body, doc)
 	}
 }

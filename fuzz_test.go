@@ -414,22 +414,28 @@ func FuzzBuffer(f *testing.F) {
 var fuzzCodings = []string{"gzip", "x-gzip", "deflate", "GZip", "Deflate"}
 
 // fuzzInflate is the reference decoder: compress/gzip (multistream, as
-// gzip files are) or compress/zlib, read to the end with io.ReadAll. It
-// returns what came out before any error, and the error.
+// gzip files are) or compress/zlib, read to the end with io.ReadAll; a
+// byte left after the zlib stream is an error, as one after a gzip member
+// that does not start another is. It returns what came out before any
+// error, and the error.
 func fuzzInflate(wire []byte, coding string) ([]byte, error) {
-	var (
-		dec io.Reader
-		err error
-	)
-	if strings.EqualFold(coding, "deflate") {
-		dec, err = zlib.NewReader(bytes.NewReader(wire))
-	} else {
-		dec, err = gzip.NewReader(bytes.NewReader(wire))
+	src := bytes.NewReader(wire)
+	if !strings.EqualFold(coding, "deflate") {
+		dec, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, err
+		}
+		return io.ReadAll(dec)
 	}
+	dec, err := zlib.NewReader(src)
 	if err != nil {
 		return nil, err
 	}
-	return io.ReadAll(dec)
+	out, err := io.ReadAll(dec)
+	if err == nil && src.Len() > 0 {
+		err = errors.New("data after the zlib stream")
+	}
+	return out, err
 }
 
 // fuzzCompress returns body compressed with coding, the last cut bytes
@@ -470,6 +476,8 @@ func FuzzContentEncoding(f *testing.F) {
 		{append(bytes.Clone(gz), gz...), 0, true, 0, 100, true},
 		{append(bytes.Clone(gz), 0), 1, true, 0, 100, false}, // trailing garbage
 		{zl, 2, true, 0, 100, true},
+		{append(bytes.Clone(zl), 0), 2, true, 0, 100, false}, // trailing byte after zlib
+		{append(bytes.Clone(zl), zl...), 4, true, 0, 100, true},
 		{gz, 2, true, 0, 100, false}, // gzip labelled deflate
 		{zl, 0, true, 0, 100, false}, // zlib labelled gzip
 	} {

@@ -14,7 +14,11 @@ import (
 // json(req), typed). The body is read once and kept: later calls to JSON,
 // [Text] or [Buffer] on the same request decode the same bytes, and r.Body
 // is replaced by a reader that replays them (inflated, when the body was
-// compressed) to code that reads it later.
+// compressed) to code that reads it later. Once a compressed body is
+// inflated, r describes what r.Body replays, as http.Transport leaves a
+// response it inflated: r.Header becomes a copy without Content-Encoding
+// and Content-Length, and r.ContentLength is the inflated length, so r
+// can be forwarded as it is.
 //
 // Errors are all [*Error], so a route can return them as they are:
 //
@@ -30,7 +34,8 @@ import (
 //     however small the compressed body, after at most the limit plus one
 //     inflated byte. deflate is the zlib format of RFC 9110 (a raw deflate
 //     stream is 400). Data that does not decompress (bad header, corrupt,
-//     bad checksum, truncated) is 400 "Invalid body". The compressed bytes
+//     bad checksum, truncated, or followed by bytes that are not another
+//     gzip member) is 400 "Invalid body". The compressed bytes
 //     are bounded too, at twice the limit plus 64 KiB: more, declared or
 //     read, is 413 "Compressed body exceeded". identity or no
 //     Content-Encoding is plain; any other coding, or more than one, is 415
