@@ -220,3 +220,34 @@ func TestBodyLimitAppliesToInflatedBodies(t *testing.T) {
 		t.Errorf("status %d, detail %q for %d bytes on the wire; want 413 at 1024", w.Code, p.Detail, buf.Len())
 	}
 }
+
+// TestNestedBodyLimitsGiveTheHelpersTheSmallest checks the nesting rule
+// where the wire cut cannot hide it: a gzip body well under both limits on
+// the wire inflates past the smaller one, so only the helpers' limit, the
+// smallest n whichever BodyLimit runs first, refuses it.
+func TestNestedBodyLimitsGiveTheHelpersTheSmallest(t *testing.T) {
+	var buf strings.Builder
+	zw := gzip.NewWriter(&buf)
+	zw.Write(make([]byte, 4<<10))
+	zw.Close()
+	helper := micro.Handler(func(r *http.Request) (any, error) {
+		b, err := micro.Buffer(r)
+		return len(b), err
+	})
+	small, large := middleware.BodyLimit(1<<10), middleware.BodyLimit(10<<20)
+	for name, h := range map[string]http.Handler{
+		"smaller inner": large(small(helper)),
+		"smaller outer": small(large(helper)),
+	} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(buf.String()))
+		r.Header.Set("Content-Encoding", "gzip")
+		w := serve(h, r)
+		if w.Code != 413 || buf.Len() >= 1<<10 {
+			t.Errorf("%s: status %d, %q for %d bytes on the wire; want 413", name, w.Code, w.Body.String(), buf.Len())
+			continue
+		}
+		if p := decodeProblem(t, w); p.Detail != "Body exceeded 1024 byte limit" {
+			t.Errorf("%s: detail %q, want the smaller limit, 1024", name, p.Detail)
+		}
+	}
+}
