@@ -33,7 +33,11 @@ import (
 //   - host is the client address of [ClientIPFrom]: what [ClientIP] found
 //     when it is in the chain (before or after AccessLog), else the peer
 //     address of r.RemoteAddr; "-" when neither is an IP address. It is
-//     never the text of r.RemoteAddr or of a header.
+//     never the text of r.RemoteAddr or of a header. A ClientIP after a
+//     [Timeout] that cuts the route off found its address in the route's
+//     copy of the request state, which the cut discards: that line has
+//     the peer (a proxy's address, which a fail2ban would ban). Put
+//     ClientIP before any Timeout, as [Default] does.
 //   - user is the user name of r.URL.User as the request reached
 //     AccessLog, "-" when there is none. An authentication middleware that
 //     runs before AccessLog logs its user by setting r.URL.User (as with

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/microkit-go/micro/middleware"
 )
@@ -250,5 +252,25 @@ func TestAccessLogForgedLineOverTCP(t *testing.T) {
 	}
 	if line := logTime.ReplaceAllString(lines[0], "[time]"); line != want {
 		t.Errorf("line\n%s\nwant\n%s", line, want)
+	}
+}
+
+// TestAccessLogHostOfARouteCutOffByTimeout checks the order AccessLog's doc
+// asks for: with ClientIP before Timeout, the line of a route cut off at
+// its deadline names the client behind the proxy, not the proxy.
+func TestAccessLogHostOfARouteCutOffByTimeout(t *testing.T) {
+	var buf bytes.Buffer
+	release := make(chan struct{})
+	defer close(release)
+	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release })
+	proxy := middleware.ClientIP(netip.MustParsePrefix("10.0.0.0/8"))
+	quiet := middleware.Logger(slog.New(slog.DiscardHandler))
+	h := middleware.AccessLog(&buf)(proxy(quiet(middleware.Timeout(time.Millisecond)(route))))
+	r := httptest.NewRequest("GET", "/f", nil)
+	r.RemoteAddr = "10.0.0.1:1234"
+	r.Header.Set("X-Forwarded-For", "203.0.113.9")
+	w := serve(h, r)
+	if w.Code != http.StatusServiceUnavailable || !strings.HasPrefix(buf.String(), "203.0.113.9 - - [") {
+		t.Errorf("status %d, line %q; want 503 logged for 203.0.113.9", w.Code, buf.String())
 	}
 }
