@@ -64,8 +64,10 @@ const DefaultWriteTimeout = 30 * time.Second
 // set with [http.ResponseController], through the Unwrap methods of the
 // writers wrapping the connection's; it replaces the server's
 // WriteTimeout, so that no longer cuts a long stream, nor one whose first
-// item comes after it. A writer that cannot set one (http.ErrNotSupported: a test
-// recorder, a wrapper without Unwrap) gets its frames without a deadline:
+// write (an item, the header of an empty stream, the problem response of
+// an error) comes after it. A writer that cannot set one
+// (http.ErrNotSupported: a test recorder, a wrapper without Unwrap) gets
+// its frames without a deadline:
 // a client that stops reading then blocks the producer for as long as it
 // keeps the connection open. Any other error setting the deadline ends
 // the stream, as a failed write does.
@@ -176,7 +178,11 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 
 	sw.mu.Lock()
 	if !sw.started && !sw.ended {
-		sw.start() // an empty stream
+		if sw.arm() { // the server's WriteTimeout may have passed
+			sw.start() // an empty stream
+		} else {
+			sw.ended = true
+		}
 	}
 	sw.mu.Unlock()
 }
@@ -368,6 +374,9 @@ func (sw *streamWriter) deadline(t time.Time) bool {
 func (sw *streamWriter) fail(err error) {
 	sw.ended = true
 	if !sw.started {
+		// The server's WriteTimeout may have passed. Error logs the
+		// cause even when the deadline cannot be set.
+		_ = sw.arm()
 		Error(sw.w, sw.r, err)
 		return
 	}

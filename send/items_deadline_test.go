@@ -275,6 +275,7 @@ func TestStreamWriteDeadlines(t *testing.T) {
 			}},
 		{"an empty stream bounds what follows it", "application/x-ndjson",
 			&send.Stream{Items: streamTPaced(0).Items}, []string{
+				`0s deadline in 30s`,
 				`0s header 200`,
 				`0s flush ""`,
 				`0s deadline in 30s`,
@@ -415,34 +416,55 @@ func TestStreamWriteTimeoutOverHTTP2(t *testing.T) {
 }
 
 // TestStreamOutlivesTheServersWriteTimeoutBeforeItsFirstItem checks that
-// the server's WriteTimeout does not cut a stream whose first item comes
-// after it, over HTTP/1.1 and over HTTP/2, whose server resets a stream
+// the server's WriteTimeout does not cut a stream whose first write comes
+// after it (an item, the header of an empty stream, an error's problem
+// response), over HTTP/1.1 and over HTTP/2, whose server resets a stream
 // when that deadline passes even while nothing is written.
 func TestStreamOutlivesTheServersWriteTimeoutBeforeItsFirstItem(t *testing.T) {
 	const serverTimeout = 100 * time.Millisecond
-	for _, h2 := range []bool{false, true} {
-		t.Run(fmt.Sprint("HTTP/2 ", h2), func(t *testing.T) {
-			s := &send.Stream{Items: func(_ context.Context, yield func(any, error) bool) {
-				time.Sleep(3 * serverTimeout) // past the server's deadline
-				_ = yield(1, nil) && yield(2, nil)
-			}}
-			srv := httptest.NewUnstartedServer(s)
-			srv.Config.WriteTimeout = serverTimeout
-			srv.EnableHTTP2 = h2
-			srv.StartTLS()
-			defer srv.Close()
-			res, err := srv.Client().Get(srv.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			if got := res.ProtoMajor == 2; got != h2 {
-				t.Fatalf("protocol %s", res.Proto)
-			}
-			b, err := io.ReadAll(res.Body)
-			if err != nil || string(b) != "1\n2\n" {
-				t.Errorf("read %q, %v; want \"1\\n2\\n\", nil", b, err)
-			}
-		})
+	for _, tc := range []struct {
+		name   string
+		items  []any
+		status int
+		body   string
+	}{
+		{"items", []any{1, 2}, 200, "1\n2\n"},
+		{"an empty stream", nil, 200, ""},
+		{"an error before the first item", []any{streamTStatusError{404, "gone"}}, 404,
+			`{"type":"about:blank","title":"Not Found","status":404,"detail":"gone"}`},
+	} {
+		for _, h2 := range []bool{false, true} {
+			t.Run(fmt.Sprint(tc.name, " HTTP/2 ", h2), func(t *testing.T) {
+				s := &send.Stream{Items: func(_ context.Context, yield func(any, error) bool) {
+					time.Sleep(3 * serverTimeout) // past the server's deadline
+					for _, it := range tc.items {
+						err, _ := it.(error)
+						if err != nil {
+							it = nil
+						}
+						if !yield(it, err) {
+							return
+						}
+					}
+				}}
+				srv := httptest.NewUnstartedServer(s)
+				srv.Config.WriteTimeout = serverTimeout
+				srv.EnableHTTP2 = h2
+				srv.StartTLS()
+				defer srv.Close()
+				res, err := srv.Client().Get(srv.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				if got := res.ProtoMajor == 2; got != h2 {
+					t.Fatalf("protocol %s", res.Proto)
+				}
+				b, err := io.ReadAll(res.Body)
+				if err != nil || res.StatusCode != tc.status || string(b) != tc.body {
+					t.Errorf("got %d %q, %v; want %d %q, nil", res.StatusCode, b, err, tc.status, tc.body)
+				}
+			})
+		}
 	}
 }
