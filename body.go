@@ -68,12 +68,12 @@ func readBody(r *http.Request, opts []BodyOption) ([]byte, error) {
 	if b, ok := r.Body.(*readOnce); ok {
 		return b.result(limit)
 	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil // nothing to decode, whatever Content-Encoding says
+	}
 	coding, err := contentCoding(r.Header.Values("Content-Encoding"))
 	if err != nil {
 		return nil, err
-	}
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
 	}
 	var data []byte
 	switch {

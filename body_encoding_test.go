@@ -244,6 +244,27 @@ func TestCompressedEmptyRequestIsEmpty(t *testing.T) {
 	}
 }
 
+// TestEmptyRequestWithAnyCodingIsEmpty checks that a request without a
+// body is empty whatever its Content-Encoding says, as Text and Buffer
+// document: there is nothing to decode, so no coding is unsupported.
+func TestEmptyRequestWithAnyCodingIsEmpty(t *testing.T) {
+	for _, body := range []io.Reader{nil, http.NoBody} {
+		for _, coding := range []string{"br", "gzip, gzip", "zstd"} {
+			r := httptest.NewRequest("GET", "/", body)
+			r.Header.Set("Content-Encoding", coding)
+			s, err := micro.Text(r)
+			if err != nil || s != "" {
+				t.Errorf("Text of a request without a body, Content-Encoding %q = %q, %v; want \"\"", coding, s, err)
+			}
+			r.Body = nil
+			b, err := micro.Buffer(r)
+			if err != nil || len(b) != 0 {
+				t.Errorf("Buffer of a request with a nil Body, Content-Encoding %q = %q, %v; want empty", coding, b, err)
+			}
+		}
+	}
+}
+
 // TestInflatedRequestDescribesItsBody checks that once a helper has
 // inflated a body, the request describes what r.Body replays: no
 // Content-Encoding, and the inflated length, so that code forwarding the

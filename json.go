@@ -39,7 +39,8 @@ import (
 //     are bounded too, at twice the limit plus 64 KiB: more, declared or
 //     read, is 413 "Compressed body exceeded". identity or no
 //     Content-Encoding is plain; any other coding, or more than one, is 415
-//     naming the supported ones, with an Accept-Encoding header;
+//     naming the supported ones, with an Accept-Encoding header (a request
+//     without a body has nothing to decode, whatever its Content-Encoding);
 //   - an empty body, invalid JSON and trailing data after the value are 400
 //     with a detail that starts "Invalid JSON" and gives the byte offset; a
 //     value of the wrong type names the field and both types;
