@@ -19,6 +19,13 @@ import (
 // the last newline. No 201 was sent for them (a 201 follows the fsync), so
 // opening the file drops them. Anything else that is not this format is an
 // error, and the file is left as it is.
+//
+// One process writes a data file. An append, and the cut of a torn line,
+// hold an exclusive lock on it (flock, where the system has one), and
+// check that it is as the store left it: a store whose file another
+// process appended to or cut refuses to save (its POSTs are 500s) rather
+// than write over lines that process acknowledged, and a torn-looking last
+// line that grew meanwhile was another process's append, left as it is.
 
 // logHeader is the first line of a data file. It tells a log the store wrote
 // (whose torn tail it may cut) from a file it must not touch.
@@ -80,14 +87,24 @@ func isArray(b []byte) bool {
 	return len(b) > 0 && b[0] == '['
 }
 
-// cutTornLine truncates the file at path to valid bytes and makes that
-// durable.
-func cutTornLine(path string, valid int64) error {
+// cutTornLine truncates the file at path, read as size bytes, to valid
+// bytes and makes that durable. A file no longer size bytes long is an
+// error and left as it is: what looked torn was another process's append
+// in progress.
+func cutTornLine(path string, valid, size int64) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if err := lockFile(f); err != nil {
+		return err
+	}
+	if fi, err := f.Stat(); err != nil {
+		return err
+	} else if fi.Size() != size {
+		return fmt.Errorf("%s changed while it was read (%d bytes, then %d): another process writes it", path, size, fi.Size())
+	}
 	if err := f.Truncate(valid); err != nil {
 		return err
 	}

@@ -22,7 +22,9 @@
 // and fsyncs, and a POST is answered only once its comment is on disk. A
 // file in the first format, a JSON array, is converted on start; a torn
 // last line, left by a crash during an append, is cut (and logged); any
-// other file is refused and left as it is. See datafile.go.
+// other file is refused and left as it is. A data file serves one server:
+// a second one given it refuses to save rather than write over the first's
+// comments. See datafile.go.
 //
 // Every request goes through the middleware chain of newHandler, logging
 // one line per request to stderr. -cors-origins lists the pages on other

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"slices"
@@ -83,7 +84,7 @@ func openStore(path string, seed []Comment) (*store, error) {
 			return nil, err
 		}
 		if valid < len(b) {
-			if err := cutTornLine(path, int64(valid)); err != nil {
+			if err := cutTornLine(path, int64(valid), int64(len(b))); err != nil {
 				return nil, err
 			}
 			s.dropped = len(b) - valid
@@ -141,7 +142,10 @@ func (s *store) add(c Comment) error {
 // append writes the lines of comments at the end of the file's saved bytes
 // and fsyncs it. The caller holds s.write. On an error the file is cut back
 // to its saved bytes (or, if that fails too, by the next append), so a
-// failed batch never leaves a partial line between saved ones.
+// failed batch never leaves a partial line between saved ones. A file that
+// is not the size this store left it (another process appended to it or
+// cut it) is an error, and is not written: the store writes only a file
+// no other process writes.
 func (s *store) append(comments []Comment) (err error) {
 	lines, err := encodeLines(nil, comments)
 	if err != nil {
@@ -152,6 +156,12 @@ func (s *store) append(comments []Comment) (err error) {
 		return err
 	}
 	defer f.Close()
+	if err := lockFile(f); err != nil {
+		return err
+	}
+	if err := s.checkSize(f); err != nil {
+		return err // and nothing is cut: the bytes are another writer's
+	}
 	defer func() {
 		if err != nil {
 			s.torn = f.Truncate(s.size) != nil || f.Sync() != nil
@@ -170,5 +180,18 @@ func (s *store) append(comments []Comment) (err error) {
 	}
 	s.size += int64(len(lines))
 	s.torn = false
+	return nil
+}
+
+// checkSize returns an error unless f, the data file, holds the bytes this
+// store saved and, after a failed append whose cut failed, its remains.
+func (s *store) checkSize(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if n := fi.Size(); n < s.size || n > s.size && !s.torn {
+		return fmt.Errorf("%s holds %d bytes, not the %d this server saved: another process writes it", s.path, n, s.size)
+	}
 	return nil
 }

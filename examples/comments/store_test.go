@@ -294,3 +294,100 @@ func TestRunLogsACutTornLine(t *testing.T) {
 		t.Errorf("the file (-want +got):\n%s", diff)
 	}
 }
+
+// TestStoreNeverWritesOverAnotherWritersLines: two servers given the same
+// data file (a restart that overlaps the old process's grace period, a
+// second instance started by mistake) each append at the end they know.
+// The second must refuse its save, not write its line over the first's,
+// whose 201 said it was on disk.
+func TestStoreNeverWritesOverAnotherWritersLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "comments.json")
+	first, err := openStore(path, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := openStore(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.add(Comment{"acknowledged by the first server"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.add(Comment{"second"}); err == nil {
+		t.Error("the second server's save of a file the first appended to returned nil")
+	}
+	want := append(slices.Clone(seed), Comment{"acknowledged by the first server"})
+	restarted, err := openStore(path, nil)
+	if err != nil {
+		t.Fatalf("reopening the data file: %v", err)
+	}
+	if diff := cmp.Diff(want, restarted.list()); diff != "" {
+		t.Errorf("after a restart (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(seed, second.list()); diff != "" {
+		t.Errorf("the second server lists (-want +got):\n%s", diff)
+	}
+}
+
+// TestStoreKeepsEveryAcknowledgedCommentWithTwoWriters: two stores on one
+// file save at once; whatever saves either refuses, every comment whose
+// add returned nil is in the file, which stays readable.
+func TestStoreKeepsEveryAcknowledgedCommentWithTwoWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "comments.json")
+	var stores [2]*store
+	for i := range stores {
+		s, err := openStore(path, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = s
+	}
+	var mu sync.Mutex
+	var acked []Comment
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		for j := range 20 {
+			wg.Go(func() {
+				c := Comment{fmt.Sprintf("server %d, comment %d", i, j)}
+				if s.add(c) == nil {
+					mu.Lock()
+					acked = append(acked, c)
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	restarted, err := openStore(path, nil)
+	if err != nil {
+		t.Fatalf("reopening the data file: %v", err)
+	}
+	got := restarted.list()
+	for _, c := range acked {
+		if !slices.Contains(got, c) {
+			t.Errorf("%q was acknowledged but is not in the file", c.Comment)
+		}
+	}
+	if len(acked) == 0 {
+		t.Error("no add succeeded")
+	}
+}
+
+// TestStoreLeavesATornLookingTailThatGrows: what openStore read as a torn
+// last line was another process's append in progress if the file grew
+// since: it is not cut.
+func TestStoreLeavesATornLookingTailThatGrows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "comments.json")
+	whole := logOf(t, seed...)
+	read := append(slices.Clone(whole), `{"comment":"in prog`...)
+	grown := append(slices.Clone(read), `ress"}`+"\n"...)
+	if err := os.WriteFile(path, grown, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cutTornLine(path, int64(len(whole)), int64(len(read))); err == nil {
+		t.Error("cutting a file that grew since it was read returned nil")
+	}
+	if b, _ := os.ReadFile(path); string(b) != string(grown) {
+		t.Errorf("the file is %q, want it left as it was", b)
+	}
+}
