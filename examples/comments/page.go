@@ -20,8 +20,9 @@ import (
 // the previous one (rel="prev") when earlier comments exist. The demo never
 // deletes a comment, so a cursor stays valid for good: the next link of the
 // last page, taken once more comments arrived, lists them. A limit out of
-// range, a cursor that is not one of ours or past the last comment, or
-// either parameter given twice, is a 400 problem: a request the server
+// range, a cursor that is not one of ours or past the last comment,
+// either parameter given twice, or a query that does not parse (as
+// "limit=3;", which would lose the pair), is a 400 problem: a request the server
 // cannot answer as asked gets no silently different answer.
 const (
 	defaultLimit = 50
@@ -41,8 +42,11 @@ type pageQuery struct {
 // parsePage parses the limit and cursor query parameters of r. Bad values
 // are a 400 problem error that quotes at most 40 bytes of them.
 func parsePage(r *http.Request) (pageQuery, error) {
-	q := r.URL.Query()
 	p := pageQuery{limit: defaultLimit}
+	q, err := url.ParseQuery(r.URL.RawQuery) // r.URL.Query() drops malformed pairs
+	if err != nil {
+		return p, micro.Errorf(http.StatusBadRequest, "the query is malformed: %v", err)
+	}
 	for _, name := range []string{"limit", "cursor"} {
 		if len(q[name]) > 1 {
 			return p, micro.Errorf(http.StatusBadRequest, "%s must be given at most once", name)

@@ -251,3 +251,25 @@ func BenchmarkListPage(b *testing.B) {
 		})
 	}
 }
+
+// TestListPagesRefuseAMalformedQuery: a query net/url cannot parse loses
+// its malformed pairs, so "?limit=3;" or "?cursor=%zz" would be answered
+// with the first page of 50, as if the parameter were absent: a 400
+// instead.
+func TestListPagesRefuseAMalformedQuery(t *testing.T) {
+	srv := httptest.NewServer(newHandler(newMemoryStore(numbered(7)), testConfig(t)))
+	defer srv.Close()
+	for _, c := range []struct{ query, detail string }{
+		{"limit=3;", "invalid semicolon separator in query"},
+		{"cursor=newest;limit=3", "invalid semicolon separator in query"},
+		{"limit=%zz", `invalid URL escape \"%zz\"`},
+		{"cursor=3&limit=2%", `invalid URL escape \"%\"`},
+	} {
+		want := pageReply{400, "", `{"type":"about:blank","title":"Bad Request","status":400,"detail":"the query is malformed: ` + c.detail + `"}`}
+		for _, path := range []string{"/api/comments?", "/api/comments/p?"} {
+			if diff := cmp.Diff(want, getPage(t, srv, path+c.query)); diff != "" {
+				t.Errorf("GET %s (-want +got):\n%s", path+c.query, diff)
+			}
+		}
+	}
+}
