@@ -154,7 +154,7 @@ func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// context must change. Its state is run.st, through timeoutCtx.Value.
 	rr := r.WithContext(&run.ctx)
 	if r.Body != nil && r.Body != http.NoBody {
-		run.body.rc, rr.Body = r.Body, &run.body
+		run.body.rc, run.body.closer, rr.Body = r.Body, r.Body, &run.body
 	}
 
 	// Not pooled: a timer or channel made in one synctest bubble must not

@@ -17,9 +17,13 @@ import (
 // reads fail with http.ErrHandlerTimeout and never reach the body again.
 type timeoutBody struct {
 	rc   io.ReadCloser
-	mu   sync.Mutex // held by Read and Close for their whole call
+	mu   sync.Mutex // held by Read for its whole call, and by Close unless a read is in flight
 	dead atomic.Bool
 	eof  bool // the body was read to its end; under mu
+
+	// closer is rc, kept when cut clears rc: a Close during a read closes
+	// it without waiting for the read, which it ends (under HTTP/2).
+	closer io.Closer
 }
 
 func (b *timeoutBody) Read(p []byte) (int, error) {
@@ -36,9 +40,16 @@ func (b *timeoutBody) Read(p []byte) (int, error) {
 }
 
 // Close closes the body; after the timeout it does nothing, as the server
-// closes the body itself.
+// closes the body itself. It does not wait for a read in flight: closing
+// the body is how a route ends a read blocked on the client, as net/http's
+// HTTP/2 body allows (its HTTP/1.x body waits for the read itself).
 func (b *timeoutBody) Close() error {
-	b.mu.Lock()
+	if !b.mu.TryLock() {
+		if b.dead.Load() {
+			return nil
+		}
+		return b.closer.Close()
+	}
 	defer b.mu.Unlock()
 	if b.dead.Load() {
 		return nil

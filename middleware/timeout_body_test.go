@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -202,5 +204,47 @@ func TestTimeoutBodyReadToItsEndKeepsTheConnection(t *testing.T) {
 	}
 	if res, body := timeoutRead(t, br); res.StatusCode != 200 || body != "next" {
 		t.Errorf("next request on the connection: got %d %q, want 200 \"next\"", res.StatusCode, body)
+	}
+}
+
+// Over HTTP/2, net/http lets a route end a read blocked on the body by
+// closing the body; under Timeout too, so the route answers itself
+// rather than waiting for the deadline.
+func TestTimeoutBodyCloseEndsAReadInFlight(t *testing.T) {
+	const d = timeoutGuard / 2 // far longer than the route takes
+	srv := httptest.NewUnstartedServer(timeoutQuiet(Timeout(d)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reading, read := make(chan struct{}), make(chan error, 1)
+		go func() {
+			_, err := r.Body.Read(make([]byte, 64)) // the part sent
+			close(reading)
+			if err == nil {
+				_, err = io.ReadAll(r.Body) // blocks: the client sends no more
+			}
+			read <- err
+		}()
+		<-reading
+		time.Sleep(10 * time.Millisecond) // lets the read block, or not: either way it must end
+		_ = r.Body.Close()
+		_, _ = io.WriteString(w, fmt.Sprint("read ended: ", <-read))
+	}))))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	go pw.Write([]byte(`{"partial":`))
+	req, err := http.NewRequest("POST", srv.URL, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.ProtoMajor != 2 || res.StatusCode != 200 || !strings.HasPrefix(string(body), "read ended: ") {
+		t.Errorf("got %s %d %q; want the route's own HTTP/2 200, its read ended by Close", res.Proto, res.StatusCode, body)
 	}
 }
