@@ -14,7 +14,8 @@
 //	GET  /api/panic          panics: a 500 problem, the stack only in the log
 //
 // Every request gets an X-Request-ID, one structured log line on stderr
-// and, with -access-log, a Combined Log Format line in that file.
+// and, with -access-log, a Combined Log Format line in that file. -h
+// prints the flags and exits 0; a bad flag exits 2.
 package main
 
 import (
@@ -40,7 +41,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+	if err := run(ctx, flag.NewFlagSet("existing-server", flag.ExitOnError), os.Args[1:], os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "existing-server:", err)
 		os.Exit(1)
 	}
@@ -53,9 +54,9 @@ type config struct {
 	timeout   time.Duration
 }
 
-// run parses args, serves until ctx is done, then shuts down gracefully.
-func run(ctx context.Context, args []string, stderr io.Writer, listening func(net.Addr)) error {
-	flags := flag.NewFlagSet("existing-server", flag.ContinueOnError)
+// run parses args with flags (main's exit on -h with 0, on a bad flag
+// with 2), serves until ctx is done, then shuts down gracefully.
+func run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writer, listening func(net.Addr)) error {
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", ":3001", "address to listen on")
 	proxies := flags.String("trusted-proxies", "", "comma-separated CIDR prefixes of proxies whose X-Forwarded-For is believed")

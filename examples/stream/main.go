@@ -36,7 +36,7 @@
 // SIGINT or SIGTERM stops the server gracefully: it stops accepting, ends
 // the open streams at once (an EventSource reconnects when the server is
 // back, and resumes), lets other requests in flight finish for up to
-// -grace, then exits.
+// -grace, then exits. -h prints the flags and exits 0; a bad flag exits 2.
 package main
 
 import (
@@ -60,16 +60,16 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+	if err := run(ctx, flag.NewFlagSet("stream", flag.ExitOnError), os.Args[1:], os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "stream:", err)
 		os.Exit(1)
 	}
 }
 
-// run parses args, serves until ctx is done, then shuts down gracefully.
+// run parses args with flags (main's exit on -h with 0, on a bad flag
+// with 2), serves until ctx is done, then shuts down gracefully.
 // listening, if not nil, is called with the address once it accepts.
-func run(ctx context.Context, args []string, stderr io.Writer, listening func(net.Addr)) error {
-	flags := flag.NewFlagSet("stream", flag.ContinueOnError)
+func run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writer, listening func(net.Addr)) error {
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", ":3002", "address to listen on")
 	grace := flags.Duration("grace", 10*time.Second, "how long requests in flight may take to finish on shutdown")

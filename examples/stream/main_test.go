@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"log/slog"
 	"net"
@@ -384,7 +385,7 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 	addrs := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-grace", "1m"}, io.Discard, func(a net.Addr) { addrs <- a })
+		done <- run(ctx, flag.NewFlagSet("stream", flag.ContinueOnError), []string{"-addr", "127.0.0.1:0", "-grace", "1m"}, io.Discard, func(a net.Addr) { addrs <- a })
 	}()
 	base := "http://" + (<-addrs).String()
 
@@ -433,7 +434,7 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 func TestRunRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"-nope"}, {"extra"}, {"-addr", "256.0.0.1:1"}, {"-grace", "soon"}} {
 		var stderr bytes.Buffer
-		if err := run(t.Context(), args, &stderr, nil); err == nil {
+		if err := run(t.Context(), flag.NewFlagSet("stream", flag.ContinueOnError), args, &stderr, nil); err == nil {
 			t.Errorf("run(%q) = nil, want an error", args)
 		}
 	}

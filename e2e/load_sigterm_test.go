@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro/examples/comments/api"
 )
 
 // loadGrace is the -grace of the child: how long requests in flight may
@@ -40,7 +40,7 @@ func TestLoadSIGTERM(t *testing.T) {
 		t.Skip("SIGTERM is for Unix")
 	}
 	path := filepath.Join(t.TempDir(), "comments.json")
-	seed := embeddedSeed(t)
+	seed := api.Seed()
 	kinds := loadKinds()
 	child := loadStartChild(t, path)
 	client, tr := loadNewClient(*loadClients)
@@ -121,7 +121,7 @@ func TestLoadSIGTERM(t *testing.T) {
 			st.failed, st.requests, strings.Join(st.failures, "\n"))
 	}
 
-	file, err := loadReadFile(path)
+	file, err := api.ReadLog(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,14 +156,14 @@ func TestLoadSIGTERM(t *testing.T) {
 
 // loadListAll returns every comment base serves: the pages of GET
 // /api/comments?limit=100, following their next links.
-func loadListAll(client *http.Client, base string) ([]Comment, error) {
-	var all []Comment
+func loadListAll(client *http.Client, base string) ([]api.Comment, error) {
+	var all []api.Comment
 	for path := "/api/comments?limit=100"; path != ""; {
 		res, err := client.Get(base + path)
 		if err != nil {
 			return all, err
 		}
-		var page []Comment
+		var page []api.Comment
 		err = json.NewDecoder(res.Body).Decode(&page)
 		res.Body.Close()
 		if err != nil || res.StatusCode != http.StatusOK {
@@ -171,7 +171,7 @@ func loadListAll(client *http.Client, base string) ([]Comment, error) {
 		}
 		all = append(all, page...)
 		path = ""
-		for _, m := range linkRE.FindAllStringSubmatch(res.Header.Get("Link"), -1) {
+		for _, m := range loadLinkRE.FindAllStringSubmatch(res.Header.Get("Link"), -1) {
 			if m[2] == "next" {
 				path = m[1]
 			}
@@ -180,8 +180,8 @@ func loadListAll(client *http.Client, base string) ([]Comment, error) {
 	return all, nil
 }
 
-// loadChild is the comments program running as a child process: the test
-// binary run with COMMENTS_LOAD_CHILD=1 (see TestMain).
+// loadChild is the comments program running as a child process: the
+// binary of examples/comments, built by program.
 type loadChild struct {
 	cmd  *exec.Cmd
 	addr string // where it listens
@@ -205,12 +205,7 @@ const loadTailLines = 30
 // when the test ends: told to stop, then killed.
 func loadStartChild(t *testing.T, path string) *loadChild {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0", "-data", path, "-grace", loadGrace.String())
-	cmd.Env = append(os.Environ(), loadChildEnv+"=1")
-	stdin, err := cmd.StdinPipe() // the child stops when it closes
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd := exec.Command(program(t, "comments"), "-addr", "127.0.0.1:0", "-data", path, "-grace", loadGrace.String())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +217,7 @@ func loadStartChild(t *testing.T, path string) *loadChild {
 	listening := make(chan string, 1)
 	go c.read(stderr, listening)
 	t.Cleanup(func() {
-		stdin.Close()
+		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-c.exited:
 		case <-time.After(loadWait):

@@ -1,8 +1,10 @@
-package main
+package e2e
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/microkit-go/micro/examples/comments/api"
 )
 
 // hostileWireCases are the requests only a raw TCP connection can send:
@@ -72,7 +74,7 @@ func hostileWireCases() []hostileCase {
 			name:   "a chunked body under the limit is stored",
 			raw:    postHead + "Transfer-Encoding: chunked\r\n\r\n" + chunked(`{"comment":"in chunks"}`, 5),
 			want:   []hostileWant{{status: 201, json: `{"comment":"in chunks"}`}},
-			stores: []Comment{{"in chunks"}},
+			stores: []api.Comment{{Comment: "in chunks"}},
 		},
 		{
 			name: "a chunk size that is not hex is 400 and the connection is closed",

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ type Comment struct {
 	Comment string `json:"comment"`
 }
 
-// store holds the comments in memory and, when it has a path, in a data
+// Store holds the comments in memory and, when it has a path, in a data
 // file: a log that each save appends to (see datafile.go), so a save costs
 // what its own comments take, however many the file holds.
 //
@@ -22,7 +22,7 @@ type Comment struct {
 // save is on disk wait together and go to disk in the next single append
 // and fsync, so one fsync answers many POSTs. Reads never wait for the
 // disk: they see the comments whose save has completed.
-type store struct {
+type Store struct {
 	path string // "" keeps comments in memory only
 
 	// write is held by the one add that saves; it orders saves and
@@ -31,7 +31,7 @@ type store struct {
 	size  int64 // bytes of the file that hold saved comments
 	torn  bool  // a failed append may have left bytes past size
 
-	// dropped is how many bytes of a torn last line openStore cut.
+	// dropped is how many bytes of a torn last line OpenStore cut.
 	dropped int
 
 	mu sync.Mutex // guards comments and batch, never held during a save
@@ -48,20 +48,20 @@ type batch struct {
 	err      error
 }
 
-// newMemoryStore returns a store seeded with comments that keeps them in
+// NewMemoryStore returns a store seeded with comments that keeps them in
 // memory only.
-func newMemoryStore(seed []Comment) *store {
-	return &store{comments: append([]Comment{}, seed...)}
+func NewMemoryStore(seed []Comment) *Store {
+	return &Store{comments: append([]Comment{}, seed...)}
 }
 
-// openStore loads the comments from the data file at path. A missing file
+// OpenStore loads the comments from the data file at path. A missing file
 // is created holding seed. A file in the demo's first format, a JSON array
 // of comments, is converted to a log once, atomically. A log whose last
 // line is torn (a crash in the middle of an append) is cut back to its last
-// complete line; s.dropped says how many bytes that removed. Any other file
+// complete line; [Store.Dropped] says how many bytes that removed. Any other file
 // is an error, and the store never changes data it could not read.
-func openStore(path string, seed []Comment) (*store, error) {
-	s := &store{path: path}
+func OpenStore(path string, seed []Comment) (*Store, error) {
+	s := &Store{path: path}
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -94,18 +94,22 @@ func openStore(path string, seed []Comment) (*store, error) {
 	return s, nil
 }
 
-// list returns all the comments. The slice is shared, not copied: callers
+// List returns all the comments. The slice is shared, not copied: callers
 // must not change its elements.
-func (s *store) list() []Comment {
+func (s *Store) List() []Comment {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clip(s.comments)
 }
 
-// add stores c. With a file, it returns only once the line holding c is
+// Dropped returns how many bytes of a torn last line [OpenStore] cut from
+// the data file: 0 when it cut none, or the store has no file.
+func (s *Store) Dropped() int { return s.dropped }
+
+// Add stores c. With a file, it returns only once the line holding c is
 // appended and fsynced; if that fails, c is not added, nor are the
 // comments saved with it, and all their adds return the error.
-func (s *store) add(c Comment) error {
+func (s *Store) Add(c Comment) error {
 	s.mu.Lock()
 	b := s.batch
 	if b == nil {
@@ -146,7 +150,7 @@ func (s *store) add(c Comment) error {
 // is not the size this store left it (another process appended to it or
 // cut it) is an error, and is not written: the store writes only a file
 // no other process writes.
-func (s *store) append(comments []Comment) (err error) {
+func (s *Store) append(comments []Comment) (err error) {
 	lines, err := encodeLines(nil, comments)
 	if err != nil {
 		return err
@@ -185,7 +189,7 @@ func (s *store) append(comments []Comment) (err error) {
 
 // checkSize returns an error unless f, the data file, holds the bytes this
 // store saved and, after a failed append whose cut failed, its remains.
-func (s *store) checkSize(f *os.File) error {
+func (s *Store) checkSize(f *os.File) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err

@@ -1,7 +1,8 @@
-package main
+package e2e
 
-// Hostile input, end to end: the real server of run, over real
-// TCP on 127.0.0.1, behind the full chain of newChain, fed malformed and
+// Hostile input, end to end: the server of examples/comments
+// (api.NewServer), over real TCP on 127.0.0.1, behind the full chain of
+// api.Chain, fed malformed and
 // hostile requests. Each case asserts its documented status and body, and
 // after each one the server still serves; after all of them no goroutine is
 // left and the data file holds exactly the seed plus what the valid POSTs
@@ -18,7 +19,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro/examples/comments/api"
 )
 
 // hostileCookieKey is the fixed 32-byte key that signs the visitor cookie.
@@ -50,18 +51,16 @@ const hostileWait = 15 * time.Second
 // hostileGeneratedID is the form of an X-Request-Id that RequestID made.
 var hostileGeneratedID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-// hostileServer is examples/comments as run serves it, with a file-backed
+// hostileServer is examples/comments as its program serves it, with a file-backed
 // store, plus one test-only route that panics, and what the test knows
 // about it.
 type hostileServer struct {
-	addr   string       // host:port on 127.0.0.1
-	path   string       // the data file
-	srv    *http.Server // from newServer
-	served chan error   // srv.Serve's result
+	*server
+	path   string // the data file
 	log    *hostileLog
 	tr     *http.Transport
-	client *http.Client // no compression of its own: the test sees the wire
-	want   []Comment    // the seed plus every comment a case stored
+	client *http.Client  // no compression of its own: the test sees the wire
+	want   []api.Comment // the seed plus every comment a case stored
 }
 
 // hostilePanicPath is the test-only route that panics. The example has no
@@ -79,43 +78,34 @@ func hostilePanic(http.ResponseWriter, *http.Request) {
 }
 
 // hostileStart starts the server on 127.0.0.1:0: handler =
-// newChain(cfg).Then(mux), with mux the example's routes plus
-// hostilePanicPath, and srv = newServer.
+// api.Chain(cfg).Then(mux), with mux the example's routes plus
+// hostilePanicPath, served by api.NewServer (see startServer).
 func hostileStart(t *testing.T) *hostileServer {
 	t.Helper()
-	seed := embeddedSeed(t)
+	seed := api.Seed()
 	h := &hostileServer{
 		path: filepath.Join(t.TempDir(), "comments.json"),
 		log:  &hostileLog{},
 		want: seed,
 	}
-	s, err := openStore(h.path, seed)
+	s, err := api.OpenStore(h.path, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config{
-		logger:      slog.New(slog.NewJSONHandler(h.log, nil)),
-		corsOrigins: []string{hostileOrigin},
-		cookieKey:   []byte(hostileCookieKey),
+	cfg := api.Config{
+		Logger:      slog.New(slog.NewJSONHandler(h.log, nil)),
+		CORSOrigins: []string{hostileOrigin},
+		CookieKey:   []byte(hostileCookieKey),
 	}
-	mux := routes(s, visitors{crossSite: len(cfg.corsOrigins) > 0}) // as newHandler builds it
-	mux.HandleFunc(hostilePanicPath, hostilePanic)                  // test-only
-	handler := newChain(cfg).Then(mux)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.addr = ln.Addr().String()
-	h.srv = newServer(t.Context(), handler, cfg.logger)
-	// The example waits 5 s for headers and 30 s for a whole request; the
-	// slowloris and stalled-body cases would take that long, so the test
-	// shortens both. Nothing else is changed.
-	h.srv.ReadHeaderTimeout = 2 * time.Second
-	h.srv.ReadTimeout = 3 * time.Second
-	h.served = make(chan error, 1)
-	go func() { h.served <- h.srv.Serve(ln) }()
-	t.Cleanup(func() { h.srv.Close() }) // when a check stops the test early
+	mux := api.Routes(s, cfg)                      // as api.NewHandler builds it
+	mux.HandleFunc(hostilePanicPath, hostilePanic) // test-only
+	h.server = startServer(t, api.Chain(cfg).Then(mux), cfg.Logger, func(srv *http.Server) {
+		// The example waits 5 s for headers and 30 s for a whole request;
+		// the slowloris and stalled-body cases would take that long, so
+		// the test shortens both. Nothing else is changed.
+		srv.ReadHeaderTimeout = 2 * time.Second
+		srv.ReadTimeout = 3 * time.Second
+	})
 
 	h.tr = &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}
 	h.client = &http.Client{
@@ -128,18 +118,13 @@ func hostileStart(t *testing.T) *hostileServer {
 	return h
 }
 
-// stop shuts the server down gracefully, as run does, and checks that Serve
-// returned http.ErrServerClosed.
+// stop shuts the server down gracefully, as the program does, and checks
+// that Serve returned http.ErrServerClosed.
 func (h *hostileServer) stop(t *testing.T) {
 	t.Helper()
 	h.tr.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), hostileWait)
-	defer cancel()
-	if err := h.srv.Shutdown(ctx); err != nil {
-		t.Errorf("Shutdown: %v", err)
-	}
-	if err := <-h.served; !errors.Is(err, http.ErrServerClosed) {
-		t.Errorf("Serve returned %v, want http.ErrServerClosed", err)
+	if err := h.shutdown(hostileWait); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -326,7 +311,7 @@ func (h *hostileServer) stillServes(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("after the case, GET /api/comments = %d %s", r.status, r.body)
 	}
-	var got []Comment
+	var got []api.Comment
 	if err := json.Unmarshal(r.body, &got); err != nil {
 		t.Fatalf("after the case, GET /api/comments: %v\n%s", err, r.body)
 	}
@@ -364,7 +349,7 @@ func TestHostileInputEndToEnd(t *testing.T) {
 	h := hostileStart(t)
 	cases := hostileCases(t)
 	if len(cases) < 40 {
-		t.Errorf("%d cases, the issue asks for at least 40", len(cases))
+		t.Errorf("%d cases, want at least 40", len(cases))
 	}
 	names := map[string]bool{}
 	for _, c := range cases {
@@ -382,14 +367,16 @@ func TestHostileInputEndToEnd(t *testing.T) {
 	h.stop(t)
 	hostileGoroutinesBack(t, before)
 
-	if diff := cmp.Diff(h.want, readFile(t, h.path)); diff != "" {
+	if file, err := api.ReadLog(h.path); err != nil {
+		t.Error(err)
+	} else if diff := cmp.Diff(h.want, file); diff != "" {
 		t.Errorf("the data file (-want +got):\n%s", diff)
 	}
-	restarted, err := openStore(h.path, nil)
+	restarted, err := api.OpenStore(h.path, nil)
 	if err != nil {
 		t.Fatalf("reopening the data file: %v", err)
 	}
-	if diff := cmp.Diff(h.want, restarted.list()); diff != "" {
+	if diff := cmp.Diff(h.want, restarted.List()); diff != "" {
 		t.Errorf("after a restart (-want +got):\n%s", diff)
 	}
 	if tmp, _ := filepath.Glob(filepath.Join(filepath.Dir(h.path), ".*.tmp")); len(tmp) != 0 {

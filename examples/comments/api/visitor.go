@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"crypto/rand"
@@ -8,13 +8,13 @@ import (
 	"github.com/microkit-go/micro/middleware"
 )
 
-// visitorCookie is the signed cookie that tells a browser's requests apart.
-const visitorCookie = "visitor"
+// VisitorCookie is the signed cookie that tells a browser's requests apart.
+const VisitorCookie = "visitor"
 
 // visitors answers GET /api/visitor.
 type visitors struct {
 	// crossSite makes the cookie SameSite=None and Secure, so that pages
-	// of -cors-origins (other sites) can send it with credentials.
+	// of Config.CORSOrigins (other sites) can send it with credentials.
 	// Browsers require Secure for that, and treat http://localhost and
 	// http://127.0.0.1 as secure. Otherwise it is SameSite=Lax.
 	crossSite bool
@@ -28,12 +28,12 @@ func (v visitors) visitor(r *http.Request) (any, error) {
 		Visitor string `json:"visitor"`
 		New     bool   `json:"new"`
 	}
-	if id, ok := middleware.SignedCookie(r, visitorCookie); ok {
+	if id, ok := middleware.SignedCookie(r, VisitorCookie); ok {
 		return answer{Visitor: id}, nil
 	}
 	id := rand.Text()
 	c := &http.Cookie{
-		Name:     visitorCookie,
+		Name:     VisitorCookie,
 		Value:    id,
 		Path:     "/",
 		MaxAge:   365 * 24 * 60 * 60,

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"net/http"
@@ -11,7 +11,7 @@ import (
 // Paging of the comment lists. A list answers one page: at most limit
 // comments, oldest first, from a cursor. The query parameters:
 //
-//	limit   how many comments, 1 to maxLimit; defaultLimit without it.
+//	limit   how many comments, 1 to MaxLimit; DefaultLimit without it.
 //	cursor  where the page starts: a cursor from a Link header, or
 //	        "newest" for the last limit comments. Without it, the first page.
 //
@@ -25,8 +25,10 @@ import (
 // "limit=3;", which would lose the pair), is a 400 problem: a request the server
 // cannot answer as asked gets no silently different answer.
 const (
-	defaultLimit = 50
-	maxLimit     = 100
+	// DefaultLimit is the limit of a page without a limit parameter.
+	DefaultLimit = 50
+	// MaxLimit is the largest limit a page may ask for.
+	MaxLimit = 100
 	// cursorNewest is the cursor of the newest page: what the demo's
 	// page shows first.
 	cursorNewest = "newest"
@@ -42,7 +44,7 @@ type pageQuery struct {
 // parsePage parses the limit and cursor query parameters of r. Bad values
 // are a 400 problem error that quotes at most 40 bytes of them.
 func parsePage(r *http.Request) (pageQuery, error) {
-	p := pageQuery{limit: defaultLimit}
+	p := pageQuery{limit: DefaultLimit}
 	q, err := url.ParseQuery(r.URL.RawQuery) // r.URL.Query() drops malformed pairs
 	if err != nil {
 		return p, micro.Errorf(http.StatusBadRequest, "the query is malformed: %v", err)
@@ -54,8 +56,8 @@ func parsePage(r *http.Request) (pageQuery, error) {
 	}
 	if v, ok := q["limit"]; ok {
 		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 || n > maxLimit || strconv.Itoa(n) != v[0] {
-			return p, micro.Errorf(http.StatusBadRequest, "limit must be a whole number from 1 to %d, not %.40q", maxLimit, v[0])
+		if err != nil || n < 1 || n > MaxLimit || strconv.Itoa(n) != v[0] {
+			return p, micro.Errorf(http.StatusBadRequest, "limit must be a whole number from 1 to %d, not %.40q", MaxLimit, v[0])
 		}
 		p.limit = n
 	}
@@ -77,7 +79,7 @@ func parsePage(r *http.Request) (pageQuery, error) {
 // page returns the comments of the page q asks for, the index of its first
 // comment, and how many comments there are. A cursor past the last comment
 // is a 400 problem error. The slice is shared: callers must not change it.
-func (s *store) page(q pageQuery) (comments []Comment, start, total int, err error) {
+func (s *Store) page(q pageQuery) (comments []Comment, start, total int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	total, start = len(s.comments), q.start
@@ -116,7 +118,7 @@ func pageLinks(path string, start, n, limit, total int) string {
 
 // pageResponse answers r with body(page), a page of s's comments, and its
 // Link header.
-func (s *store) pageResponse(r *http.Request, body func([]Comment) any) (any, error) {
+func (s *Store) pageResponse(r *http.Request, body func([]Comment) any) (any, error) {
 	q, err := parsePage(r)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"encoding/json"
@@ -53,7 +53,7 @@ func listOf(from, to int) string {
 }
 
 func TestListPages(t *testing.T) {
-	srv := httptest.NewServer(newHandler(newMemoryStore(numbered(7)), testConfig(t)))
+	srv := httptest.NewServer(NewHandler(NewMemoryStore(numbered(7)), testConfig(t)))
 	defer srv.Close()
 	link := func(path string, cursor, limit int, rel string) string {
 		return fmt.Sprintf(`<%s?cursor=%d&limit=%d>; rel="%s"`, path, cursor, limit, rel)
@@ -86,7 +86,7 @@ func TestListPages(t *testing.T) {
 }
 
 func TestListPagesRefuseBadParameters(t *testing.T) {
-	srv := httptest.NewServer(newHandler(newMemoryStore(numbered(7)), testConfig(t)))
+	srv := httptest.NewServer(NewHandler(NewMemoryStore(numbered(7)), testConfig(t)))
 	defer srv.Close()
 	problem := func(detail string) pageReply {
 		return pageReply{400, "", `{"type":"about:blank","title":"Bad Request","status":400,"detail":"` + detail + `"}`}
@@ -160,7 +160,7 @@ func follow(t *testing.T, srv *httptest.Server, path, rel string) (all []Comment
 
 func TestListLinksReachEveryCommentOnce(t *testing.T) {
 	for _, n := range []int{0, 1, 49, 50, 51, 250} {
-		srv := httptest.NewServer(newHandler(newMemoryStore(numbered(n)), testConfig(t)))
+		srv := httptest.NewServer(NewHandler(NewMemoryStore(numbered(n)), testConfig(t)))
 		wantPages := max(1, (n+49)/50)
 		for _, start := range []struct{ path, rel string }{
 			{"/api/comments", "next"},
@@ -179,13 +179,13 @@ func TestListLinksReachEveryCommentOnce(t *testing.T) {
 }
 
 func TestListNextLinkOfTheLastPageListsLaterComments(t *testing.T) {
-	s := newMemoryStore(numbered(3))
-	srv := httptest.NewServer(newHandler(s, testConfig(t)))
+	s := NewMemoryStore(numbered(3))
+	srv := httptest.NewServer(NewHandler(s, testConfig(t)))
 	defer srv.Close()
 	if r := getPage(t, srv, "/api/comments?cursor=3&limit=2"); r.Body != "[]" {
 		t.Fatalf("the page after the last comment = %+v", r)
 	}
-	if err := s.add(Comment{"c3"}); err != nil {
+	if err := s.Add(Comment{"c3"}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(pageReply{200, `</api/comments?cursor=1&limit=2>; rel="prev"`, listOf(3, 4)},
@@ -197,18 +197,18 @@ func TestListNextLinkOfTheLastPageListsLaterComments(t *testing.T) {
 func TestListAnswerIsBoundedHoweverManyComments(t *testing.T) {
 	// 2,000 comments of 1,000 characters: the whole list is some 2 MB in
 	// ASCII, 6 MB in two-byte characters.
-	long := strings.Repeat("é", maxComment)
-	s := newMemoryStore(slices.Repeat([]Comment{{long}}, 2000))
-	srv := httptest.NewServer(newHandler(s, testConfig(t)))
+	long := strings.Repeat("é", MaxComment)
+	s := NewMemoryStore(slices.Repeat([]Comment{{long}}, 2000))
+	srv := httptest.NewServer(NewHandler(s, testConfig(t)))
 	defer srv.Close()
-	// What a page of maxLimit comments of the longest kind takes: the
+	// What a page of MaxLimit comments of the longest kind takes: the
 	// characters in UTF-8, the JSON around each, the brackets.
 	one := len(`{"comment":""},`) + len(long)
 	for path, n := range map[string]int{
-		"/api/comments":                         defaultLimit,
-		"/api/comments?limit=100":               maxLimit,
-		"/api/comments?cursor=newest&limit=100": maxLimit,
-		"/api/comments/p?cursor=1900&limit=100": maxLimit,
+		"/api/comments":                         DefaultLimit,
+		"/api/comments?limit=100":               MaxLimit,
+		"/api/comments?cursor=newest&limit=100": MaxLimit,
+		"/api/comments/p?cursor=1900&limit=100": MaxLimit,
 	} {
 		r := getPage(t, srv, path)
 		if r.Status != 200 || len(r.Body) > n*one+len(`{"post":"p","comments":[]}`) {
@@ -224,8 +224,8 @@ func TestListAnswerIsBoundedHoweverManyComments(t *testing.T) {
 // baseline of a hand-written handler encoding the same page.
 func BenchmarkListPage(b *testing.B) {
 	for _, n := range []int{100, 100_000} {
-		s := newMemoryStore(slices.Repeat([]Comment{{strings.Repeat("x", 100)}}, n))
-		mux := routes(s, visitors{})
+		s := NewMemoryStore(slices.Repeat([]Comment{{strings.Repeat("x", 100)}}, n))
+		mux := Routes(s, Config{})
 		req := httptest.NewRequest(http.MethodGet, "/api/comments?cursor=newest", nil)
 		b.Run(fmt.Sprintf("comments=%d/impl=micro", n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -239,9 +239,9 @@ func BenchmarkListPage(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("comments=%d/impl=nethttp", n), func(b *testing.B) {
 			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				all := s.list()
+				all := s.List()
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
-				json.NewEncoder(w).Encode(all[max(0, len(all)-defaultLimit):])
+				json.NewEncoder(w).Encode(all[max(0, len(all)-DefaultLimit):])
 			})
 			b.ReportAllocs()
 			for b.Loop() {
@@ -257,7 +257,7 @@ func BenchmarkListPage(b *testing.B) {
 // with the first page of 50, as if the parameter were absent: a 400
 // instead.
 func TestListPagesRefuseAMalformedQuery(t *testing.T) {
-	srv := httptest.NewServer(newHandler(newMemoryStore(numbered(7)), testConfig(t)))
+	srv := httptest.NewServer(NewHandler(NewMemoryStore(numbered(7)), testConfig(t)))
 	defer srv.Close()
 	for _, c := range []struct{ query, detail string }{
 		{"limit=3;", "invalid semicolon separator in query"},

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"fmt"
@@ -9,8 +9,8 @@ import (
 // The list of comments is paged: the newest page first, as the demo's page
 // shows it, then the older ones by their rel="prev" links.
 func Example_paging() {
-	s := newMemoryStore([]Comment{{"one"}, {"two"}, {"three"}, {"four"}, {"five"}})
-	srv := httptest.NewServer(routes(s, visitors{}))
+	s := NewMemoryStore([]Comment{{"one"}, {"two"}, {"three"}, {"four"}, {"five"}})
+	srv := httptest.NewServer(Routes(s, Config{}))
 	defer srv.Close()
 	for _, path := range []string{
 		"/api/comments?cursor=newest&limit=2",

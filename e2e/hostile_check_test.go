@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro/examples/comments/api"
 )
 
 // hostileCase is one hostile request (or a few, on one connection or in a
@@ -27,7 +28,7 @@ type hostileCase struct {
 
 	want   []hostileWant // the responses, in order
 	closed bool          // then the server closes the connection (raw, exchange)
-	stores []Comment     // the comments the case adds
+	stores []api.Comment // the comments the case adds
 }
 
 // hostileReq is a request the test's client sends: it can only send what
@@ -235,9 +236,9 @@ func hostileNewVisitor(forged string) func(*testing.T, *hostileServer, hostileRe
 			t.Fatalf("Set-Cookie %q, want one cookie", r.header.Values("Set-Cookie"))
 		}
 		c := cookies[0]
-		if c.Name != visitorCookie || c.Value != hostileSign(hostileCookieKey, visitorCookie, a.Visitor) ||
+		if c.Name != api.VisitorCookie || c.Value != hostileSign(hostileCookieKey, api.VisitorCookie, a.Visitor) ||
 			!c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteNoneMode || c.Path != "/" {
-			t.Errorf("new cookie %+v, want %s signed for %q, HttpOnly, Secure, SameSite=None, Path=/", c, visitorCookie, a.Visitor)
+			t.Errorf("new cookie %+v, want %s signed for %q, HttpOnly, Secure, SameSite=None, Path=/", c, api.VisitorCookie, a.Visitor)
 		}
 	}
 }

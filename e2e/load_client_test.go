@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -12,12 +12,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/microkit-go/micro/examples/comments/api"
 )
 
 // The load clients of TestLoad and TestLoadSIGTERM: a weighted mix of
@@ -60,7 +63,7 @@ const (
 )
 
 // loadPadding makes a body over the 64 KiB limit.
-var loadPadding = strings.Repeat("x", maxBody)
+var loadPadding = strings.Repeat("x", api.MaxBody)
 
 // loadKinds is the mix: 30% GET /api/comments (the first page), 30% GET
 // /api/comments?cursor=newest (the newest page, which the demo's page
@@ -91,7 +94,7 @@ func loadKinds() []loadKind {
 		{name: "post", weight: 15, want: http.StatusCreated, stores: true,
 			build: func(tag string) loadReq { return post(js, `{"comment":"`+loadText+tag+`"}`) },
 			check: func(body []byte, tag string) error {
-				var c Comment
+				var c api.Comment
 				if err := json.Unmarshal(body, &c); err != nil || c.Comment != loadText+tag {
 					return fmt.Errorf("body %.100q, want the stored comment %q", body, loadText+tag)
 				}
@@ -103,7 +106,7 @@ func loadKinds() []loadKind {
 			build: func(string) loadReq { return post(js, `{"comment":"   "}`) }},
 		{name: "too-long", weight: 1, want: http.StatusUnprocessableEntity, check: loadCheckProblem(http.StatusUnprocessableEntity),
 			build: func(tag string) loadReq {
-				return post(js, `{"comment":"`+loadBadText+tag+" "+loadPadding[:maxComment]+`"}`)
+				return post(js, `{"comment":"`+loadBadText+tag+" "+loadPadding[:api.MaxComment]+`"}`)
 			}},
 		{name: "form", weight: 1, want: http.StatusUnsupportedMediaType, check: loadCheckProblem(http.StatusUnsupportedMediaType),
 			build: func(tag string) loadReq { return post("application/x-www-form-urlencoded", "comment=load-bad+"+tag) }},
@@ -352,12 +355,12 @@ func (p loadPlan) one(kinds []loadKind, k int, tag string, st *loadStats) bool {
 		st.createdBytes += len(loadText+tag) + 16
 	}
 	if kind.list && ks.latency.n%loadListSample == 0 && len(st.lists) < loadListMax {
-		var list []Comment
+		var list []api.Comment
 		start, err := loadPageStart(res.Header.Get("Link"))
 		if err == nil {
 			err = json.Unmarshal(got, &list)
 		}
-		if err != nil || len(list) == 0 || len(list) > defaultLimit {
+		if err != nil || len(list) == 0 || len(list) > api.DefaultLimit {
 			st.fail("%s: not a page of comments (%v): %.200q", kind.name, err, got)
 		} else {
 			last := list[len(list)-1].Comment
@@ -368,11 +371,14 @@ func (p loadPlan) one(kinds []loadKind, k int, tag string, st *loadStats) bool {
 	return true
 }
 
+// loadLinkRE matches one link of a Link header as the API writes it.
+var loadLinkRE = regexp.MustCompile(`<([^>]*)>; rel="(\w+)"`)
+
 // loadPageStart returns the index of the first comment of a page whose
 // Link header is link: 0 without a prev link, else where the prev page
 // ends. The cursors are opaque to clients; the test knows them.
 func loadPageStart(link string) (int, error) {
-	for _, m := range linkRE.FindAllStringSubmatch(link, -1) {
+	for _, m := range loadLinkRE.FindAllStringSubmatch(link, -1) {
 		if m[2] != "prev" {
 			continue
 		}
@@ -439,7 +445,7 @@ func (h *loadHist) quantile(q float64) time.Duration {
 // were stored, and describes every discrepancy in problems. Each sampled
 // page of GET /api/comments must be where it starts in the file (its
 // last comment is), since comments are only ever appended.
-func loadCheckFile(file, seed []Comment, st *loadStats) (storedUncertain int, problems []string) {
+func loadCheckFile(file, seed []api.Comment, st *loadStats) (storedUncertain int, problems []string) {
 	report := func(format string, args ...any) {
 		if len(problems) < loadMaxFailures {
 			problems = append(problems, fmt.Sprintf(format, args...))

@@ -1,7 +1,6 @@
-package main
+package api
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,13 +16,13 @@ import (
 // storeQueue starts n adds while the test holds s.write (as a save in
 // progress would), waits until all n wait in one batch, and returns their
 // errors once the test releases s.write with release.
-func storeQueue(t *testing.T, s *store, texts ...string) (release func() []error) {
+func storeQueue(t *testing.T, s *Store, texts ...string) (release func() []error) {
 	t.Helper()
 	s.write.Lock()
 	errs := make([]error, len(texts))
 	var wg sync.WaitGroup
 	for i, text := range texts {
-		wg.Go(func() { errs[i] = s.add(Comment{text}) })
+		wg.Go(func() { errs[i] = s.Add(Comment{text}) })
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -51,13 +50,13 @@ func storeQueue(t *testing.T, s *store, texts ...string) (release func() []error
 
 func TestStoreSavesCommentsThatArriveDuringASaveTogether(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := openStore(path, seed)
+	s, err := OpenStore(path, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := s.list()
+	before := s.List()
 	release := storeQueue(t, s, "a", "b", "c")
-	if diff := cmp.Diff(seed, s.list()); diff != "" {
+	if diff := cmp.Diff(seed, s.List()); diff != "" {
 		t.Errorf("comments not yet on disk are listed (-want +got):\n%s", diff)
 	}
 	for i, err := range release() {
@@ -74,7 +73,7 @@ func TestStoreSavesCommentsThatArriveDuringASaveTogether(t *testing.T) {
 	if diff := cmp.Diff([]Comment{{"a"}, {"b"}, {"c"}}, added); diff != "" {
 		t.Errorf("the file's new comments (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(readFile(t, path), s.list()); diff != "" {
+	if diff := cmp.Diff(readFile(t, path), s.List()); diff != "" {
 		t.Errorf("the list differs from the file (-file +list):\n%s", diff)
 	}
 	if diff := cmp.Diff(seed, before); diff != "" {
@@ -85,7 +84,7 @@ func TestStoreSavesCommentsThatArriveDuringASaveTogether(t *testing.T) {
 func TestStoreFailedSaveFailsEveryCommentOfItsBatch(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "comments.json")
-	s, err := openStore(path, seed)
+	s, err := OpenStore(path, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +95,11 @@ func TestStoreFailedSaveFailsEveryCommentOfItsBatch(t *testing.T) {
 			t.Errorf("add %d of a batch whose save failed returned nil", i)
 		}
 	}
-	if diff := cmp.Diff(seed, s.list()); diff != "" {
+	if diff := cmp.Diff(seed, s.List()); diff != "" {
 		t.Errorf("comments that were not saved are listed (-want +got):\n%s", diff)
 	}
 	s.path = path
-	if err := s.add(Comment{"kept"}); err != nil {
+	if err := s.Add(Comment{"kept"}); err != nil {
 		t.Fatal(err)
 	}
 	want := append(slices.Clone(seed), Comment{"kept"})
@@ -121,7 +120,7 @@ func logOf(t *testing.T, comments ...Comment) []byte {
 
 func TestStoreAppendsToTheFileAndNeverRewritesIt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := openStore(path, seed)
+	s, err := OpenStore(path, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +128,7 @@ func TestStoreAppendsToTheFileAndNeverRewritesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.add(Comment{"a\nline"}); err != nil {
+	if err := s.Add(Comment{"a\nline"}); err != nil {
 		t.Fatal(err)
 	}
 	after, err := os.Stat(path)
@@ -169,11 +168,11 @@ func TestStoreCutsATornLastLine(t *testing.T) {
 			if err := os.WriteFile(path, append(logOf(t, kept...), tail...), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			s, err := openStore(path, nil)
+			s, err := OpenStore(path, nil)
 			if err != nil {
 				t.Fatalf("opening a log with a torn last line: %v", err)
 			}
-			if diff := cmp.Diff(wantKept, s.list()); diff != "" {
+			if diff := cmp.Diff(wantKept, s.List()); diff != "" {
 				t.Errorf("the comments before the torn line (-want +got):\n%s", diff)
 			}
 			if got := s.dropped; got != len(logOf(t, kept...))+len(tail)-len(whole) {
@@ -182,7 +181,7 @@ func TestStoreCutsATornLastLine(t *testing.T) {
 			if b, _ := os.ReadFile(path); string(b) != string(whole) {
 				t.Errorf("the file after opening is %q, want the torn line cut: %q", b, whole)
 			}
-			if err := s.add(Comment{"after"}); err != nil {
+			if err := s.Add(Comment{"after"}); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(append(slices.Clone(wantKept), Comment{"after"}), readFile(t, path)); diff != "" {
@@ -199,14 +198,14 @@ func TestStoreConvertsAJSONArrayFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(` [{"comment":"from"},{"comment":"the first format"}]`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := openStore(path, seed)
+	s, err := OpenStore(path, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(old, s.list()); diff != "" {
+	if diff := cmp.Diff(old, s.List()); diff != "" {
 		t.Errorf("the comments of the array file (-want +got):\n%s", diff)
 	}
-	if err := s.add(Comment{"new"}); err != nil {
+	if err := s.Add(Comment{"new"}); err != nil {
 		t.Fatal(err)
 	}
 	want := append(slices.Clone(old), Comment{"new"})
@@ -220,7 +219,7 @@ func TestStoreConvertsAJSONArrayFile(t *testing.T) {
 
 func TestStoreCutsWhatAFailedAppendLeft(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := openStore(path, seed)
+	s, err := OpenStore(path, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +233,7 @@ func TestStoreCutsWhatAFailedAppendLeft(t *testing.T) {
 	}
 	f.Close()
 	s.torn = true
-	if err := s.add(Comment{"next"}); err != nil {
+	if err := s.Add(Comment{"next"}); err != nil {
 		t.Fatal(err)
 	}
 	want := append(slices.Clone(seed), Comment{"next"})
@@ -249,16 +248,16 @@ func TestStoreCutsWhatAFailedAppendLeft(t *testing.T) {
 // the whole file anew, as the first store did. The append's cost does not
 // grow with n.
 func BenchmarkStoreSave(b *testing.B) {
-	long := Comment{strings.Repeat("x", maxComment)}
+	long := Comment{strings.Repeat("x", MaxComment)}
 	for _, n := range []int{100, 2000} {
 		b.Run(fmt.Sprintf("comments=%d/impl=append", n), func(b *testing.B) {
-			s, err := openStore(filepath.Join(b.TempDir(), "comments.json"), slices.Repeat([]Comment{long}, n))
+			s, err := OpenStore(filepath.Join(b.TempDir(), "comments.json"), slices.Repeat([]Comment{long}, n))
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := s.add(Comment{"one more"}); err != nil {
+				if err := s.Add(Comment{"one more"}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -276,25 +275,6 @@ func BenchmarkStoreSave(b *testing.B) {
 	}
 }
 
-func TestRunLogsACutTornLine(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	if err := os.WriteFile(path, append(logOf(t, seed...), `{"comment":"to`...), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel() // run stops as soon as it listens
-	var log strings.Builder
-	if err := run(ctx, []string{"-addr", "127.0.0.1:0", "-data", path}, &log, nil); err != nil {
-		t.Fatal(err)
-	}
-	if want := `level=WARN msg="cut a torn last line from the data file" data=` + path + " bytes=14"; !strings.Contains(log.String(), want) {
-		t.Errorf("the log does not say %q:\n%s", want, log.String())
-	}
-	if diff := cmp.Diff(seed, readFile(t, path)); diff != "" {
-		t.Errorf("the file (-want +got):\n%s", diff)
-	}
-}
-
 // TestStoreNeverWritesOverAnotherWritersLines: two servers given the same
 // data file (a restart that overlaps the old process's grace period, a
 // second instance started by mistake) each append at the end they know.
@@ -302,29 +282,29 @@ func TestRunLogsACutTornLine(t *testing.T) {
 // whose 201 said it was on disk.
 func TestStoreNeverWritesOverAnotherWritersLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "comments.json")
-	first, err := openStore(path, seed)
+	first, err := OpenStore(path, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := openStore(path, nil)
+	second, err := OpenStore(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := first.add(Comment{"acknowledged by the first server"}); err != nil {
+	if err := first.Add(Comment{"acknowledged by the first server"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := second.add(Comment{"second"}); err == nil {
+	if err := second.Add(Comment{"second"}); err == nil {
 		t.Error("the second server's save of a file the first appended to returned nil")
 	}
 	want := append(slices.Clone(seed), Comment{"acknowledged by the first server"})
-	restarted, err := openStore(path, nil)
+	restarted, err := OpenStore(path, nil)
 	if err != nil {
 		t.Fatalf("reopening the data file: %v", err)
 	}
-	if diff := cmp.Diff(want, restarted.list()); diff != "" {
+	if diff := cmp.Diff(want, restarted.List()); diff != "" {
 		t.Errorf("after a restart (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(seed, second.list()); diff != "" {
+	if diff := cmp.Diff(seed, second.List()); diff != "" {
 		t.Errorf("the second server lists (-want +got):\n%s", diff)
 	}
 }
@@ -334,9 +314,9 @@ func TestStoreNeverWritesOverAnotherWritersLines(t *testing.T) {
 // add returned nil is in the file, which stays readable.
 func TestStoreKeepsEveryAcknowledgedCommentWithTwoWriters(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "comments.json")
-	var stores [2]*store
+	var stores [2]*Store
 	for i := range stores {
-		s, err := openStore(path, seed)
+		s, err := OpenStore(path, seed)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -349,7 +329,7 @@ func TestStoreKeepsEveryAcknowledgedCommentWithTwoWriters(t *testing.T) {
 		for j := range 20 {
 			wg.Go(func() {
 				c := Comment{fmt.Sprintf("server %d, comment %d", i, j)}
-				if s.add(c) == nil {
+				if s.Add(c) == nil {
 					mu.Lock()
 					acked = append(acked, c)
 					mu.Unlock()
@@ -358,11 +338,11 @@ func TestStoreKeepsEveryAcknowledgedCommentWithTwoWriters(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	restarted, err := openStore(path, nil)
+	restarted, err := OpenStore(path, nil)
 	if err != nil {
 		t.Fatalf("reopening the data file: %v", err)
 	}
-	got := restarted.list()
+	got := restarted.List()
 	for _, c := range acked {
 		if !slices.Contains(got, c) {
 			t.Errorf("%q was acknowledged but is not in the file", c.Comment)
@@ -373,7 +353,7 @@ func TestStoreKeepsEveryAcknowledgedCommentWithTwoWriters(t *testing.T) {
 	}
 }
 
-// TestStoreLeavesATornLookingTailThatGrows: what openStore read as a torn
+// TestStoreLeavesATornLookingTailThatGrows: what OpenStore read as a torn
 // last line was another process's append in progress if the file grew
 // since: it is not cut.
 func TestStoreLeavesATornLookingTailThatGrows(t *testing.T) {

@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"embed"
@@ -13,13 +13,17 @@ import (
 //go:embed index.html
 var page embed.FS
 
-// maxComment is the longest comment accepted, in characters (runes, after
+// MaxComment is the longest comment accepted, in characters (runes, after
 // trimming spaces): a longer one is a 422 problem, so one stored comment
 // takes at most some 6 KB of the file, escaped.
-const maxComment = 1000
+const MaxComment = 1000
 
-// routes returns the API and the page, routed by a std ServeMux.
-func routes(s *store, v visitors) *http.ServeMux {
+// Routes returns the API and the page, routed by a std ServeMux, with no
+// middleware: [NewHandler] puts them behind [Chain]. Only cfg.CORSOrigins
+// is used: when it lists origins, the visitor cookie is made for
+// cross-site pages (see visitors).
+func Routes(s *Store, cfg Config) *http.ServeMux {
+	v := visitors{crossSite: len(cfg.CORSOrigins) > 0}
 	mux := http.NewServeMux()
 	mux.Handle("/api/comments", micro.Methods{
 		http.MethodGet:  micro.Handler(s.listComments),
@@ -42,13 +46,13 @@ func routes(s *store, v visitors) *http.ServeMux {
 
 // listComments is GET /api/comments: a page of the comments, oldest first,
 // with its Link header (see [parsePage]).
-func (s *store) listComments(r *http.Request) (any, error) {
+func (s *Store) listComments(r *http.Request) (any, error) {
 	return s.pageResponse(r, func(page []Comment) any { return page })
 }
 
 // postComments is GET /api/comments/{id}: {"post": id, "comments": page},
 // paged as GET /api/comments is.
-func (s *store) postComments(r *http.Request) (any, error) {
+func (s *Store) postComments(r *http.Request) (any, error) {
 	return s.pageResponse(r, func(page []Comment) any {
 		return struct {
 			Post     string    `json:"post"`
@@ -59,7 +63,7 @@ func (s *store) postComments(r *http.Request) (any, error) {
 
 // createComment is POST /api/comments: 201 with the stored comment, once
 // it is stored; 422 for an empty or too long comment.
-func (s *store) createComment(r *http.Request) (any, error) {
+func (s *Store) createComment(r *http.Request) (any, error) {
 	c, err := micro.JSON[Comment](r)
 	if err != nil {
 		return nil, err
@@ -68,11 +72,11 @@ func (s *store) createComment(r *http.Request) (any, error) {
 	switch n := utf8.RuneCountInString(c.Comment); {
 	case n == 0:
 		return nil, micro.Errorf(http.StatusUnprocessableEntity, "comment must not be empty")
-	case n > maxComment:
+	case n > MaxComment:
 		return nil, micro.Errorf(http.StatusUnprocessableEntity,
-			"comment must be at most %d characters, not %d", maxComment, n)
+			"comment must be at most %d characters, not %d", MaxComment, n)
 	}
-	if err := s.add(c); err != nil {
+	if err := s.Add(c); err != nil {
 		return nil, fmt.Errorf("storing a comment: %w", err) // a 500; the cause is logged
 	}
 	return &micro.Response{Status: http.StatusCreated, Body: c}, nil

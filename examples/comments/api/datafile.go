@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"bytes"
@@ -66,6 +66,24 @@ func decodeLog(b []byte) (comments []Comment, valid int, err error) {
 		comments = append(comments, c)
 		valid += i + 1
 	}
+}
+
+// ReadLog returns the comments of the data file at path, which it never
+// changes. A file that is not a comments log, or whose last line is torn,
+// is an error.
+func ReadLog(path string) ([]Comment, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	comments, valid, err := decodeLog(b)
+	if err == nil && valid < len(b) {
+		err = fmt.Errorf("a torn last line of %d bytes", len(b)-valid)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a complete comments log (%w): %.300q", path, err, b)
+	}
+	return comments, nil
 }
 
 // readArray reads the comments of a data file in the demo's first format,

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/base64"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/microkit-go/micro/examples/comments/api"
 )
 
 // hostileCases is the table of TestHostileInputEndToEnd, in the order it
@@ -22,11 +24,11 @@ func hostileCases(t *testing.T) []hostileCase {
 		return &hostileReq{method: "GET", path: path, header: header}
 	}
 	problem := func(status int, detail string) hostileWant { return hostileWant{status: status, detail: detail} }
-	one := func(name string, r *hostileReq, w hostileWant, stores ...Comment) hostileCase {
+	one := func(name string, r *hostileReq, w hostileWant, stores ...api.Comment) hostileCase {
 		return hostileCase{name: name, reqs: []*hostileReq{r}, want: []hostileWant{w}, stores: stores}
 	}
 	created := func(comment string) hostileWant {
-		b, err := json.Marshal(Comment{comment})
+		b, err := json.Marshal(api.Comment{Comment: comment})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,11 +64,11 @@ func hostileCases(t *testing.T) []hostileCase {
 		one("a string just under the limit but over 1000 characters is 422", post(js, `{"comment":"`+strings.Repeat("é", 30000)+`"}`),
 			problem(422, fmt.Sprintf(tooLong, 30000))),
 		one("invalid UTF-8 in a comment is stored as U+FFFD", post(js, "{\"comment\":\"bad \xff\xfe utf-8\"}"),
-			created("bad \uFFFD\uFFFD utf-8"), Comment{"bad \uFFFD\uFFFD utf-8"}),
+			created("bad \uFFFD\uFFFD utf-8"), api.Comment{Comment: "bad \uFFFD\uFFFD utf-8"}),
 		one("a lone surrogate escape is stored as U+FFFD", post(js, `{"comment":"half \ud800 pair"}`),
-			created("half \uFFFD pair"), Comment{"half \uFFFD pair"}),
+			created("half \uFFFD pair"), api.Comment{Comment: "half \uFFFD pair"}),
 		one("a NUL character is stored escaped", post(js, `{"comment":"nul \u0000 byte"}`),
-			created("nul \x00 byte"), Comment{"nul \x00 byte"}),
+			created("nul \x00 byte"), api.Comment{Comment: "nul \x00 byte"}),
 
 		// Content-Type.
 		one("a text/plain body is 415", post("text/plain", `{"comment":"x"}`),
@@ -78,7 +80,7 @@ func hostileCases(t *testing.T) []hostileCase {
 		one("a charset other than UTF-8 is 415", post("application/json; charset=latin1", `{"comment":"x"}`),
 			problem(415, `Unsupported charset "latin1": JSON must be utf-8`)),
 		one("a missing Content-Type is read as JSON and stored", post("", `{"comment":"no type"}`),
-			created("no type"), Comment{"no type"}),
+			created("no type"), api.Comment{Comment: "no type"}),
 	}
 	cases = append(cases, hostileWireCases()...)
 	cases = append(cases, hostileSlowCases()...)
@@ -117,8 +119,8 @@ func hostileCases(t *testing.T) []hostileCase {
 			hostileWant{status: 200, json: `{"post":"xff","comments":%LIST%}`, check: hostileLogged("client_ip", "127.0.0.1")}))
 	}
 	// Signed cookies: whatever does not verify is a new visitor.
-	signed := hostileSign(hostileCookieKey, visitorCookie, "victim")
-	otherKey := hostileSign("another-key-of-32-bytes-at-least", visitorCookie, "attacker")
+	signed := hostileSign(hostileCookieKey, api.VisitorCookie, "victim")
+	otherKey := hostileSign("another-key-of-32-bytes-at-least", api.VisitorCookie, "attacker")
 	sig := signed[strings.LastIndexByte(signed, '.'):] // ".signature"
 	movedSig := base64.RawURLEncoding.EncodeToString([]byte("attacker")) + sig
 	for _, c := range []struct{ name, cookie, forged string }{
@@ -179,7 +181,7 @@ func hostileCases(t *testing.T) []hostileCase {
 				{status: 204, acao: "https://APP.example.com", check: hostileHeader("Access-Control-Allow-Methods", "GET, POST")},
 				{status: 201, json: `{"comment":"from https://APP.example.com"}`, acao: "https://APP.example.com"},
 			},
-			stores: []Comment{{"from https://APP.example.com"}},
+			stores: []api.Comment{{Comment: "from https://APP.example.com"}},
 		},
 		hostileCase{
 			name: "two Origin headers get no CORS headers",
@@ -207,7 +209,7 @@ func hostileCases(t *testing.T) []hostileCase {
 				{status: 204, acao: hostileOrigin, check: hostileHeader("Access-Control-Allow-Headers", "content-type, x-requested-with")},
 				{status: 201, json: `{"comment":"from ` + hostileOrigin + `"}`, acao: hostileOrigin},
 			},
-			stores: []Comment{{"from " + hostileOrigin}},
+			stores: []api.Comment{{Comment: "from " + hostileOrigin}},
 		},
 	)
 

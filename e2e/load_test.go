@@ -1,27 +1,27 @@
-package main
+package e2e
 
 import (
 	"bytes"
-	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"os"
+	"log/slog"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/microkit-go/micro/examples/comments/api"
 )
 
 // The load tests run the comments program with a data file under many
 // concurrent clients, short by default and longer by flag:
 //
-//	go test ./examples/comments -run 'TestLoad' -v -load.duration=30s -load.clients=64
+//	go test ./e2e -run 'TestLoad' -v -load.duration=30s -load.clients=64
 
 var (
 	loadDuration = flag.Duration("load.duration", 2*time.Second,
@@ -31,11 +31,6 @@ var (
 )
 
 const (
-	// loadChildEnv, set to 1, makes the test binary the comments program:
-	// see TestMain.
-	loadChildEnv = "COMMENTS_LOAD_CHILD"
-	// loadChildLife bounds a child's life when its parent never stops it.
-	loadChildLife = 5 * time.Minute
 	// loadHeapSlack, plus loadHeapPerClient for each client, and
 	// loadHeapNoise are the heap growth allowed in the first round and in
 	// each later one beyond the data stored: see TestLoad.
@@ -53,41 +48,11 @@ const (
 	loadTrendFloor = 0.8
 )
 
-// TestMain runs the tests, or, with COMMENTS_LOAD_CHILD=1 in the
-// environment, is the comments program itself: TestLoadSIGTERM starts the
-// test binary that way, with the program's flags as its arguments, to
-// signal a real process.
-func TestMain(m *testing.M) {
-	if os.Getenv(loadChildEnv) == "1" {
-		loadChildMain()
-	}
-	os.Exit(m.Run())
-}
-
-// loadChildMain runs main, whose flags are os.Args[1:], and exits 0 when
-// it returns (main exits 1 on an error). So that no child outlives its
-// test, it stops the program as SIGTERM does when its stdin closes (the
-// parent is done or gone) or after loadChildLife.
-func loadChildMain() {
-	stop := func() {
-		if self, err := os.FindProcess(os.Getpid()); err == nil {
-			self.Signal(syscall.SIGTERM)
-		}
-	}
-	go func() {
-		io.Copy(io.Discard, os.Stdin)
-		stop()
-	}()
-	time.AfterFunc(loadChildLife, stop)
-	main()
-	os.Exit(0)
-}
-
-// TestLoad runs the program in process (run, as main calls it, with a
-// data file) under -load.rounds rounds of -load.duration of the mixed
+// TestLoad runs the example in process, as its program serves it with a
+// data file (see loadStartServer), under -load.rounds rounds of -load.duration of the mixed
 // load of loadKinds from -load.clients clients. Every request gets its
 // kind's status and body, none goes unanswered; the heap grows by no more
-// than the comments stored explain; once run returns, no goroutine is
+// than the comments stored explain; once it has shut down, no goroutine is
 // left and the file holds exactly the seed and the comments that got a
 // 201. With rounds of loadTrendFrom or longer, no round's requests/s may
 // fall below loadTrendFloor of the first's: the cost of a request does not
@@ -95,43 +60,20 @@ func loadChildMain() {
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "comments.json")
-	seed := embeddedSeed(t)
+	seed := api.Seed()
 	kinds := loadKinds()
 	saveCost := loadSaveCost(t, dir)
 	goroutines := runtime.NumGoroutine()
 
 	var logs loadLog
-	ctx, cancel := context.WithCancel(context.Background())
-	addrs := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-data", path, "-grace", "10s"}, &logs,
-			func(a net.Addr) { addrs <- a })
-	}()
+	srv := loadStartServer(t, path, &logs)
+	base := "http://" + srv.addr
 	stopped := false
-	stop := func() error {
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(loadWait):
-			return fmt.Errorf("run did not return within %s of its context's end", loadWait)
-		}
-	}
 	t.Cleanup(func() {
 		if !stopped {
-			stop()
+			srv.shutdown(loadWait)
 		}
 	})
-	var base string
-	select {
-	case a := <-addrs:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("run = %v before listening", err)
-	case <-time.After(loadWait):
-		t.Fatalf("not listening after %s", loadWait)
-	}
 
 	client, tr := loadNewClient(*loadClients)
 	defer tr.CloseIdleConnections()
@@ -151,7 +93,7 @@ func TestLoad(t *testing.T) {
 	// rounds, which only repeat it. A leak of a kilobyte per request
 	// exceeds that within a default round without -race (some 2,000
 	// requests; checked by adding one); longer rounds catch smaller leaks.
-	// A leaked goroutine is caught by the count after run returns.
+	// A leaked goroutine is caught by the count after the shutdown.
 	heap := loadHeapAlloc()
 	warm := heap // after the first round
 	var comments, kept int
@@ -202,12 +144,12 @@ func TestLoad(t *testing.T) {
 	}
 
 	stopped = true
-	if err := stop(); err != nil {
-		t.Fatalf("run = %v after its context ended, want nil", err)
+	if err := srv.shutdown(loadGrace); err != nil {
+		t.Fatalf("the graceful shutdown failed: %v", err)
 	}
 	tr.CloseIdleConnections()
 	if n := loadWaitGoroutines(goroutines); n > goroutines {
-		t.Errorf("%d goroutines %s after run returned, %d before it started:\n%s",
+		t.Errorf("%d goroutines %s after the shutdown, %d before the server started:\n%s",
 			n, loadWait, goroutines, loadGoroutineDump())
 	}
 	lines, nErrs, errs := logs.counts()
@@ -216,7 +158,7 @@ func TestLoad(t *testing.T) {
 			lines, total.requests, nErrs, strings.Join(errs, "\n"))
 	}
 
-	file, err := loadReadFile(path)
+	file, err := api.ReadLog(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,35 +168,35 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-// loadReadFile reads the data file, which must be a comments log without a
-// torn last line.
-func loadReadFile(path string) ([]Comment, error) {
-	b, err := os.ReadFile(path)
+// loadStartServer serves the example as the comments program does with
+// -data path: the store on that file (seeded with the embedded comments),
+// api.NewHandler with a random cookie key, api.NewServer, logging text
+// lines to log.
+func loadStartServer(t *testing.T, path string, log io.Writer) *server {
+	t.Helper()
+	s, err := api.OpenStore(path, api.Seed())
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	file, valid, err := decodeLog(b)
-	if err == nil && valid < len(b) {
-		err = fmt.Errorf("a torn last line of %d bytes", len(b)-valid)
+	cfg := api.Config{Logger: slog.New(slog.NewTextHandler(log, nil)), CookieKey: []byte(rand.Text() + rand.Text())}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("the data file is not a comments log (%w): %.300q", err, b)
-	}
-	return file, nil
+	return startServer(t, api.NewHandler(s, cfg), cfg.Logger, nil)
 }
 
 // loadSaveCost returns how long one store.add takes in dir, alone: the
 // append and fsync that every POST waits for, holding the store's lock.
 func loadSaveCost(t *testing.T, dir string) time.Duration {
 	t.Helper()
-	s, err := openStore(filepath.Join(dir, "save-cost.json"), nil)
+	s, err := api.OpenStore(filepath.Join(dir, "save-cost.json"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const n = 20
 	start := time.Now()
 	for i := range n {
-		if err := s.add(Comment{fmt.Sprintf("comment %d", i)}); err != nil {
+		if err := s.Add(api.Comment{Comment: fmt.Sprintf("comment %d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

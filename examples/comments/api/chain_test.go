@@ -1,7 +1,6 @@
-package main
+package api
 
 import (
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"io"
@@ -14,11 +13,11 @@ import (
 
 // testConfig is the chain's configuration in tests: logs to t.Log, a fixed
 // key, and one allowed cross-origin page.
-func testConfig(t *testing.T) config {
-	return config{
-		logger:      slog.New(slog.NewTextHandler(tWriter{t}, nil)),
-		corsOrigins: []string{"https://app.example.com"},
-		cookieKey:   []byte("0123456789abcdef0123456789abcdef"),
+func testConfig(t *testing.T) Config {
+	return Config{
+		Logger:      slog.New(slog.NewTextHandler(tWriter{t}, nil)),
+		CORSOrigins: []string{"https://app.example.com"},
+		CookieKey:   []byte("0123456789abcdef0123456789abcdef"),
 	}
 }
 
@@ -55,7 +54,7 @@ func doReq(t *testing.T, srv *httptest.Server, method, path, body string, header
 }
 
 func TestChainCORSAndCSRF(t *testing.T) {
-	srv := httptest.NewServer(newHandler(newMemoryStore(seed), testConfig(t)))
+	srv := httptest.NewServer(NewHandler(NewMemoryStore(seed), testConfig(t)))
 	defer srv.Close()
 
 	pre := doReq(t, srv, "OPTIONS", "/api/comments", "", map[string]string{
@@ -84,7 +83,7 @@ func TestChainCORSAndCSRF(t *testing.T) {
 }
 
 func TestChainBodyLimitIs64KiB(t *testing.T) {
-	srv := httptest.NewServer(newHandler(newMemoryStore(seed), testConfig(t)))
+	srv := httptest.NewServer(NewHandler(NewMemoryStore(seed), testConfig(t)))
 	defer srv.Close()
 	big := `{"comment":"` + strings.Repeat("x", 64<<10) + `"}`
 	res := doReq(t, srv, "POST", "/api/comments", big, map[string]string{"Content-Type": "application/json"})
@@ -95,13 +94,13 @@ func TestChainBodyLimitIs64KiB(t *testing.T) {
 }
 
 func TestChainIdentifiesAndCompresses(t *testing.T) {
-	s := newMemoryStore(seed)
+	s := NewMemoryStore(seed)
 	for range 40 { // enough comments that the list is over the compression minimum
-		if err := s.add(Comment{Comment: "a comment long enough to add up"}); err != nil {
+		if err := s.Add(Comment{Comment: "a comment long enough to add up"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(newHandler(s, testConfig(t)))
+	srv := httptest.NewServer(NewHandler(s, testConfig(t)))
 	defer srv.Close()
 	res := doReq(t, srv, "GET", "/api/comments", "", map[string]string{"Accept-Encoding": "gzip", "X-Request-ID": "trace-7"})
 	if res.Header.Get("X-Request-ID") != "trace-7" || res.Header.Get("Content-Encoding") != "gzip" {
@@ -118,7 +117,7 @@ func TestChainIdentifiesAndCompresses(t *testing.T) {
 }
 
 func TestChainVisitorCookie(t *testing.T) {
-	srv := httptest.NewServer(newHandler(newMemoryStore(seed), testConfig(t)))
+	srv := httptest.NewServer(NewHandler(NewMemoryStore(seed), testConfig(t)))
 	defer srv.Close()
 	type answer struct {
 		Visitor string
@@ -144,17 +143,5 @@ func TestChainVisitorCookie(t *testing.T) {
 	forged := doReq(t, srv, "GET", "/api/visitor", "", map[string]string{"Cookie": "visitor=" + cookies[0].Value[:10] + "x"})
 	if b := read(forged); !b.New || b.Visitor == a.Visitor {
 		t.Errorf("forged cookie accepted: %+v", b)
-	}
-}
-
-func TestRunRefusesAShortCookieKey(t *testing.T) {
-	var stderr bytes.Buffer
-	err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-cookie-key", "short"}, &stderr, nil)
-	if err == nil || !strings.Contains(err.Error(), "at least 32 bytes") {
-		t.Errorf("run = %v", err)
-	}
-	err = run(t.Context(), []string{"-addr", "127.0.0.1:0", "-cors-origins", "https://ok.example,not an origin"}, &stderr, nil)
-	if err == nil || !strings.Contains(err.Error(), "CORS") {
-		t.Errorf("run with a bad origin = %v", err)
 	}
 }
