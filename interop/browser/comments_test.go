@@ -174,6 +174,55 @@ func TestCommentsPageShowsTheNewestPageFirst(t *testing.T) {
 	}
 }
 
+// TestCommentsPageShowsThatTheServerCannotBeReached: a comment posted
+// once the server is gone (fetch rejects) is not lost in silence: the
+// page's alert says the server cannot be reached, and the input keeps
+// the comment to try again.
+func TestCommentsPageShowsThatTheServerCannotBeReached(t *testing.T) {
+	requireBrowser(t)
+	api := startProgram(t, example(t, "comments"), "-addr", "127.0.0.1:0")
+	tab := newTab(t)
+	if err := chromedp.Do(tab, chromedp.Navigate("http://"+api.addr+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"First", "Nice post"}, listedComments(t, tab, 2)); diff != "" {
+		t.Fatalf("the page lists (-want +got):\n%s", diff)
+	}
+	api.stop(t)
+
+	if err := chromedp.Do(tab,
+		chromedp.SendKeys(chromedp.ID("comment"), "into the void"),
+		chromedp.Click(chromedp.CSS(`#form button[type="submit"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	const shown = "The server cannot be reached: check your connection and try again."
+	got, err := chromedp.Run(tab, chromedp.Poll[string](`document.getElementById("error").textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != shown {
+		t.Errorf("the page shows %q, want %q", got, shown)
+	}
+	state, err := chromedp.Run(tab, chromedp.Evaluate[formState](formStateJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(formState{Elements: 0, Items: 2, Input: "into the void", Error: shown}, state); diff != "" {
+		t.Errorf("after the failed post the input keeps the comment and the list is unchanged (-want +got):\n%s", diff)
+	}
+	alert, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => {
+		const e = document.getElementById("error");
+		return e.getAttribute("role") === "alert" && e.offsetHeight > 0 && getComputedStyle(e).visibility === "visible";
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !alert {
+		t.Error(`the message is not in a visible element with role="alert"`)
+	}
+}
+
 // formState is what the comments page shows around its form.
 type formState struct {
 	Elements int    `json:"elements"` // elements inside the list items: rendered markup
