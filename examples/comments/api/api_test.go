@@ -96,7 +96,7 @@ func TestPage(t *testing.T) {
 	srv := httptest.NewServer(NewHandler(NewMemoryStore(seed), testConfig(t)))
 	defer srv.Close()
 	got := do(t, srv, "GET", "/", "", "")
-	if got.Status != 200 || got.Type != "text/html; charset=utf-8" || !strings.Contains(got.Body, `fetch("/api/comments"`) {
+	if got.Status != 200 || got.Type != "text/html; charset=utf-8" || !strings.Contains(got.Body, `call("/api/comments"`) || !strings.Contains(got.Body, `fetch(url`) {
 		t.Errorf("GET / = %d %q, body:\n%.300s", got.Status, got.Type, got.Body)
 	}
 	if got := do(t, srv, "POST", "/", "", ""); got.Status != 405 {
