@@ -11,10 +11,10 @@ import (
 	"time"
 )
 
-// programs builds the example programs, each once, on first use: example
-// name to its binary's path. TestMain sets it before any test runs and
+// built builds every example program, once, on first use, and returns the
+// directory that holds them. TestMain sets it before any test runs and
 // never reassigns it.
-var programs map[string]func() (string, error)
+var built func() (string, error)
 
 // TestMain runs the tests, then removes the programs they built.
 func TestMain(m *testing.M) {
@@ -23,39 +23,29 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
-	programs = map[string]func() (string, error){}
-	for _, name := range []string{"comments", "existing-server", "stream"} {
-		programs[name] = sync.OnceValues(func() (string, error) { return build(dir, name) })
-	}
+	built = sync.OnceValues(func() (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		// go test puts the go command of its GOROOT first in PATH; -o with
+		// a directory and a pattern writes each main package there.
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "../examples/...")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build ../examples/...: %w\n%s", err, out)
+		}
+		return dir, nil
+	})
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// build builds examples/name into dir with the go command that runs the
-// tests, within a minute.
-func build(dir, name string) (string, error) {
-	goCmd, err := exec.LookPath("go") // go test puts its GOROOT/bin first in PATH
-	if err != nil {
-		return "", err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	bin := filepath.Join(dir, name)
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", bin, "../examples/"+name)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build examples/%s: %w\n%s", name, err, out)
-	}
-	return bin, nil
-}
-
-// program returns the path of the built example name; t fails if it does
-// not build.
+// program returns the path of the built example name; t fails if the
+// examples do not build.
 func program(t *testing.T, name string) string {
 	t.Helper()
-	bin, err := programs[name]()
+	dir, err := built()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bin
+	return filepath.Join(dir, name)
 }
