@@ -29,7 +29,7 @@ import (
 // found through the Unwrap methods of the writers wrapping it.
 func BodyLimit(n int64) func(http.Handler) http.Handler {
 	mustValid(ValidateBodyLimit(n))
-	// Refused as a body cut at n bytes is: send.Error words the 413.
+	// Answered as a body cut at n bytes is, by send.Error.
 	tooLarge := &http.MaxBytesError{Limit: n}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

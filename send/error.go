@@ -3,12 +3,10 @@ package send
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/microkit-go/micro/internal/bodylimit"
 	"github.com/microkit-go/micro/internal/report"
-	"github.com/microkit-go/micro/internal/state"
 )
 
 // StatusClientClosedRequest is the status [Error] uses when the error is
@@ -49,10 +47,7 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	case public && status < 500:
 		// The client's mistake, answered in full: nothing to log.
 	case status == StatusClientClosedRequest && !public:
-		if s := state.From(r.Context()); s == nil || !s.Log.Reporting { // else the access log has it
-			a := report.Attrs(r, status)
-			report.Logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request", a[:]...)
-		}
+		report.ClientClosed(r, status)
 	default:
 		report.Report(r, err, status) // a 5xx, public or not, is the server's to fix
 	}

@@ -33,6 +33,18 @@ func Report(r *http.Request, err error, status int) {
 	Logger(r).LogAttrs(r.Context(), slog.LevelError, "unhandled error", attrs...)
 }
 
+// ClientClosed logs, at debug level, that r was answered with status
+// because its client went away: no error of the server's. An access-log
+// middleware in the chain (Reporting) has the request in its own line, so
+// then nothing is logged.
+func ClientClosed(r *http.Request, status int) {
+	if s := state.From(r.Context()); s != nil && s.Log.Reporting {
+		return
+	}
+	a := Attrs(r, status)
+	Logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request", a[:]...)
+}
+
 // Attrs returns the attributes that name r in a log line: its method, its
 // path and the status it was answered with. A status of 0 (not known) makes
 // the third an empty Attr, which slog handlers ignore.
