@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/microkit-go/micro/internal/bodylimit"
 	"github.com/microkit-go/micro/internal/state"
 )
 
@@ -54,8 +55,8 @@ func bodyLimit(r *http.Request, opts []BodyOption) int64 {
 			return o.limit
 		}
 	}
-	if s := state.From(r.Context()); s != nil && s.BodyLimit > 0 {
-		return s.BodyLimit
+	if s := state.From(r.Context()); s != nil && s.Data.BodyLimit > 0 {
+		return s.Data.BodyLimit
 	}
 	return DefaultLimit
 }
@@ -157,7 +158,7 @@ func bodyError(err error, limit int64) error {
 }
 
 func tooLarge(limit int64) *Error {
-	return Errorf(http.StatusRequestEntityTooLarge, "Body exceeded %d byte limit", limit)
+	return &Error{status: http.StatusRequestEntityTooLarge, msg: bodylimit.Exceeded(limit)}
 }
 
 // readOnce replaces a request body once it has been read: it replays the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 )
 
 // Error is an error with an HTTP status and a public message (Micro's
@@ -16,11 +17,15 @@ import (
 // The message is shown to clients. Errors wrapped with %w are formatted into
 // it as fmt.Errorf does, so wrap with %w only errors whose text may be
 // public; to keep a cause private, log it or use [Error.Wrap].
+//
+// An Error from [Recovered] is a recovered panic: it has no status, and its
+// message is logged, never sent.
 type Error struct {
 	status int
 	msg    string
 	header http.Header
 	causes []error
+	stack  []byte // of a recovered panic
 }
 
 // Errorf returns an [*Error] with the status and a message formatted as
@@ -41,14 +46,41 @@ func Errorf(status int, format string, args ...any) *Error {
 	return e
 }
 
+// Recovered returns the panic value v, recovered by a deferred function,
+// as an unclassified [*Error]: its status is 0, so [send.Error] answers it
+// with a 500 whose text is logged, with the stack, and never sent. Its
+// message is "panic: " and v formatted with %v; [Error.Stack] is the
+// current goroutine's stack, so call Recovered in the deferred function
+// itself. When v is an error, errors.Is and errors.As see through to it.
+// A v that already is an *Error from Recovered (a panic recovered in one
+// goroutine and panicked again in another) is returned as it is.
+//
+// [Handler] recovers its function's panics itself; call Recovered for a
+// panic in a goroutine of your own, and return the error from the route.
+func Recovered(v any) *Error {
+	if e, ok := v.(*Error); ok && e.stack != nil {
+		return e
+	}
+	e := &Error{msg: fmt.Sprint("panic: ", v), stack: debug.Stack()}
+	if err, ok := v.(error); ok {
+		e.causes = []error{err}
+	}
+	return e
+}
+
 // Error returns the message.
 func (e *Error) Error() string { return e.msg }
 
 // StatusCode returns the HTTP status.
 func (e *Error) StatusCode() int { return e.status }
 
-// Unwrap returns the causes given with %w or [Error.Wrap].
+// Unwrap returns the causes given with %w or [Error.Wrap], or the panic
+// value of [Recovered] when that is an error.
 func (e *Error) Unwrap() []error { return e.causes }
+
+// Stack returns the stack of the goroutine where the panic behind an
+// [Error] from [Recovered] happened; nil for any other Error.
+func (e *Error) Stack() []byte { return e.stack }
 
 // Header returns the headers sent with the error; nil if none was set.
 func (e *Error) Header() http.Header { return e.header }

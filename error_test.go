@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/middleware"
 )
 
 func TestErrorfWrapsCauses(t *testing.T) {
@@ -86,5 +89,46 @@ func TestErrorResponses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestRecovered(t *testing.T) {
+	errBoom := errors.New("boom")
+	recovered := func(v any) (err *micro.Error) {
+		defer func() { err = micro.Recovered(recover()) }()
+		panic(v)
+	}
+	for _, tt := range []struct {
+		name  string
+		value any
+		want  string
+	}{
+		{"a string", "secret state", "panic: secret state"},
+		{"an error, seen through", errBoom, "panic: boom"},
+		{"an Error with a status is a panic all the same", micro.Errorf(404, "no such post"), "panic: no such post"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := recovered(tt.value)
+			if err.Error() != tt.want || err.StatusCode() != 0 {
+				t.Errorf("message %q, status %d; want %q, 0", err.Error(), err.StatusCode(), tt.want)
+			}
+			if cause, ok := tt.value.(error); ok && !errors.Is(err, cause) {
+				t.Errorf("errors.Is(%v, %v) = false", err, cause)
+			}
+			if !strings.Contains(string(err.Stack()), "TestRecovered") {
+				t.Errorf("stack does not show where the panic happened:\n%s", err.Stack())
+			}
+			quiet := middleware.ErrorLogger(slog.New(slog.DiscardHandler)) // the 500 is logged
+			expect(t, quiet(micro.Handler(func(*http.Request) (any, error) { return nil, err })), req{},
+				resp{Status: 500, ContentType: "application/problem+json",
+					Body: `{"type":"about:blank","title":"Internal Server Error","status":500}`})
+		})
+	}
+	first := recovered("once")
+	if again := micro.Recovered(first); again != first {
+		t.Error("a recovered panic panicked again was not returned as it is")
+	}
+	if st := micro.Errorf(500, "no panic").Stack(); st != nil {
+		t.Errorf("Stack of an Errorf error = %q, want nil", st)
 	}
 }

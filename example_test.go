@@ -3,13 +3,17 @@ package micro_test
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/middleware"
 )
 
 // show sends r to h and prints the status, the Content-Type and the body.
@@ -90,6 +94,45 @@ func ExampleErrorf() {
 	// Output:
 	// 429 Retry-After: 30
 	// {"type":"about:blank","title":"Too Many Requests","status":429,"detail":"slow down: 60 requests a minute"}
+}
+
+func ExampleRecovered() {
+	errCorrupt := errors.New("corrupt image")
+	resize := func(done chan<- error) {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- micro.Recovered(p) // here, so the stack is this goroutine's
+			}
+		}()
+		panic(errCorrupt) // a bug deep in a library
+	}
+	h := micro.Handler(func(r *http.Request) (any, error) {
+		done := make(chan error, 1)
+		go resize(done) // Handler cannot recover a panic in another goroutine
+		if err := <-done; err != nil {
+			fmt.Println("errors.Is(err, errCorrupt):", errors.Is(err, errCorrupt))
+			return nil, err
+		}
+		return "resized", nil
+	})
+
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			switch a.Key {
+			case slog.TimeKey:
+				return slog.Attr{} // keep the output stable
+			case "stack":
+				return slog.String("stack", "...")
+			}
+			return a
+		},
+	}))
+	show(middleware.ErrorLogger(logger)(h), httptest.NewRequest("POST", "/resize", nil))
+	// Output:
+	// errors.Is(err, errCorrupt): true
+	// level=ERROR msg="unhandled error" method=POST path=/resize status=500 error="panic: corrupt image" stack=...
+	// 500 application/problem+json
+	// {"type":"about:blank","title":"Internal Server Error","status":500}
 }
 
 func ExampleJSON() {

@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/state"
-	"github.com/microkit-go/micro/send"
+	"github.com/microkit-go/micro/middleware"
 )
 
 func TestHandlerReturnValues(t *testing.T) {
@@ -59,12 +59,12 @@ func TestHandlerRepanicsErrAbortHandler(t *testing.T) {
 	t.Error("ServeHTTP returned normally")
 }
 
-// logLines serves h behind send.ErrorLogger and returns the JSON log lines.
+// logLines serves h behind middleware.ErrorLogger and returns the JSON log lines.
 func logLines(t *testing.T, h http.Handler, r *http.Request) []map[string]any {
 	t.Helper()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	send.ErrorLogger(logger)(h).ServeHTTP(httptest.NewRecorder(), r)
+	middleware.ErrorLogger(logger)(h).ServeHTTP(httptest.NewRecorder(), r)
 	var lines []map[string]any
 	dec := json.NewDecoder(&buf)
 	for {
@@ -92,7 +92,7 @@ func TestHandlerLogsPanicOnceWithStack(t *testing.T) {
 	}
 	delete(lines[0], "stack")
 	want := map[string]any{"level": "ERROR", "msg": "unhandled error", "method": "PUT", "path": "/api/x",
-		"status": 500.0, "error": "micro: panic in handler: boom"}
+		"status": 500.0, "error": "panic: boom"}
 	if diff := cmp.Diff(want, lines[0]); diff != "" {
 		t.Errorf("log line (-want +got):\n%s", diff)
 	}
@@ -121,10 +121,10 @@ func TestHandlerLogsPublic5xx(t *testing.T) {
 func TestHandlerHandsPanicToReportingMiddleware(t *testing.T) {
 	boom := errors.New("boom")
 	r, st := state.Attach(httptest.NewRequest("GET", "/", nil))
-	st.Reporting = true
+	st.Log.Reporting = true
 	w := httptest.NewRecorder()
 	micro.Handler(func(*http.Request) (any, error) { panic(boom) }).ServeHTTP(w, r)
-	if w.Code != 500 || !errors.Is(st.Cause, boom) {
-		t.Errorf("status %d, cause %v; want 500 and a cause that is boom", w.Code, st.Cause)
+	if w.Code != 500 || !errors.Is(st.Log.Cause, boom) {
+		t.Errorf("status %d, cause %v; want 500 and a cause that is boom", w.Code, st.Log.Cause)
 	}
 }

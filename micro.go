@@ -17,7 +17,6 @@ package micro
 import (
 	"net/http"
 
-	"github.com/microkit-go/micro/internal/panics"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -33,8 +32,8 @@ import (
 //   - any other value goes through [send.Value] with status 200; return a
 //     [*Response] to choose the status and headers.
 //
-// A panic in the function is treated like a returned error: a 500 problem,
-// logged with its stack. http.ErrAbortHandler is re-panicked, so it keeps its
+// A panic in the function is treated like a returned error, the one
+// [Recovered] makes of it: a 500 problem, logged with its stack. http.ErrAbortHandler is re-panicked, so it keeps its
 // meaning of aborting the connection. A panic in the producer of a
 // [Stream] is treated the same way (an error item once the stream has
 // started); a panic while any other value is being written (inside a
@@ -61,7 +60,7 @@ func (h Handler) call(r *http.Request) (v any, err error) {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			v, err = nil, panics.New("micro: panic in handler", p)
+			v, err = nil, Recovered(p)
 		}
 	}()
 	return h(r)

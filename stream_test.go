@@ -23,7 +23,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
-	"github.com/microkit-go/micro/send"
+	"github.com/microkit-go/micro/middleware"
 )
 
 // streamTLog collects JSON log lines; safe for concurrent use.
@@ -51,13 +51,13 @@ type streamTGot struct {
 	Body   string
 }
 
-// streamTGet serves h, behind send.ErrorLogger writing to log when not
+// streamTGet serves h, behind middleware.ErrorLogger writing to log when not
 // nil, on a loopback server, sends one request with the header pairs and
 // reads the whole response. The handler has returned when it returns.
 func streamTGet(t *testing.T, h http.Handler, log *streamTLog, method string, header ...string) streamTGot {
 	t.Helper()
 	if log != nil {
-		h = send.ErrorLogger(slog.New(slog.NewJSONHandler(log, nil)))(h)
+		h = middleware.ErrorLogger(slog.New(slog.NewJSONHandler(log, nil)))(h)
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()

@@ -29,7 +29,8 @@ import (
 // found through the Unwrap methods of the writers wrapping it.
 func BodyLimit(n int64) func(http.Handler) http.Handler {
 	mustValid(ValidateBodyLimit(n))
-	tooLarge := problem(http.StatusRequestEntityTooLarge, "Body exceeded %d byte limit", n)
+	// Answered as a body cut at n bytes is, by send.Error.
+	tooLarge := &http.MaxBytesError{Limit: n}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > n {
@@ -39,8 +40,8 @@ func BodyLimit(n int64) func(http.Handler) http.Handler {
 			if r.Body != nil && r.Body != http.NoBody {
 				var s *state.State
 				r, s = state.Attach(r) // a clone only outside a chain that has one
-				if s.BodyLimit == 0 || n < s.BodyLimit {
-					s.BodyLimit = n
+				if s.Data.BodyLimit == 0 || n < s.Data.BodyLimit {
+					s.Data.BodyLimit = n
 				}
 				r.Body = http.MaxBytesReader(bodyLimitInnermost(w), r.Body, n)
 			}

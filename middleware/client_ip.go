@@ -80,7 +80,7 @@ func ClientIP(trusted ...netip.Prefix) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			addr := c.resolve(r)
 			r, s := state.Attach(r)
-			s.ClientIP = addr
+			s.Data.ClientIP = addr
 			next.ServeHTTP(w, r)
 		})
 	}
@@ -105,8 +105,8 @@ func ClientIP(trusted ...netip.Prefix) func(http.Handler) http.Handler {
 // and a value holding a quoted-pair (a backslash) is malformed, as no
 // address needs one.
 func ClientIPFrom(r *http.Request) netip.Addr {
-	if s := state.From(r.Context()); s != nil && s.ClientIP.IsValid() {
-		return s.ClientIP
+	if s := state.From(r.Context()); s != nil && s.Data.ClientIP.IsValid() {
+		return s.Data.ClientIP
 	}
 	a, _ := clientIPParseHost(r.RemoteAddr, false)
 	return a

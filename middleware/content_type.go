@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -35,11 +36,11 @@ func ContentType(types ...string) func(http.Handler) http.Handler {
 			}
 			got := r.Header.Get("Content-Type")
 			if got == "" {
-				send.Error(w, r, problem(http.StatusUnsupportedMediaType,
+				send.Error(w, r, micro.Errorf(http.StatusUnsupportedMediaType,
 					"A request body needs a Content-Type; expected %s", expected))
 				return
 			}
-			send.Error(w, r, problem(http.StatusUnsupportedMediaType,
+			send.Error(w, r, micro.Errorf(http.StatusUnsupportedMediaType,
 				"Unsupported Content-Type %s; expected %s", quoteType(got), expected))
 		})
 	}

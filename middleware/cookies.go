@@ -74,8 +74,8 @@ func Cookies(cfg CookieConfig) func(http.Handler) http.Handler {
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r, s := state.Attach(r)
-			s.Cookies = cookieParse(r.Header["Cookie"])
-			s.CookieKeys = keys
+			s.Data.Cookies = cookieParse(r.Header["Cookie"])
+			s.Data.CookieKeys = keys
 			next.ServeHTTP(w, r)
 		})
 	}
@@ -117,8 +117,8 @@ func cookieCopyKeys(keys [][]byte) [][]byte {
 // there are no cookies). It never fails: malformed pairs are skipped.
 func CookieValues(r *http.Request) map[string]string {
 	var m map[string]string
-	if s := state.From(r.Context()); s != nil && s.Cookies != nil {
-		m = s.Cookies
+	if s := state.From(r.Context()); s != nil && s.Data.Cookies != nil {
+		m = s.Data.Cookies
 	} else {
 		m = cookieParse(r.Header["Cookie"])
 	}
@@ -133,8 +133,8 @@ func CookieValues(r *http.Request) map[string]string {
 // wins. Without [Cookies] in the chain it reads r's Cookie header itself,
 // without building a map.
 func CookieValue(r *http.Request, name string) (string, bool) {
-	if s := state.From(r.Context()); s != nil && s.Cookies != nil {
-		v, ok := s.Cookies[name]
+	if s := state.From(r.Context()); s != nil && s.Data.Cookies != nil {
+		v, ok := s.Data.Cookies[name]
 		return v, ok
 	}
 	sc := cookieScanner{lines: r.Header["Cookie"]}

@@ -45,7 +45,7 @@ func BenchmarkCookies(b *testing.B) {
 	b.Run("case=CookieValue/impl=attach-only", func(b *testing.B) {
 		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			_, s := state.Attach(r)
-			cookieBenchSink = s.RequestID
+			cookieBenchSink = s.Data.RequestID
 		})
 		cookieBenchServe(b, h, r)
 	})

@@ -64,7 +64,7 @@ const (
 // keys.
 func SignedCookie(r *http.Request, name string) (string, bool) {
 	s := state.From(r.Context())
-	if s == nil || len(s.CookieKeys) == 0 {
+	if s == nil || len(s.Data.CookieKeys) == 0 {
 		return "", false
 	}
 	v, ok := CookieValue(r, name)
@@ -77,7 +77,7 @@ func SignedCookie(r *http.Request, name string) (string, bool) {
 	}
 	enc, sig := v[:dot], v[dot+1:]
 
-	m := cookieGetMAC(s.CookieKeys)
+	m := cookieGetMAC(s.Data.CookieKeys)
 	defer m.release()
 	m.buf = append(m.buf[:0], sig...)
 	if n, err := cookieB64.Decode(m.want[:], m.buf); err != nil || n != sha256.Size {
@@ -85,7 +85,7 @@ func SignedCookie(r *http.Request, name string) (string, bool) {
 	}
 	m.buf = append(append(append(m.buf[:0], name...), '='), enc...)
 	verified := false
-	for i := range s.CookieKeys {
+	for i := range s.Data.CookieKeys {
 		if hmac.Equal(m.sum(i, m.buf), m.want[:]) {
 			verified = true
 			break
@@ -144,7 +144,7 @@ func SignCookie(r *http.Request, c *http.Cookie) (*http.Cookie, error) {
 		return nil, cookieErrNil
 	}
 	s := state.From(r.Context())
-	if s == nil || len(s.CookieKeys) == 0 {
+	if s == nil || len(s.Data.CookieKeys) == 0 {
 		return nil, cookieErrNoKeys
 	}
 	encLen := base64.RawURLEncoding.EncodedLen(len(c.Value))
@@ -152,7 +152,7 @@ func SignCookie(r *http.Request, c *http.Cookie) (*http.Cookie, error) {
 		return nil, cookieErrTooLarge
 	}
 	sc := *c
-	sc.Value = cookieSign(s.CookieKeys, c.Name, c.Value)
+	sc.Value = cookieSign(s.Data.CookieKeys, c.Name, c.Value)
 	if err := sc.Valid(); err != nil {
 		return nil, errors.New("middleware: SetSignedCookie: " + err.Error())
 	}

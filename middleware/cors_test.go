@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -527,7 +528,7 @@ func TestCORSDefaultsSendOnlyWhatIsConfigured(t *testing.T) {
 func TestCORSRouteErrorResponseKeepsCORSHeaders(t *testing.T) {
 	h := CORS(CORSConfig{AllowedOrigins: []string{"https://example.com"}, ExposedHeaders: []string{"X-Total"}, AllowCredentials: true})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			send.Error(w, r, problem(http.StatusNotFound, "no comment %d", 7))
+			send.Error(w, r, micro.Errorf(http.StatusNotFound, "no comment %d", 7))
 		}))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, corsReq{origin: corsOne("https://example.com")}.request())

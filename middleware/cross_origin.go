@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -56,7 +57,7 @@ type crossOrigin struct {
 func crossOriginCompile(trustedOrigins []string) (*crossOrigin, error) {
 	c := &crossOrigin{
 		protect: http.NewCrossOriginProtection(),
-		refused: problem(http.StatusForbidden, "Cross-origin request refused"),
+		refused: micro.Errorf(http.StatusForbidden, "Cross-origin request refused"),
 	}
 	for _, raw := range trustedOrigins {
 		o, why := c.trusted.add(raw)

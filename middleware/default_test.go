@@ -72,7 +72,7 @@ func TestDefaultOrder(t *testing.T) {
 		t.Errorf("status %d, headers %v", w.Code, w.Header())
 	}
 	lines := logs.lines(t)
-	if len(lines) != 1 || lines[0]["request_id"] != "order-1" || lines[0]["error"] != "middleware: panic: route bug" {
+	if len(lines) != 1 || lines[0]["request_id"] != "order-1" || lines[0]["error"] != "panic: route bug" {
 		t.Errorf("log lines %v", lines)
 	}
 

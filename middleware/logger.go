@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/report"
 	"github.com/microkit-go/micro/internal/state"
 )
 
@@ -37,7 +39,7 @@ func Logger(l *slog.Logger) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			r, s := state.Attach(r)
-			s.Logger, s.Reporting = l, true
+			s.Log.Logger, s.Log.Reporting = l, true
 			rw := s.Wrap(w)
 			completed := false
 			defer func() {
@@ -60,14 +62,14 @@ func Logger(l *slog.Logger) func(http.Handler) http.Handler {
 // logRequest writes the line for r; p is the panic passing through, if any.
 func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Writer, start time.Time, p any) {
 	status := rw.Status
-	cause := s.Cause
+	cause := s.Log.Cause
 	switch {
 	case p != nil && p != http.ErrAbortHandler:
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
 		if cause == nil {
-			cause = recoveredPanic(p)
+			cause = micro.Recovered(p)
 		}
 	case status == 0:
 		status = http.StatusOK
@@ -88,13 +90,12 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 		return
 	}
 	end := time.Now()
+	a := report.Attrs(r, status)
 	attrs := [...]slog.Attr{
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
-		slog.Int("status", status),
+		a[0], a[1], a[2], // method, path, status
 		slog.Int64("bytes", sent),
 		slog.Duration("duration", end.Sub(start)),
-		slog.String("request_id", s.RequestID),
+		slog.String("request_id", s.Data.RequestID),
 		slog.String("client_ip", loggerClientIP(r, s)),
 		slog.String("user_agent", headerValue(r.Header, "User-Agent")),
 		{}, {}, // error, stack
@@ -103,7 +104,7 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 	if cause != nil && (status >= 500 || p != nil) {
 		attrs[n] = slog.Any("error", cause)
 		n++
-		if st := state.Stack(cause); st != nil {
+		if st := report.Stack(cause); st != nil {
 			attrs[n] = slog.String("stack", string(st))
 			n++
 		}
@@ -118,7 +119,7 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 
 // loggerClientIP is the address ClientIP found, else the peer's, else "".
 func loggerClientIP(r *http.Request, s *state.State) string {
-	a := s.ClientIP
+	a := s.Data.ClientIP
 	if !a.IsValid() {
 		a = ClientIPFrom(r)
 	}

@@ -61,7 +61,7 @@ func TestLoggerLogsOneLinePerRequest(t *testing.T) {
 			route: micro.Handler(func(r *http.Request) (any, error) {
 				panic("boom")
 			}),
-			want: map[string]any{"level": "ERROR", "status": 500.0, "error": "micro: panic in handler: boom"},
+			want: map[string]any{"level": "ERROR", "status": 500.0, "error": "panic: boom"},
 		},
 		{
 			name:  "nothing written is 200",
@@ -124,7 +124,7 @@ func TestLoggerLogsAPanicThatPassesThrough(t *testing.T) {
 		serve(h, httptest.NewRequest("GET", "/", nil))
 	}()
 	lines := logs.lines(t)
-	if len(lines) != 1 || lines[0]["status"] != 500.0 || lines[0]["error"] != "middleware: panic: unrecovered" {
+	if len(lines) != 1 || lines[0]["status"] != 500.0 || lines[0]["error"] != "panic: unrecovered" {
 		t.Errorf("log lines %v", lines)
 	}
 }

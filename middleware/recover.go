@@ -3,6 +3,8 @@ package middleware
 import (
 	"net/http"
 
+	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/report"
 	"github.com/microkit-go/micro/internal/state"
 	"github.com/microkit-go/micro/send"
 )
@@ -44,9 +46,9 @@ func Recover() func(http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				err := recoveredPanic(p)
+				err := micro.Recovered(p)
 				if rw.Wrote() {
-					state.Report(r, err, http.StatusInternalServerError)
+					report.Report(r, err, http.StatusInternalServerError)
 					panic(http.ErrAbortHandler)
 				}
 				send.Error(rw, r, err)

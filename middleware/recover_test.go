@@ -9,12 +9,11 @@ import (
 	"testing"
 
 	"github.com/microkit-go/micro/middleware"
-	"github.com/microkit-go/micro/send"
 )
 
 func TestRecoverAnswersAPanicWith500AndLogsTheStack(t *testing.T) {
 	var logs logSink
-	h := send.ErrorLogger(logs.logger())(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := middleware.ErrorLogger(logs.logger())(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html") // replaced by the problem's
 		panic("secret internal state")
 	})))
@@ -27,7 +26,7 @@ func TestRecoverAnswersAPanicWith500AndLogsTheStack(t *testing.T) {
 	if len(lines) != 1 {
 		t.Fatalf("%d log lines, want 1: %v", len(lines), lines)
 	}
-	if lines[0]["error"] != "middleware: panic: secret internal state" || !strings.Contains(lines[0]["stack"].(string), "recover_test.go") {
+	if lines[0]["error"] != "panic: secret internal state" || !strings.Contains(lines[0]["stack"].(string), "recover_test.go") {
 		t.Errorf("log line %v", lines[0])
 	}
 }
@@ -46,7 +45,7 @@ func TestRecoverRepanicsErrAbortHandler(t *testing.T) {
 
 func TestRecoverAbortsAStartedResponse(t *testing.T) {
 	var logs logSink
-	h := send.ErrorLogger(logs.logger())(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := middleware.ErrorLogger(logs.logger())(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100")
 		_, _ = w.Write([]byte("partial"))
 		w.(http.Flusher).Flush()
@@ -69,7 +68,7 @@ func TestRecoverAbortsAStartedResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	res2.Body.Close()
-	if lines := logs.lines(t); len(lines) < 1 || lines[0]["error"] != "middleware: panic: mid-stream" {
+	if lines := logs.lines(t); len(lines) < 1 || lines[0]["error"] != "panic: mid-stream" {
 		t.Errorf("log lines %v", lines)
 	}
 }
@@ -92,7 +91,7 @@ func TestRecoverHandsThePanicToLogger(t *testing.T) {
 		t.Fatalf("status %d, log lines %v: want 500 and one line", w.Code, lines)
 	}
 	l := lines[0]
-	if l["level"] != "ERROR" || l["status"] != 500.0 || l["error"] != "middleware: panic: boom" || !strings.Contains(l["stack"].(string), "recover_test.go") {
+	if l["level"] != "ERROR" || l["status"] != 500.0 || l["error"] != "panic: boom" || !strings.Contains(l["stack"].(string), "recover_test.go") {
 		t.Errorf("log line %v", l)
 	}
 }

@@ -44,7 +44,7 @@ func RequestID() func(http.Handler) http.Handler {
 // middleware is not in r's chain.
 func RequestIDFrom(r *http.Request) string {
 	if s := state.From(r.Context()); s != nil {
-		return s.RequestID
+		return s.Data.RequestID
 	}
 	return ""
 }

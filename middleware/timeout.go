@@ -8,7 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/microkit-go/micro/internal/panics"
+	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/report"
 	"github.com/microkit-go/micro/internal/state"
 	"github.com/microkit-go/micro/send"
 )
@@ -59,10 +60,10 @@ import (
 // A panic in the route before the deadline (or in a route whose response
 // had started) is recovered in its goroutine and panicked again in the
 // caller's, so a [Recover] or [Logger] placed before Timeout sees it. The
-// value panicked again is an error that carries the route goroutine's
-// stack, which Recover and Logger log, and that unwraps to the original
-// value when that was an error; http.ErrAbortHandler is panicked again
-// as it is, keeping its meaning. A panic after
+// value panicked again is the [*micro.Error] of [micro.Recovered], which
+// carries the route goroutine's stack, which Recover and Logger log, and
+// unwraps to the original value when that was an error;
+// http.ErrAbortHandler is panicked again as it is, keeping its meaning. A panic after
 // the 503 was sent is logged with its stack and dropped (http.ErrAbortHandler
 // silently), never crashing the process.
 //
@@ -98,7 +99,7 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 	cfg := &timeoutConfig{
 		d:       d,
 		cause:   fmt.Errorf("middleware: Timeout: the response did not start within %v: %w", d, context.DeadlineExceeded),
-		problem: problem(http.StatusServiceUnavailable, "the server did not start its response within %v", d),
+		problem: micro.Errorf(http.StatusServiceUnavailable, "the server did not start its response within %v", d),
 	}
 	return func(next http.Handler) http.Handler {
 		if next == nil {
@@ -113,7 +114,7 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 type timeoutConfig struct {
 	d       time.Duration
 	cause   error        // context.Cause of a route cut off at the deadline
-	problem *statusError // the 503 it gets
+	problem *micro.Error // the 503 it gets
 }
 
 type timeoutHandler struct {
@@ -204,10 +205,10 @@ func (run *timeoutRun) serve(next http.Handler, r *http.Request) {
 		if run.w.timedOut {
 			run.w.mu.Unlock()
 			if p != nil && p != http.ErrAbortHandler {
-				err := panics.New("middleware: panic after Timeout", p)
-				state.Logger(r).LogAttrs(r.Context(), slog.LevelError, "panic in a route after its timeout",
-					slog.String("method", r.Method), slog.String("path", r.URL.Path),
-					slog.Any("error", err), slog.String("stack", string(err.Stack())))
+				err := micro.Recovered(p)
+				a := report.Attrs(r, 0) // a 503 or a 499, decided elsewhere
+				report.Logger(r).LogAttrs(r.Context(), slog.LevelError, "panic in a route after its timeout",
+					a[0], a[1], a[2], slog.Any("error", err), slog.String("stack", string(err.Stack())))
 			}
 			return
 		}
@@ -216,7 +217,7 @@ func (run *timeoutRun) serve(next http.Handler, r *http.Request) {
 		if p != nil && p != http.ErrAbortHandler {
 			// The stack is the route goroutine's, where the panic happened;
 			// the one in the caller's goroutine would not show it.
-			run.panicVal = recoveredPanic(p)
+			run.panicVal = micro.Recovered(p)
 		}
 		run.w.mu.Unlock()
 		close(run.done)
@@ -250,16 +251,10 @@ func (run *timeoutRun) finish(s *state.State) {
 	}
 }
 
-// timeoutJoin copies back what the route changed in its copy of the state.
+// timeoutJoin copies back what the route changed in its copy of the state:
+// its Log and Data, whatever fields they have.
 func timeoutJoin(s, own *state.State) {
-	s.Logger = own.Logger
-	s.Reporting = own.Reporting
-	s.Cause = own.Cause
-	s.RequestID = own.RequestID
-	s.ClientIP = own.ClientIP
-	s.Cookies = own.Cookies
-	s.CookieKeys = own.CookieKeys
-	s.BodyLimit = own.BodyLimit
+	s.Log, s.Data = own.Log, own.Data
 }
 
 // timeoutCtx is the route's context. It embeds a cancel context, so Done,

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/microkit-go/micro/middleware"
-	"github.com/microkit-go/micro/send"
 )
 
 // A route that has not started its response by the deadline gets a 503
@@ -35,7 +34,7 @@ func ExampleTimeout() {
 		}
 	})
 	// The 503 is a 5xx, so send.Error logs it; discard that here.
-	quiet := send.ErrorLogger(slog.New(slog.DiscardHandler))
+	quiet := middleware.ErrorLogger(slog.New(slog.DiscardHandler))
 	h := quiet(middleware.Timeout(50 * time.Millisecond)(mux))
 
 	for _, path := range []string{"/slow", "/ticks"} {
@@ -57,7 +56,7 @@ func ExampleTimeout() {
 // at the deadline the route's read ends and the 503 closes the connection,
 // even on a server without ReadTimeout.
 func ExampleTimeout_stalledBody() {
-	quiet := send.ErrorLogger(slog.New(slog.DiscardHandler))
+	quiet := middleware.ErrorLogger(slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(quiet(middleware.Timeout(50 * time.Millisecond)(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, err := io.ReadAll(r.Body) // waits for the rest of the body

@@ -21,7 +21,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/microkit-go/micro/internal/panics"
+	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/state"
 	"github.com/microkit-go/micro/send"
 )
@@ -70,7 +70,7 @@ func timeoutProblem(t *testing.T, w *httptest.ResponseRecorder) {
 // are discarded, to keep the test output readable.
 func timeoutRequest(target string) *http.Request {
 	r, s := state.Attach(httptest.NewRequest("GET", target, nil))
-	s.Logger = slog.New(slog.DiscardHandler)
+	s.Log.Logger = slog.New(slog.DiscardHandler)
 	return r
 }
 
@@ -78,7 +78,7 @@ func timeoutRequest(target string) *http.Request {
 func timeoutQuiet(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r, s := state.Attach(r)
-		s.Logger = slog.New(slog.DiscardHandler)
+		s.Log.Logger = slog.New(slog.DiscardHandler)
 		h.ServeHTTP(w, r)
 	})
 }
@@ -306,7 +306,7 @@ func TestTimeoutClientGoneAtDeadlineIs499NotLogged(t *testing.T) {
 		var logs strings.Builder
 		parent, cancel := context.WithCancel(context.Background())
 		r, s := state.Attach(httptest.NewRequest("GET", "/", nil).WithContext(parent))
-		s.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+		s.Log.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 		route := newTimeoutBlocked(nil)
 		h := Timeout(timeoutD)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			cancel()
@@ -429,11 +429,11 @@ func TestTimeoutPanics(t *testing.T) {
 					}
 					// Any other panic comes back as an error carrying the
 					// route goroutine's stack, unwrapping to an error value.
-					pe, ok := p.(*panics.Error)
+					pe, ok := p.(*micro.Error)
 					if !ok {
-						t.Fatalf("recovered %T %v in the caller's goroutine, want a *panics.Error", p, p)
+						t.Fatalf("recovered %T %v in the caller's goroutine, want a *micro.Error", p, p)
 					}
-					if want := fmt.Sprint("middleware: panic: ", tt.want); pe.Error() != want {
+					if want := fmt.Sprint("panic: ", tt.want); pe.Error() != want {
 						t.Errorf("message %q, want %q", pe.Error(), want)
 					}
 					if err, isErr := tt.want.(error); isErr && !errors.Is(pe, err) {
@@ -463,7 +463,7 @@ func TestTimeoutPanicAfter503IsLoggedNotCrashing(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var logs timeoutLogSink
 				r, s := state.Attach(httptest.NewRequest("GET", "/late", nil))
-				s.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+				s.Log.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 				route := newTimeoutBlocked(func(http.ResponseWriter, *http.Request) { panic(tt.value) })
 				// The first line is the 503's, which send.Error logs as any 5xx.
 				w := httptest.NewRecorder()
@@ -501,10 +501,10 @@ func TestTimeoutSharedState(t *testing.T) {
 	errDB := errors.New("db down")
 	t.Run("a cause reported in time reaches the chain", func(t *testing.T) {
 		r, s := state.Attach(httptest.NewRequest("GET", "/", nil))
-		s.Reporting, s.RequestID = true, "req-1"
+		s.Log.Reporting, s.Data.RequestID = true, "req-1"
 		var seenID string
 		h := Timeout(time.Minute)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			seenID = state.From(r.Context()).RequestID
+			seenID = state.From(r.Context()).Data.RequestID
 			send.Error(w, r, errDB)
 		}))
 		w := httptest.NewRecorder()
@@ -512,14 +512,14 @@ func TestTimeoutSharedState(t *testing.T) {
 		if seenID != "req-1" {
 			t.Errorf("route saw request ID %q, want req-1", seenID)
 		}
-		if s.Cause != errDB || w.Code != 500 {
-			t.Errorf("Cause = %v, status %d; want %v, 500", s.Cause, w.Code, errDB)
+		if s.Log.Cause != errDB || w.Code != 500 {
+			t.Errorf("Cause = %v, status %d; want %v, 500", s.Log.Cause, w.Code, errDB)
 		}
 	})
 	t.Run("a route finishing after the 503 does not write the chain's state", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			r, s := state.Attach(httptest.NewRequest("GET", "/", nil))
-			s.Reporting = true
+			s.Log.Reporting = true
 			route := newTimeoutBlocked(func(w http.ResponseWriter, r *http.Request) {
 				send.Error(w, r, errDB) // what micro.Handler does with a late error
 			})
@@ -527,11 +527,11 @@ func TestTimeoutSharedState(t *testing.T) {
 			Timeout(timeoutD)(route).ServeHTTP(w, r)
 			timeoutProblem(t, w)
 			close(route.release)
-			cause := s.Cause // read while the route may be writing: -race watches
+			cause := s.Log.Cause // read while the route may be writing: -race watches
 			<-route.returned
-			var se *statusError
-			if !errors.As(cause, &se) || se.StatusCode() != 503 || s.Cause != cause {
-				t.Errorf("Cause = %v, want the 503 and never the route's late error", s.Cause)
+			var se *micro.Error
+			if !errors.As(cause, &se) || se.StatusCode() != 503 || s.Log.Cause != cause {
+				t.Errorf("Cause = %v, want the 503 and never the route's late error", s.Log.Cause)
 			}
 		})
 	})
@@ -549,23 +549,38 @@ func TestTimeoutJoinCopiesEveryExportedStateField(t *testing.T) {
 		reflect.TypeFor[[][]byte]():          [][]byte{[]byte("k")},
 		reflect.TypeFor[int64]():             int64(1),
 	}
+	// State groups its data in exported structs (Log, Data): every field
+	// of each is set in own, and must be found in shared after the join.
 	v := reflect.ValueOf(&own).Elem()
 	for i := range v.NumField() {
-		field := v.Type().Field(i)
-		if !field.IsExported() {
+		group := v.Type().Field(i)
+		if !group.IsExported() {
 			continue
 		}
-		sample, ok := samples[field.Type]
-		if !ok {
-			t.Fatalf("state.State.%s has a type this test does not know (%s): teach it, and check timeoutJoin", field.Name, field.Type)
+		if group.Type.Kind() != reflect.Struct {
+			t.Fatalf("state.State.%s is not a struct of fields (%s): teach this test, and check timeoutJoin", group.Name, group.Type)
 		}
-		v.Field(i).Set(reflect.ValueOf(sample))
+		for j := range group.Type.NumField() {
+			field := group.Type.Field(j)
+			sample, ok := samples[field.Type]
+			if !ok {
+				t.Fatalf("state.State.%s.%s has a type this test does not know (%s): teach it, and check timeoutJoin",
+					group.Name, field.Name, field.Type)
+			}
+			v.Field(i).Field(j).Set(reflect.ValueOf(sample))
+		}
 	}
 	timeoutJoin(&shared, &own)
 	sv := reflect.ValueOf(&shared).Elem()
 	for i := range v.NumField() {
-		if v.Type().Field(i).IsExported() && sv.Field(i).IsZero() {
-			t.Errorf("timeoutJoin does not copy state.State.%s", v.Type().Field(i).Name)
+		group := v.Type().Field(i)
+		if !group.IsExported() {
+			continue
+		}
+		for j := range group.Type.NumField() {
+			if sv.Field(i).Field(j).IsZero() {
+				t.Errorf("timeoutJoin does not copy state.State.%s.%s", group.Name, group.Type.Field(j).Name)
+			}
 		}
 	}
 }

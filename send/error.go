@@ -3,11 +3,10 @@ package send
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
-	"strconv"
 
-	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/bodylimit"
+	"github.com/microkit-go/micro/internal/report"
 )
 
 // StatusClientClosedRequest is the status [Error] uses when the error is
@@ -31,9 +30,10 @@ const StatusClientClosedRequest = 499
 // err, is a 500 with no detail: its text is never sent.
 //
 // Every 5xx, public or not, is logged once, with method, path and status,
-// through the logger configured with [ErrorLogger] or else slog.Default();
-// when an access-log middleware reports the cause in its own line, Error
-// hands the cause to it instead. 4xx errors are not logged.
+// through the logger set by middleware.ErrorLogger (or middleware.Logger),
+// else slog.Default(); when an access-log middleware reports the cause in
+// its own line, Error hands the cause to it instead. 4xx errors are not
+// logged.
 // context.Canceled after the client went away is answered with
 // [StatusClientClosedRequest] and is not logged as an error.
 //
@@ -47,12 +47,9 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	case public && status < 500:
 		// The client's mistake, answered in full: nothing to log.
 	case status == StatusClientClosedRequest && !public:
-		if s := state.From(r.Context()); s == nil || !s.Reporting { // else the access log has it
-			state.Logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path))
-		}
+		report.ClientClosed(r, status)
 	default:
-		state.Report(r, err, status) // a 5xx, public or not, is the server's to fix
+		report.Report(r, err, status) // a 5xx, public or not, is the server's to fix
 	}
 	writeProblem(w, r, Problem{
 		Type:   "about:blank",
@@ -89,7 +86,7 @@ func classify(err error, r *http.Request) (status int, detail string, hdr http.H
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 		// A body cut by http.MaxBytesReader (middleware.BodyLimit) that the
 		// route read itself: the client's mistake, as micro.JSON reports it.
-		return http.StatusRequestEntityTooLarge, "Body exceeded " + strconv.FormatInt(mbe.Limit, 10) + " byte limit", nil, true
+		return http.StatusRequestEntityTooLarge, bodylimit.Exceeded(mbe.Limit), nil, true
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return StatusClientClosedRequest, "", nil, false

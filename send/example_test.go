@@ -3,10 +3,8 @@ package send_test
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 
 	"github.com/microkit-go/micro/send"
@@ -73,21 +71,4 @@ func ExampleJSON() {
 	// Output:
 	// 200 application/json; charset=utf-8 15
 	// {"status":"ok"}
-}
-
-func ExampleErrorLogger() {
-	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
-				return slog.Attr{} // keep the output stable
-			}
-			return a
-		},
-	}))
-	h := send.ErrorLogger(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		send.Error(w, r, errors.New("database is down"))
-	}))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/comments", nil))
-	// Output:
-	// level=ERROR msg="unhandled error" method=POST path=/api/comments status=500 error="database is down"
 }

@@ -3,13 +3,14 @@ package send
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/microkit-go/micro/internal/panics"
-	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/report"
 )
 
 // DefaultHeartbeat is how often an idle server-sent event stream sends a
@@ -201,16 +202,39 @@ func (sw *streamWriter) produce(s *Stream) {
 		if p == http.ErrAbortHandler {
 			panic(p)
 		}
-		err := panics.New("send: panic in a stream's producer", p)
+		err := &producerPanic{value: p, stack: debug.Stack()}
 		sw.mu.Lock()
 		defer sw.mu.Unlock()
 		if sw.ended {
-			state.Report(sw.r, err, http.StatusInternalServerError) // nothing more can be sent
+			report.Report(sw.r, err, http.StatusInternalServerError) // nothing more can be sent
 			return
 		}
 		sw.fail(err)
 	}()
 	s.Items(sw.r.Context(), sw.yield)
+}
+
+// producerPanic is a panic recovered from a stream's producer: an
+// unclassified error, so a 500 whose text and stack are logged, never
+// sent. (micro.Recovered makes the same error for micro's routes; send
+// cannot import micro, which imports send.)
+type producerPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *producerPanic) Error() string {
+	return fmt.Sprint("send: panic in a stream's producer: ", p.value)
+}
+
+// Stack is the producer's stack at the panic; the error log includes it.
+func (p *producerPanic) Stack() []byte { return p.stack }
+
+// Unwrap returns the panic value when it is an error, so errors.Is sees
+// through a panic(err).
+func (p *producerPanic) Unwrap() error {
+	err, _ := p.value.(error)
+	return err
 }
 
 // end marks the stream ended and stops the heartbeat; a heartbeat already
@@ -382,7 +406,7 @@ func (sw *streamWriter) fail(err error) {
 	}
 	status, detail, _, public := classify(err, sw.r)
 	if !public || status >= 500 {
-		state.Report(sw.r, err, status)
+		report.Report(sw.r, err, status)
 	}
 	p := Problem{Type: "about:blank", Title: statusTitle(status), Status: status, Detail: detail}
 	b := sw.enc.buf.AvailableBuffer()

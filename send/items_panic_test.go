@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -41,7 +42,7 @@ func TestStreamProducerPanicIsAnError(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			h := send.ErrorLogger(slog.New(slog.NewJSONHandler(&logs, nil)))(panicStream(tc.items, "secret state"))
+			h := middleware.ErrorLogger(slog.New(slog.NewJSONHandler(&logs, nil)))(panicStream(tc.items, "secret state"))
 			r := httptest.NewRequest("GET", "/", nil)
 			if tc.accept != "" {
 				r.Header.Set("Accept", tc.accept)

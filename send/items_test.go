@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -65,9 +66,9 @@ func (l *streamTLog) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
-// wrap puts h behind send.ErrorLogger writing to l.
+// wrap puts h behind middleware.ErrorLogger writing to l.
 func (l *streamTLog) wrap(h http.Handler) http.Handler {
-	return send.ErrorLogger(slog.New(slog.NewJSONHandler(l, nil)))(h)
+	return middleware.ErrorLogger(slog.New(slog.NewJSONHandler(l, nil)))(h)
 }
 
 // lines returns the log lines written so far.

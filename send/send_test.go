@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -154,7 +155,7 @@ func (f *failAfter) Read(p []byte) (int, error) {
 func TestValueReadErrorAfterFirstByteAbortsTheConnection(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	srv := httptest.NewServer(send.ErrorLogger(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(middleware.ErrorLogger(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		send.Value(w, r, 200, &failAfter{data: []byte(strings.Repeat("x", 10000)), err: errors.New("disk on fire")})
 	})))
 	defer srv.Close()
@@ -280,7 +281,7 @@ func TestErrorClassification(t *testing.T) {
 				r = r.WithContext(tt.ctx)
 			}
 			w := httptest.NewRecorder()
-			send.ErrorLogger(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			middleware.ErrorLogger(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				send.Error(w, r, tt.err)
 			})).ServeHTTP(w, r)
 			if diff := cmp.Diff(tt.want, recorded{w.Code, w.Header(), w.Body.String()}); diff != "" {
@@ -330,21 +331,12 @@ func TestErrorHandsCauseToReportingMiddleware(t *testing.T) {
 	var logs bytes.Buffer
 	cause := errors.New("db down")
 	r, st := state.Attach(httptest.NewRequest("GET", "/", nil))
-	st.Reporting = true
-	st.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	st.Log.Reporting = true
+	st.Log.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	send.Error(httptest.NewRecorder(), r, cause)
-	if st.Cause != cause || logs.Len() != 0 {
-		t.Errorf("Cause = %v, logged %q; want the cause recorded and nothing logged", st.Cause, logs.String())
+	if st.Log.Cause != cause || logs.Len() != 0 {
+		t.Errorf("Cause = %v, logged %q; want the cause recorded and nothing logged", st.Log.Cause, logs.String())
 	}
-}
-
-func TestErrorLoggerNilPanics(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("ErrorLogger(nil) did not panic")
-		}
-	}()
-	send.ErrorLogger(nil)
 }
 
 func TestValueInvalidStatusIsA500(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/report"
 )
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
@@ -55,7 +55,7 @@ func writeReader(w http.ResponseWriter, r *http.Request, status int, rd io.Reade
 		err = src.err
 	}
 	if err != nil && err != io.EOF {
-		state.Report(r, fmt.Errorf("send: reading response body after the first byte: %w", err), http.StatusInternalServerError)
+		report.Report(r, fmt.Errorf("send: reading response body after the first byte: %w", err), http.StatusInternalServerError)
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -19,6 +19,21 @@ import (
 // written and read by the goroutine serving the request; code that hands
 // the request to another goroutine must not write them there.
 type State struct {
+	// Log is how the request's errors are logged, read by internal/report.
+	Log Log
+
+	// Data is what middlewares leave for the routes and later middlewares.
+	Data Data
+
+	// writer is the recording writer handed out by Wrap.
+	writer Writer
+
+	// requestID backs the X-Request-ID header value of SetRequestID.
+	requestID [1]string
+}
+
+// Log is how a request's errors are logged.
+type Log struct {
 	// Logger is where errors are logged; nil means slog.Default().
 	Logger *slog.Logger
 
@@ -29,7 +44,13 @@ type State struct {
 
 	// Cause is the error behind a 5xx response, when Reporting.
 	Cause error
+}
 
+// Data is the values middlewares leave for the routes and the middlewares
+// after them. A middleware that needs per-request data adds one field here;
+// Attach, the single clone and Timeout's copy-back then carry it with no
+// other change.
+type Data struct {
 	// RequestID is the request's ID, set by middleware.RequestID.
 	RequestID string
 
@@ -49,12 +70,6 @@ type State struct {
 	// smallest, when the chain has several), which micro's body helpers
 	// take as their default; 0 when that middleware is not in the chain.
 	BodyLimit int64
-
-	// writer is the recording writer handed out by Wrap.
-	writer Writer
-
-	// requestID backs the X-Request-ID header value of SetRequestID.
-	requestID [1]string
 }
 
 // ctx is the context value carrying a State: one allocation for both.
@@ -90,14 +105,6 @@ func Attach(r *http.Request) (*http.Request, *State) {
 	return r.WithContext(c), &c.s
 }
 
-// Logger returns the logger set for the request, or slog.Default().
-func Logger(r *http.Request) *slog.Logger {
-	if s := From(r.Context()); s != nil && s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
-
 // Wrap returns a recording [Writer] around w. The first call for a request
 // uses the Writer stored in s, so it costs no allocation; a later call, for
 // a second logger in the same chain, say, allocates its own.
@@ -112,7 +119,7 @@ func (s *State) Wrap(w http.ResponseWriter) *Writer {
 // SetRequestID records id as the request's ID and returns it as a header
 // value backed by s, so setting the response header costs no allocation.
 func (s *State) SetRequestID(id string) []string {
-	s.RequestID = id
+	s.Data.RequestID = id
 	s.requestID[0] = id
 	return s.requestID[:1:1]
 }

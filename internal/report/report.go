@@ -1,0 +1,92 @@
+// Package report is the toolkit's logging policy for failed requests: which
+// logger a request's errors go to, how a 5xx cause is logged once (on its
+// own line or in an access-log middleware's), and the attributes that name
+// the request in such a line.
+package report
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/microkit-go/micro/internal/state"
+)
+
+// Report logs err, the cause of a response with the given 5xx status, once:
+// to an access-log middleware that reports it in its own line when one is
+// in the chain (Reporting), else as its own error line with the request's
+// [Attrs] and, when err carries a [Stack] (a recovered panic), the stack. A
+// nil err is reported as a bug of its caller.
+func Report(r *http.Request, err error, status int) {
+	if err == nil {
+		err = errors.New("send: Error called with a nil error")
+	}
+	if s := state.From(r.Context()); s != nil && s.Log.Reporting {
+		s.Log.Cause = err
+		return
+	}
+	a := Attrs(r, status)
+	attrs := append(a[:], slog.Any("error", err))
+	if st := Stack(err); st != nil {
+		attrs = append(attrs, slog.String("stack", string(st)))
+	}
+	Logger(r).LogAttrs(r.Context(), slog.LevelError, "unhandled error", attrs...)
+}
+
+// ClientClosed logs, at debug level, that r was answered with status
+// because its client went away: no error of the server's. An access-log
+// middleware in the chain (Reporting) has the request in its own line, so
+// then nothing is logged.
+func ClientClosed(r *http.Request, status int) {
+	if s := state.From(r.Context()); s != nil && s.Log.Reporting {
+		return
+	}
+	a := Attrs(r, status)
+	Logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request", a[:]...)
+}
+
+// Attrs returns the attributes that name r in a log line: its method, its
+// path and the status it was answered with. A status of 0 (not known) makes
+// the third an empty Attr, which slog handlers ignore.
+func Attrs(r *http.Request, status int) [3]slog.Attr {
+	a := [3]slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+	}
+	if status != 0 {
+		a[2] = slog.Int("status", status)
+	}
+	return a
+}
+
+// Logger returns the logger set for the request, or slog.Default().
+func Logger(r *http.Request) *slog.Logger {
+	if s := state.From(r.Context()); s != nil && s.Log.Logger != nil {
+		return s.Log.Logger
+	}
+	return slog.Default()
+}
+
+// Stack returns the stack of the recovered panic behind err: the first
+// non-nil result of a Stack() []byte method in err's tree, or nil.
+func Stack(err error) []byte {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case interface{ Stack() []byte }:
+		if st := e.Stack(); st != nil {
+			return st
+		}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return Stack(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, err := range u.Unwrap() {
+			if st := Stack(err); st != nil {
+				return st
+			}
+		}
+	}
+	return nil
+}
