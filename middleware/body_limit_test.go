@@ -15,6 +15,7 @@ import (
 
 	"github.com/justinas/alice"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -52,7 +53,7 @@ func TestBodyLimitRefusesDeclaredLengthBeforeTheRoute(t *testing.T) {
 	r := httptest.NewRequest("POST", "/", body)
 	r.ContentLength = 11
 	w := serve(h, r)
-	p := decodeProblem(t, w)
+	p := testkit.RecordedProblem(t, w)
 	if w.Code != 413 || p.Detail != "Body exceeded 10 byte limit" || called || body.read != 0 {
 		t.Errorf("status %d, detail %q, route called %v, %d bytes read", w.Code, p.Detail, called, body.read)
 	}
@@ -79,7 +80,7 @@ func TestBodyLimitCutsChunkedBodiesForMicroJSON(t *testing.T) {
 				t.Fatalf("status %d, want %d; body %s", w.Code, tc.status, w.Body)
 			}
 			if tc.status == 413 {
-				if p := decodeProblem(t, w); p.Detail != "Body exceeded 16 byte limit" {
+				if p := testkit.RecordedProblem(t, w); p.Detail != "Body exceeded 16 byte limit" {
 					t.Errorf("detail %q", p.Detail)
 				}
 			}
@@ -193,7 +194,7 @@ func TestBodyHelpersFollowTheChainsBodyLimit(t *testing.T) {
 			w := serve(tc.h, r)
 			got := strings.TrimSpace(w.Body.String())
 			if w.Code == 413 {
-				got = decodeProblem(t, w).Detail
+				got = testkit.RecordedProblem(t, w).Detail
 			}
 			if w.Code != tc.status || got != tc.body {
 				t.Errorf("status %d, body %q; want %d, %q", w.Code, got, tc.status, tc.body)
@@ -216,7 +217,7 @@ func TestBodyLimitAppliesToInflatedBodies(t *testing.T) {
 	r := httptest.NewRequest("POST", "/", strings.NewReader(buf.String()))
 	r.Header.Set("Content-Encoding", "gzip")
 	w := serve(h, r)
-	if p := decodeProblem(t, w); w.Code != 413 || p.Detail != "Body exceeded 1024 byte limit" || buf.Len() > 1<<10 {
+	if p := testkit.RecordedProblem(t, w); w.Code != 413 || p.Detail != "Body exceeded 1024 byte limit" || buf.Len() > 1<<10 {
 		t.Errorf("status %d, detail %q for %d bytes on the wire; want 413 at 1024", w.Code, p.Detail, buf.Len())
 	}
 }
@@ -246,7 +247,7 @@ func TestNestedBodyLimitsGiveTheHelpersTheSmallest(t *testing.T) {
 			t.Errorf("%s: status %d, %q for %d bytes on the wire; want 413", name, w.Code, w.Body.String(), buf.Len())
 			continue
 		}
-		if p := decodeProblem(t, w); p.Detail != "Body exceeded 1024 byte limit" {
+		if p := testkit.RecordedProblem(t, w); p.Detail != "Body exceeded 1024 byte limit" {
 			t.Errorf("%s: detail %q, want the smaller limit, 1024", name, p.Detail)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	micro "github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -43,18 +44,6 @@ const chainWait = 10 * time.Second
 // chainKey is the Cookies signing key.
 var chainKey = bytes.Repeat([]byte("k"), 32)
 
-// chainLogBuf collects the JSON log lines, safe for concurrent use.
-type chainLogBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *chainLogBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
 // chainLine is one decoded log line.
 type chainLine struct {
 	Level     string `json:"level"`
@@ -69,38 +58,26 @@ type chainLine struct {
 	Stack     string `json:"stack"`
 }
 
-func (b *chainLogBuf) lines(t *testing.T) []chainLine {
+// chainLines decodes the log lines written so far.
+func chainLines(t *testing.T, log *testkit.Log) []chainLine {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []chainLine
-	for _, l := range strings.Split(b.buf.String(), "\n") {
-		if l == "" {
-			continue
-		}
-		var cl chainLine
-		if err := json.Unmarshal([]byte(l), &cl); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		out = append(out, cl)
-	}
-	return out
+	return testkit.JSONLines[chainLine](t, log.String())
 }
 
 // chainEnv is a server running routes behind the full chain.
 type chainEnv struct {
 	srv    *httptest.Server
 	client *http.Client
-	log    *chainLogBuf
+	log    *testkit.Log
 }
 
 // chainStart serves mux behind the full chain with the given Timeout
 // (none when 0). The server is closed at the end of the test.
 func chainStart(t *testing.T, timeout time.Duration, mux *http.ServeMux) *chainEnv {
 	t.Helper()
-	e := &chainEnv{log: &chainLogBuf{}}
+	e := &chainEnv{log: &testkit.Log{}}
 	c := middleware.Default(middleware.DefaultConfig{
-		Logger: slog.New(slog.NewJSONHandler(e.log, nil)),
+		Logger: e.log.JSONLogger(slog.LevelInfo),
 		CORS: &middleware.CORSConfig{
 			AllowedOrigins:   []string{chainOrigin},
 			AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "DELETE"},
@@ -131,7 +108,7 @@ func (e *chainEnv) finish(t *testing.T) []chainLine {
 	t.Helper()
 	e.client.Transport.(*http.Transport).CloseIdleConnections()
 	e.srv.Close()
-	return e.log.lines(t)
+	return chainLines(t, e.log)
 }
 
 // chainRes is a response read in full, its body as it came off the wire.
@@ -205,25 +182,10 @@ func (cr chainRes) body(t *testing.T) []byte {
 	return b
 }
 
-// chainProblem is the RFC 9457 body send.Error writes.
-type chainProblem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-}
-
 // problem checks that cr is a problem and returns it.
-func (cr chainRes) problem(t *testing.T) chainProblem {
+func (cr chainRes) problem(t *testing.T) testkit.ProblemBody {
 	t.Helper()
-	if ct := cr.header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("Content-Type %q, want application/problem+json; body %q", ct, cr.raw)
-	}
-	var p chainProblem
-	if err := json.Unmarshal(cr.body(t), &p); err != nil {
-		t.Fatalf("problem body %q: %v", cr.raw, err)
-	}
-	return p
+	return testkit.Problem(t, cr.header, cr.body(t))
 }
 
 // chainOnly returns the one line for path, failing unless there is
@@ -286,7 +248,7 @@ func TestChainUnclassifiedErrorIsOneErrorLineWithoutLeakingTheError(t *testing.T
 			if res.status != 500 {
 				t.Fatalf("status %d, want 500", res.status)
 			}
-			want := chainProblem{Type: "about:blank", Title: "Internal Server Error", Status: 500}
+			want := testkit.ProblemBody{Type: "about:blank", Title: "Internal Server Error", Status: 500}
 			if diff := cmp.Diff(want, res.problem(t)); diff != "" {
 				t.Errorf("problem (-want +got):\n%s", diff)
 			}
@@ -331,7 +293,7 @@ func TestChainPanicIsA500WithTheStackAndTheServerKeepsServing(t *testing.T) {
 				if res.status != 500 {
 					t.Fatalf("status %d, want 500", res.status)
 				}
-				want := chainProblem{Type: "about:blank", Title: "Internal Server Error", Status: 500}
+				want := testkit.ProblemBody{Type: "about:blank", Title: "Internal Server Error", Status: 500}
 				if diff := cmp.Diff(want, res.problem(t)); diff != "" {
 					t.Errorf("problem (-want +got):\n%s", diff)
 				}
@@ -469,7 +431,7 @@ func TestChainServerSentEventsStreamThroughTheWholeChain(t *testing.T) {
 		close(release)
 		t.Fatal("the first event did not arrive while the route waited: it was buffered")
 	}
-	if lines := e.log.lines(t); len(lines) != 0 {
+	if lines := chainLines(t, e.log); len(lines) != 0 {
 		t.Errorf("logged before the stream ended: %+v", lines)
 	}
 	close(release)
@@ -539,7 +501,7 @@ func TestChainSlowRouteGets503AtTheDeadlineAndLeavesNoGoroutine(t *testing.T) {
 	if res.status != 503 {
 		t.Errorf("status %d, want 503", res.status)
 	}
-	want := chainProblem{Type: "about:blank", Title: "Service Unavailable", Status: 503,
+	want := testkit.ProblemBody{Type: "about:blank", Title: "Service Unavailable", Status: 503,
 		Detail: "the server did not start its response within 50ms"}
 	if diff := cmp.Diff(want, res.problem(t)); diff != "" {
 		t.Errorf("problem (-want +got):\n%s", diff)
@@ -843,7 +805,7 @@ func TestChainBodyOverTheLimitIs413WithCORSHeaders(t *testing.T) {
 				if res.status != 413 {
 					t.Fatalf("status %d, want 413; body %q", res.status, res.raw)
 				}
-				want := chainProblem{Type: "about:blank", Title: "Request Entity Too Large", Status: 413,
+				want := testkit.ProblemBody{Type: "about:blank", Title: "Request Entity Too Large", Status: 413,
 					Detail: fmt.Sprintf("Body exceeded %d byte limit", chainBodyLimit)}
 				if diff := cmp.Diff(want, res.problem(t)); diff != "" {
 					t.Errorf("problem (-want +got):\n%s", diff)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -64,7 +65,7 @@ func TestContentType(t *testing.T) {
 				t.Fatalf("status %d, want %d", w.Code, tc.status)
 			}
 			if tc.status != 200 {
-				if p := decodeProblem(t, w); p.Detail != tc.detail {
+				if p := testkit.RecordedProblem(t, w); p.Detail != tc.detail {
 					t.Errorf("detail %q\nwant   %q", p.Detail, tc.detail)
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -49,7 +50,7 @@ func TestCrossOrigin(t *testing.T) {
 				t.Fatalf("status %d, want %d", w.Code, tc.status)
 			}
 			if tc.status == 403 {
-				if p := decodeProblem(t, w); p.Detail != "Cross-origin request refused" {
+				if p := testkit.RecordedProblem(t, w); p.Detail != "Cross-origin request refused" {
 					t.Errorf("detail %q", p.Detail)
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -22,13 +24,13 @@ const streamTTimeout = 50 * time.Millisecond
 
 // streamTChain is the default chain with a body limit of 64 bytes and
 // Timeout(d) appended, logging to sink, in front of route.
-func streamTChain(sink *logSink, d time.Duration, route micro.Handler) http.Handler {
+func streamTChain(sink *testkit.Log, d time.Duration, route micro.Handler) http.Handler {
 	return streamTChainCompress(sink, d, middleware.CompressConfig{}, route)
 }
 
 // streamTChainCompress is streamTChain with Compress configured by cfg.
-func streamTChainCompress(sink *logSink, d time.Duration, cfg middleware.CompressConfig, route micro.Handler) http.Handler {
-	return middleware.Default(middleware.DefaultConfig{Logger: sink.logger(), BodyLimit: 64, Compress: cfg}).
+func streamTChainCompress(sink *testkit.Log, d time.Duration, cfg middleware.CompressConfig, route micro.Handler) http.Handler {
+	return middleware.Default(middleware.DefaultConfig{Logger: sink.JSONLogger(slog.LevelDebug), BodyLimit: 64, Compress: cfg}).
 		Append(middleware.Timeout(d)).Then(route)
 }
 
@@ -113,7 +115,7 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 		for _, enc := range encodings {
 			encoding := enc.encoding
 			t.Run(accept+" "+enc.name, func(t *testing.T) {
-				var sink logSink
+				var sink testkit.Log
 				gate := make(chan struct{})
 				cfg := middleware.CompressConfig{Streams: enc.streams}
 				srv := httptest.NewServer(streamTChainCompress(&sink, streamTTimeout, cfg, streamTGated(gate)))
@@ -146,7 +148,7 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 				if got := streamTReadItem(t, br); got != `"one"` {
 					t.Fatalf("first item %q, want \"one\"", got)
 				}
-				if lines := sink.lines(t); len(lines) != 0 {
+				if lines := sink.Lines(t); len(lines) != 0 {
 					t.Errorf("logged while streaming: %v", lines)
 				}
 				close(gate)
@@ -159,7 +161,7 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 					t.Fatalf("after the items: %q, %v", rest, err)
 				}
 				srv.Close() // waits for the handler, and the Logger
-				lines := sink.lines(t)
+				lines := sink.Lines(t)
 				if len(lines) != 1 {
 					t.Fatalf("%d log lines, want 1: %v", len(lines), lines)
 				}
@@ -230,7 +232,7 @@ func TestStreamChainTimeout(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			live.Store(false)
-			var sink logSink
+			var sink testkit.Log
 			srv := httptest.NewServer(streamTChain(&sink, streamTTimeout, tc.route))
 			defer srv.Close()
 			r, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL, nil)
@@ -252,7 +254,7 @@ func TestStreamChainTimeout(t *testing.T) {
 			if live.Load() != tc.live {
 				t.Errorf("context live after the deadline: %v, want %v", live.Load(), tc.live)
 			}
-			if lines := sink.lines(t); len(lines) != 1 || lines[0]["status"] != float64(tc.status) {
+			if lines := sink.Lines(t); len(lines) != 1 || lines[0]["status"] != float64(tc.status) {
 				t.Errorf("log lines %v, want one with status %d", lines, tc.status)
 			}
 		})
@@ -285,7 +287,7 @@ func TestStreamChainBodyLimitAndRequestID(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var sink logSink
+			var sink testkit.Log
 			srv := httptest.NewServer(streamTChain(&sink, time.Minute, route))
 			defer srv.Close()
 			r, _ := http.NewRequestWithContext(context.Background(), "POST", srv.URL, tc.body)

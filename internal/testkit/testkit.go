@@ -1,0 +1,45 @@
+// Package testkit holds the helpers this repository's tests share: a log
+// buffer safe for concurrent use, a response writer that keeps nothing,
+// an RFC 9457 problem decoder, a one-request server and the waits a
+// streaming test needs. It is for this repository's tests only.
+//
+// It imports the standard library alone, so that the internal tests of
+// every package of the module can import it without a cycle.
+package testkit
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Patience bounds every wait for something that must happen; reaching it
+// is a failure, never a measurement.
+const Patience = 10 * time.Second
+
+// WaitClosed fails the test if ch is not closed within within; what names
+// the awaited event in the failure.
+func WaitClosed(t testing.TB, ch <-chan struct{}, within time.Duration, what string) {
+	t.Helper()
+	timer := time.NewTimer(within)
+	defer timer.Stop()
+	select {
+	case <-ch:
+	case <-timer.C:
+		t.Fatalf("%s: not within %v", what, within)
+	}
+}
+
+// WaitGoroutines waits, at most within, until no more goroutines run than
+// base, and fails the test with the stacks of all goroutines if that does
+// not happen.
+func WaitGoroutines(t testing.TB, base int, within time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(within); runtime.NumGoroutine() > base; {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines, %d before the test:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
