@@ -1,10 +1,7 @@
 package micro_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -62,21 +60,13 @@ func TestHandlerRepanicsErrAbortHandler(t *testing.T) {
 // logLines serves h behind send.ErrorLogger and returns the JSON log lines.
 func logLines(t *testing.T, h http.Handler, r *http.Request) []map[string]any {
 	t.Helper()
-	var buf bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	send.ErrorLogger(logger)(h).ServeHTTP(httptest.NewRecorder(), r)
-	var lines []map[string]any
-	dec := json.NewDecoder(&buf)
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); err == io.EOF {
-			return lines
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	var log testkit.Log
+	send.ErrorLogger(log.JSONLogger(slog.LevelDebug))(h).ServeHTTP(httptest.NewRecorder(), r)
+	lines := log.Lines(t)
+	for _, m := range lines {
 		delete(m, "time")
-		lines = append(lines, m)
 	}
+	return lines
 }
 
 func TestHandlerLogsPanicOnceWithStack(t *testing.T) {
