@@ -14,6 +14,7 @@ import (
 	"testing/iotest"
 
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // fuzzCodings are the Content-Encoding values FuzzContentEncoding sends.
@@ -102,7 +103,7 @@ func FuzzContentEncoding(f *testing.F) {
 		}
 		wireLim := 2*lim + 64<<10
 
-		src := &fuzzCounter{r: bytes.NewReader(wire)}
+		src := &testkit.CountingReader{R: bytes.NewReader(wire)}
 		r := httptest.NewRequest(http.MethodPost, "/", nil)
 		r.Header.Set("Content-Encoding", name)
 		switch {
@@ -115,8 +116,8 @@ func FuzzContentEncoding(f *testing.F) {
 		}
 		got, err := micro.Buffer(r, fuzzOptions(in)...)
 
-		if src.n > int(wireLim)+1 {
-			t.Fatalf("read %d compressed bytes, at most %d allowed", src.n, wireLim+1)
+		if src.N() > int(wireLim)+1 {
+			t.Fatalf("read %d compressed bytes, at most %d allowed", src.N(), wireLim+1)
 		}
 		var want fuzzWant
 		ref, rerr := fuzzInflate(wire, name)
@@ -124,8 +125,8 @@ func FuzzContentEncoding(f *testing.F) {
 		case !chunked && len(wire) == 0:
 			want.data = []byte{} // no body: nothing to inflate
 		case int64(len(wire)) > wireLim:
-			if fuzzStatus(err) != 413 || !chunked && src.n != 0 {
-				t.Fatalf("%d compressed bytes over the bound %d: %v after reading %d", len(wire), wireLim, err, src.n)
+			if fuzzStatus(err) != 413 || !chunked && src.N() != 0 {
+				t.Fatalf("%d compressed bytes over the bound %d: %v after reading %d", len(wire), wireLim, err, src.N())
 			}
 			return
 		case int64(len(ref)) > lim:

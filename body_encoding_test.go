@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // compressed returns b compressed with a Content-Encoding, case ignored:
@@ -149,14 +150,14 @@ func TestContentEncodingAppliesToTextAndBuffer(t *testing.T) {
 
 func TestUnsupportedContentEncodingIsAnsweredWithAcceptEncoding(t *testing.T) {
 	h := micro.Handler(func(r *http.Request) (any, error) { return micro.Buffer(r) })
-	body := &countingReader{r: strings.NewReader("data")}
+	body := &testkit.CountingReader{R: strings.NewReader("data")}
 	r := httptest.NewRequest("POST", "/", body)
 	r.Header.Set("Content-Encoding", "br")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if w.Code != 415 || w.Header().Get("Accept-Encoding") != "gzip, deflate" || body.n != 0 {
+	if w.Code != 415 || w.Header().Get("Accept-Encoding") != "gzip, deflate" || body.N() != 0 {
 		t.Errorf("status %d, Accept-Encoding %q, %d bytes read; want 415, \"gzip, deflate\", 0",
-			w.Code, w.Header().Get("Accept-Encoding"), body.n)
+			w.Code, w.Header().Get("Accept-Encoding"), body.N())
 	}
 }
 
@@ -167,7 +168,7 @@ func TestUnsupportedContentEncodingIsAnsweredWithAcceptEncoding(t *testing.T) {
 func TestZipBombCostsAtMostTheLimit(t *testing.T) {
 	bomb := bytes.Repeat(gzipped(make([]byte, 1<<20)), 10)
 	const limit = 64 << 10
-	body := &countingReader{r: bytes.NewReader(bomb)}
+	body := &testkit.CountingReader{R: bytes.NewReader(bomb)}
 	r := chunked(body, "")
 	r.Header.Set("Content-Encoding", "gzip")
 
@@ -180,10 +181,10 @@ func TestZipBombCostsAtMostTheLimit(t *testing.T) {
 	if diff := cmp.Diff(outcome{413, "Body exceeded 65536 byte limit"}, outcome{status, detail}); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
-	if body.n >= len(bomb) {
-		t.Errorf("read all %d compressed bytes; want it cut at the limit", body.n)
+	if body.N() >= len(bomb) {
+		t.Errorf("read all %d compressed bytes; want it cut at the limit", body.N())
 	}
-	t.Logf("bomb of %d bytes: read %d, allocated %d", len(bomb), body.n, after.TotalAlloc-before.TotalAlloc)
+	t.Logf("bomb of %d bytes: read %d, allocated %d", len(bomb), body.N(), after.TotalAlloc-before.TotalAlloc)
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4*limit+256<<10 {
 		t.Errorf("allocated %d bytes for a limit of %d", alloc, limit)
 	}
@@ -202,7 +203,7 @@ func (r *repeating) Read(p []byte) (int, error) {
 }
 
 func TestEndlessEmptyGzipMembersAreCutAtTheWireBound(t *testing.T) {
-	body := &countingReader{r: &repeating{b: gzipped(nil)}} // each inflates to nothing
+	body := &testkit.CountingReader{R: &repeating{b: gzipped(nil)}} // each inflates to nothing
 	r := chunked(body, "")
 	r.Header.Set("Content-Encoding", "gzip")
 	_, err := micro.Buffer(r, micro.Limit(10))
@@ -210,8 +211,8 @@ func TestEndlessEmptyGzipMembersAreCutAtTheWireBound(t *testing.T) {
 	if diff := cmp.Diff(outcome{413, "Compressed body exceeded 65556 byte limit"}, outcome{status, detail}); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
-	if body.n != 65557 {
-		t.Errorf("read %d compressed bytes; want the bound plus one, 65557", body.n)
+	if body.N() != 65557 {
+		t.Errorf("read %d compressed bytes; want the bound plus one, 65557", body.N())
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // The body fuzz targets check JSON, Text and Buffer against a model of
@@ -37,18 +38,6 @@ const (
 
 // fuzzBOM is the UTF-8 byte order mark the helpers skip.
 const fuzzBOM = "\xef\xbb\xbf"
-
-// fuzzCounter counts the bytes taken from the client's side of the body.
-type fuzzCounter struct {
-	r io.Reader
-	n int
-}
-
-func (c *fuzzCounter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += n
-	return n, err
-}
 
 // fuzzShort is the body of a request whose Content-Length promised more
 // than the client sent: net/http's server returns io.ErrUnexpectedEOF.
@@ -118,8 +107,8 @@ func fuzzModel(in fuzzInput) fuzzWant {
 
 // fuzzRequest builds the request of in and the counter of what the
 // helper takes from the client.
-func fuzzRequest(in fuzzInput) (*http.Request, *fuzzCounter) {
-	src := &fuzzCounter{r: bytes.NewReader(in.body)}
+func fuzzRequest(in fuzzInput) (*http.Request, *testkit.CountingReader) {
+	src := &testkit.CountingReader{R: bytes.NewReader(in.body)}
 	r := httptest.NewRequest(http.MethodPost, "/", nil)
 	if in.ctype != "" {
 		r.Header.Set("Content-Type", in.ctype)
@@ -186,10 +175,10 @@ func fuzzCheckError(t *testing.T, err error, want fuzzWant, wantStatus int, pref
 }
 
 // fuzzCheckReads checks the bound on the bytes taken from the client.
-func fuzzCheckReads(t *testing.T, src *fuzzCounter, want fuzzWant) {
+func fuzzCheckReads(t *testing.T, src *testkit.CountingReader, want fuzzWant) {
 	t.Helper()
-	if src.n > want.maxReads {
-		t.Fatalf("read %d bytes of the body, at most %d allowed", src.n, want.maxReads)
+	if src.N() > want.maxReads {
+		t.Fatalf("read %d bytes of the body, at most %d allowed", src.N(), want.maxReads)
 	}
 }
 
@@ -303,8 +292,8 @@ func FuzzJSON(f *testing.F) {
 			isJSON := mt == "" || mt == "application/json" || len(sub) > len("+json") && strings.HasSuffix(sub, "+json")
 			if judged && (!isJSON || hasCS && !fuzzIsUTF8Name(cs)) {
 				fuzzCheckError(t, err, fuzzWant{}, 415, "Unsupported ")
-				if src.n != 0 {
-					t.Fatalf("415 after reading %d bytes of the body", src.n)
+				if src.N() != 0 {
+					t.Fatalf("415 after reading %d bytes of the body", src.N())
 				}
 				continue
 			}
@@ -361,8 +350,8 @@ func FuzzText(f *testing.F) {
 		_, cs, hasCS, judged := fuzzMediaType(in.ctype)
 		if judged && hasCS && !fuzzIsUTF8Name(cs) && !strings.EqualFold(cs, "us-ascii") {
 			fuzzCheckError(t, err, fuzzWant{}, 415, "Unsupported charset")
-			if src.n != 0 {
-				t.Fatalf("415 after reading %d bytes of the body", src.n)
+			if src.N() != 0 {
+				t.Fatalf("415 after reading %d bytes of the body", src.N())
 			}
 			return
 		}

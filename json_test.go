@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 type comment struct {
@@ -126,39 +127,27 @@ func TestJSONErrors(t *testing.T) {
 	}
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += n
-	return n, err
-}
-
 func TestJSONDeclaredLengthOverLimitIsRefusedBeforeReading(t *testing.T) {
-	body := &countingReader{r: strings.NewReader(strings.Repeat("x", 100))}
+	body := &testkit.CountingReader{R: strings.NewReader(strings.Repeat("x", 100))}
 	r := httptest.NewRequest("POST", "/", body)
 	r.ContentLength = 100
 	_, err := micro.JSON[any](r, micro.Limit(99))
 	if status, _ := errorOf(t, err); status != 413 {
 		t.Fatalf("status %d, want 413", status)
 	}
-	if body.n != 0 {
-		t.Errorf("read %d bytes before refusing; want 0", body.n)
+	if body.N() != 0 {
+		t.Errorf("read %d bytes before refusing; want 0", body.N())
 	}
 }
 
 func TestChunkedBodyIsCutAfterLimitPlusOneBytes(t *testing.T) {
-	body := &countingReader{r: infinite{}}
+	body := &testkit.CountingReader{R: infinite{}}
 	_, err := micro.Buffer(chunked(body, ""), micro.Limit(1000))
 	if status, _ := errorOf(t, err); status != 413 {
 		t.Fatalf("status %d, want 413", status)
 	}
-	if body.n != 1001 {
-		t.Errorf("read %d bytes; want exactly limit+1 = 1001", body.n)
+	if body.N() != 1001 {
+		t.Errorf("read %d bytes; want exactly limit+1 = 1001", body.N())
 	}
 }
 

@@ -32,30 +32,16 @@ func TestBodyLimitPanicsOnNonPositiveLimit(t *testing.T) {
 	}
 }
 
-// countingBody counts the bytes read from it.
-type countingBody struct {
-	r    io.Reader
-	read int
-}
-
-func (c *countingBody) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.read += n
-	return n, err
-}
-
-func (c *countingBody) Close() error { return nil }
-
 func TestBodyLimitRefusesDeclaredLengthBeforeTheRoute(t *testing.T) {
 	called := false
 	h := middleware.BodyLimit(10)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
-	body := &countingBody{r: strings.NewReader(strings.Repeat("x", 11))}
+	body := &testkit.CountingReader{R: strings.NewReader(strings.Repeat("x", 11))}
 	r := httptest.NewRequest("POST", "/", body)
 	r.ContentLength = 11
 	w := serve(h, r)
 	p := testkit.RecordedProblem(t, w)
-	if w.Code != 413 || p.Detail != "Body exceeded 10 byte limit" || called || body.read != 0 {
-		t.Errorf("status %d, detail %q, route called %v, %d bytes read", w.Code, p.Detail, called, body.read)
+	if w.Code != 413 || p.Detail != "Body exceeded 10 byte limit" || called || body.N() != 0 {
+		t.Errorf("status %d, detail %q, route called %v, %d bytes read", w.Code, p.Detail, called, body.N())
 	}
 }
 

@@ -10,19 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/microkit-go/micro/internal/testkit"
 )
-
-// chainCounter counts the bytes read through it.
-type chainCounter struct {
-	r io.Reader
-	n int64
-}
-
-func (c *chainCounter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
 
 func TestChainServerSentEventsStreamThroughTheWholeChain(t *testing.T) {
 	const timeout = 50 * time.Millisecond
@@ -74,7 +64,7 @@ func TestChainServerSentEventsStreamThroughTheWholeChain(t *testing.T) {
 		t.Errorf("Content-Encoding %q, want none: Compress sends streams as they are by default", got)
 	}
 	chainCORSOK(t, res.Header)
-	wire := &chainCounter{r: res.Body}
+	wire := &testkit.CountingReader{R: res.Body}
 	var body io.Reader = wire
 	first := make(chan string, 1)
 	readErr := make(chan error, 1)
@@ -136,7 +126,7 @@ func TestChainServerSentEventsStreamThroughTheWholeChain(t *testing.T) {
 	if line.Status != 200 || line.Level != "INFO" {
 		t.Errorf("log line %+v, want INFO 200", line)
 	}
-	if line.Bytes != wire.n {
-		t.Errorf("logged bytes %d, %d on the wire", line.Bytes, wire.n)
+	if line.Bytes != int64(wire.N()) {
+		t.Errorf("logged bytes %d, %d on the wire", line.Bytes, int64(wire.N()))
 	}
 }

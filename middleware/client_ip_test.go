@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // clientIPCase is one request through ClientIP: the trusted prefixes, the
@@ -324,14 +325,10 @@ func TestClientIPPanicsOnBadConfiguration(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			defer func() {
-				msg, _ := recover().(string)
-				if !strings.HasPrefix(msg, "middleware: ClientIP: ") {
-					t.Errorf("panic %q, want one starting %q", msg, "middleware: ClientIP: ")
-				}
-			}()
-			c.f()
-			t.Error("no panic")
+			msg, _ := testkit.Recover(c.f).(string)
+			if !strings.HasPrefix(msg, "middleware: ClientIP: ") {
+				t.Errorf("panic %q, want one starting %q", msg, "middleware: ClientIP: ")
+			}
 		})
 	}
 	ClientIP()(ok) // no prefixes at all is the safe default, not an error

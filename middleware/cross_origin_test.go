@@ -132,7 +132,7 @@ func TestCrossOriginRefusesOtherPatterns(t *testing.T) {
 	} {
 		t.Run(tc.origin, func(t *testing.T) {
 			want := fmt.Sprintf("middleware: CrossOrigin: trusted origin %q ", tc.origin)
-			msg := configPanic(func() { middleware.CrossOrigin(tc.origin) })
+			msg := panicMessage(func() { middleware.CrossOrigin(tc.origin) })
 			if !strings.HasPrefix(msg, want) || !strings.Contains(msg, tc.want) {
 				t.Errorf("panic = %q, want one starting %q containing %q", msg, want, tc.want)
 			}

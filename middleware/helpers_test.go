@@ -3,8 +3,11 @@ package middleware_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // serve runs r through h and returns what h wrote.
@@ -26,6 +29,15 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 // contextWithCancel returns a cancelable child of r's context.
 func contextWithCancel(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithCancel(r.Context())
+}
+
+// panicMessage calls f and returns what it panicked with, as a string,
+// or "" if it returned normally.
+func panicMessage(f func()) string {
+	if v := testkit.Recover(f); v != nil {
+		return fmt.Sprint(v)
+	}
+	return ""
 }
 
 // newCOP is Go's CrossOriginProtection trusting app.example.com.

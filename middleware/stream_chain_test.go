@@ -56,18 +56,6 @@ func streamTGated(gate <-chan struct{}) micro.Handler {
 	}
 }
 
-// streamTCounter counts the bytes read through it.
-type streamTCounter struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *streamTCounter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
 // streamTReadItem reads the next item's line (the data line of an event),
 // failing the test if it does not come within 10 s.
 func streamTReadItem(t *testing.T, br *bufio.Reader) string {
@@ -135,7 +123,7 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 				if !strings.Contains(vary, "Accept-Encoding") || !strings.Contains(strings.ReplaceAll(vary, "Accept-Encoding", ""), "Accept") {
 					t.Errorf("Vary %q, want Accept and Accept-Encoding", vary)
 				}
-				raw := &streamTCounter{r: res.Body}
+				raw := &testkit.CountingReader{R: res.Body}
 				var body io.Reader = raw
 				if enc.gzip {
 					zr, err := gzip.NewReader(raw)
@@ -166,8 +154,8 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 					t.Fatalf("%d log lines, want 1: %v", len(lines), lines)
 				}
 				l := lines[0]
-				if l["status"] != 200.0 || l["bytes"] != float64(raw.n.Load()) || l["bytes"] == 0.0 {
-					t.Errorf("logged status %v, bytes %v; want 200, %d (what the client read)", l["status"], l["bytes"], raw.n.Load())
+				if l["status"] != 200.0 || l["bytes"] != float64(raw.N()) || l["bytes"] == 0.0 {
+					t.Errorf("logged status %v, bytes %v; want 200, %d (what the client read)", l["status"], l["bytes"], raw.N())
 				}
 				if id := res.Header.Get("X-Request-Id"); id == "" || l["request_id"] != id {
 					t.Errorf("logged request_id %v, response X-Request-Id %q", l["request_id"], id)

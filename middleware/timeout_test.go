@@ -121,13 +121,10 @@ func TestTimeoutConfigurationPanics(t *testing.T) {
 		{"nil handler panics", func() { Timeout(time.Second)(nil) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			defer func() {
-				msg, _ := recover().(string)
-				if !strings.HasPrefix(msg, "middleware: Timeout") {
-					t.Fatalf("panic = %q, want a message starting %q", msg, "middleware: Timeout")
-				}
-			}()
-			tt.f()
+			msg, _ := testkit.Recover(tt.f).(string)
+			if !strings.HasPrefix(msg, "middleware: Timeout") {
+				t.Fatalf("panic = %q, want a message starting %q", msg, "middleware: Timeout")
+			}
 		})
 	}
 }

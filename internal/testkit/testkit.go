@@ -43,3 +43,11 @@ func WaitGoroutines(t testing.TB, base int, within time.Duration) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Recover calls f and returns what recover returns after it: the value f
+// panicked with, or nil if f returned normally.
+func Recover(f func()) (v any) {
+	defer func() { v = recover() }()
+	f()
+	return nil
+}
