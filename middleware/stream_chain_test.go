@@ -221,23 +221,10 @@ func TestStreamChainTimeout(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			live.Store(false)
 			var sink testkit.Log
-			srv := httptest.NewServer(streamTChain(&sink, streamTTimeout, tc.route))
-			defer srv.Close()
-			r, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL, nil)
-			r.Header.Set("Accept", tc.accept)
-			res, err := srv.Client().Do(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(res.Body)
-			res.Body.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv.Close()
-			body := strings.ReplaceAll(string(b), ":\n\n", "") // heartbeats
-			if res.StatusCode != tc.status || (tc.status == 200 && body != tc.body) {
-				t.Errorf("got %d %q, want %d %q", res.StatusCode, body, tc.status, tc.body)
+			res := testkit.Fetch(t, streamTChain(&sink, streamTTimeout, tc.route), "GET", "Accept", tc.accept)
+			body := strings.ReplaceAll(res.Body, ":\n\n", "") // heartbeats
+			if res.Status != tc.status || (tc.status == 200 && body != tc.body) {
+				t.Errorf("got %d %q, want %d %q", res.Status, body, tc.status, tc.body)
 			}
 			if live.Load() != tc.live {
 				t.Errorf("context live after the deadline: %v, want %v", live.Load(), tc.live)
