@@ -71,12 +71,7 @@ func TestContentEncoding(t *testing.T) {
 	unsupported := func(v string) outcome {
 		return outcome{415, `Unsupported Content-Encoding "` + v + `": expected one of gzip, x-gzip, deflate or identity`}
 	}
-	tests := []struct {
-		name string
-		req  *http.Request
-		opts []micro.BodyOption
-		want outcome
-	}{
+	tests := []jsonCase{
 		{"gzip is inflated", encoded(gz, "application/json", "gzip"), nil, outcome{}},
 		{"x-gzip is gzip", encoded(gz, "application/json", "x-gzip"), nil, outcome{}},
 		{"coding names are case-insensitive", encoded(gz, "application/json", "GZip"), nil, outcome{}},
@@ -111,15 +106,7 @@ func TestContentEncoding(t *testing.T) {
 			outcome{408, "Invalid body: it did not arrive in time"}},
 		{"a MaxBytesReader earlier in the chain under gzip is 413", maxBytes, nil, outcome{413, "Body exceeded 10 byte limit"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := micro.JSON[comment](tt.req, tt.opts...)
-			status, detail := errorOf(t, err)
-			if diff := cmp.Diff(tt.want, outcome{status, detail}); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkJSON(t, tests)
 }
 
 func TestContentEncodingAppliesToTextAndBuffer(t *testing.T) {

@@ -62,13 +62,31 @@ type outcome struct {
 	Detail string
 }
 
+// jsonCase is a request for micro.JSON and what it must return.
+type jsonCase struct {
+	name string
+	req  *http.Request
+	opts []micro.BodyOption
+	want outcome
+}
+
+// checkJSON runs micro.JSON on each case's request and compares the status
+// and detail of its error (zero when there is none) with the case's.
+func checkJSON(t *testing.T, tests []jsonCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := micro.JSON[comment](tt.req, tt.opts...)
+			status, detail := errorOf(t, err)
+			if diff := cmp.Diff(tt.want, outcome{status, detail}); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestJSONErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		req  *http.Request
-		opts []micro.BodyOption
-		want outcome
-	}{
+	tests := []jsonCase{
 		{"a body of exactly the limit is accepted", post(`{"comment":"abc"}`, "application/json"), []micro.BodyOption{micro.Limit(17)}, outcome{}},
 		{"a body one byte over the limit is 413", post(`{"comment":"abcd"}`, "application/json"), []micro.BodyOption{micro.Limit(17)},
 			outcome{413, "Body exceeded 17 byte limit"}},
@@ -116,15 +134,7 @@ func TestJSONErrors(t *testing.T) {
 		{"a body past the read deadline is 408", chunked(iotest.ErrReader(os.ErrDeadlineExceeded), "application/json"), nil,
 			outcome{408, "Invalid body: it did not arrive in time"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := micro.JSON[comment](tt.req, tt.opts...)
-			status, detail := errorOf(t, err)
-			if diff := cmp.Diff(tt.want, outcome{status, detail}); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkJSON(t, tests)
 }
 
 func TestJSONDeclaredLengthOverLimitIsRefusedBeforeReading(t *testing.T) {
@@ -287,12 +297,9 @@ func TestNoBody(t *testing.T) {
 }
 
 func TestNegativeLimitPanics(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("Limit(-1) did not panic")
-		}
-	}()
-	micro.Limit(-1)
+	if testkit.Recover(func() { micro.Limit(-1) }) == nil {
+		t.Error("Limit(-1) did not panic")
+	}
 }
 
 // TestShortBodyOverTCP sends a body shorter than its Content-Length and

@@ -21,14 +21,9 @@ import (
 
 func TestBodyLimitPanicsOnNonPositiveLimit(t *testing.T) {
 	for _, n := range []int64{0, -1} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("BodyLimit(%d) did not panic", n)
-				}
-			}()
-			middleware.BodyLimit(n)
-		}()
+		if testkit.Recover(func() { middleware.BodyLimit(n) }) == nil {
+			t.Errorf("BodyLimit(%d) did not panic", n)
+		}
 	}
 }
 

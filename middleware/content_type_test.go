@@ -17,14 +17,9 @@ func TestContentTypePanicsOnBadConfig(t *testing.T) {
 		"parameters": {"application/json; charset=utf-8"},
 		"any":        {"*/*"},
 	} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%s: ContentType(%q) did not panic", name, types)
-				}
-			}()
-			middleware.ContentType(types...)
-		}()
+		if testkit.Recover(func() { middleware.ContentType(types...) }) == nil {
+			t.Errorf("%s: ContentType(%q) did not panic", name, types)
+		}
 	}
 }
 

@@ -12,14 +12,9 @@ import (
 
 func TestCrossOriginPanicsOnABadOrigin(t *testing.T) {
 	for _, o := range []string{"example.com", "https://example.com/path", "https://example.com?q", ""} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("CrossOrigin(%q) did not panic", o)
-				}
-			}()
-			middleware.CrossOrigin(o)
-		}()
+		if testkit.Recover(func() { middleware.CrossOrigin(o) }) == nil {
+			t.Errorf("CrossOrigin(%q) did not panic", o)
+		}
 	}
 }
 

@@ -14,12 +14,9 @@ import (
 )
 
 func TestDefaultPanicsWithoutALogger(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("Default without a Logger did not panic")
-		}
-	}()
-	middleware.Default(middleware.DefaultConfig{})
+	if testkit.Recover(func() { middleware.Default(middleware.DefaultConfig{}) }) == nil {
+		t.Error("Default without a Logger did not panic")
+	}
 }
 
 func TestDefaultBodyLimit(t *testing.T) {

@@ -19,12 +19,9 @@ import (
 )
 
 func TestLoggerPanicsWithoutALogger(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("Logger(nil) did not panic")
-		}
-	}()
-	middleware.Logger(nil)
+	if testkit.Recover(func() { middleware.Logger(nil) }) == nil {
+		t.Error("Logger(nil) did not panic")
+	}
 }
 
 // ignoreDuration leaves the measured duration out of comparisons.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -229,14 +230,9 @@ func TestInvalidStatusPanicsInWriters(t *testing.T) {
 		"JSON": func() { _ = send.JSON(httptest.NewRecorder(), 99, 1) },
 		"Text": func() { send.Text(httptest.NewRecorder(), 600, "x") },
 	} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%s: no panic for an invalid status", name)
-				}
-			}()
-			f()
-		}()
+		if testkit.Recover(f) == nil {
+			t.Errorf("%s: no panic for an invalid status", name)
+		}
 	}
 }
 
@@ -339,12 +335,9 @@ func TestErrorHandsCauseToReportingMiddleware(t *testing.T) {
 }
 
 func TestErrorLoggerNilPanics(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("ErrorLogger(nil) did not panic")
-		}
-	}()
-	send.ErrorLogger(nil)
+	if testkit.Recover(func() { send.ErrorLogger(nil) }) == nil {
+		t.Error("ErrorLogger(nil) did not panic")
+	}
 }
 
 func TestValueInvalidStatusIsA500(t *testing.T) {
