@@ -33,10 +33,10 @@ func TestHandlerReturnValues(t *testing.T) {
 			resp{Status: 200, ContentType: "application/json; charset=utf-8", Body: `{"Title":"<b>&</b>"}`}},
 		{"an error returned as the value is a problem",
 			func(*http.Request) (any, error) { return micro.Errorf(418, "teapot"), nil },
-			resp{Status: 418, ContentType: "application/problem+json", Body: `{"type":"about:blank","title":"I'm a teapot","status":418,"detail":"teapot"}`}},
+			problemResp(418, "I'm a teapot", "teapot")},
 		{"an error wins over a value",
 			func(*http.Request) (any, error) { return "ignored", micro.Errorf(400, "bad") },
-			resp{Status: 400, ContentType: "application/problem+json", Body: `{"type":"about:blank","title":"Bad Request","status":400,"detail":"bad"}`}},
+			problemResp(400, "Bad Request", "bad")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
