@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"testing"
 
 	"github.com/microkit-go/micro/internal/testkit"
 )
@@ -29,6 +30,15 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 // contextWithCancel returns a cancelable child of r's context.
 func contextWithCancel(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithCancel(r.Context())
+}
+
+// benchAgainst runs r through ok alone (impl=bare), through ours
+// (impl=micro) and through peer (impl=peerName), one sub-benchmark each,
+// so that one run measures the ratio.
+func benchAgainst(b *testing.B, r *http.Request, ours http.Handler, peerName string, peer http.Handler) {
+	b.Run("impl=bare", func(b *testing.B) { testkit.Bench(b, ok, r) })
+	b.Run("impl=micro", func(b *testing.B) { testkit.Bench(b, ours, r) })
+	b.Run("impl="+peerName, func(b *testing.B) { testkit.Bench(b, peer, r) })
 }
 
 // panicMessage calls f and returns what it panicked with, as a string,
