@@ -206,19 +206,8 @@ func TestEndlessEmptyGzipMembersAreCutAtTheWireBound(t *testing.T) {
 func TestCompressedBodyIsReadOnceAndReplayedInflated(t *testing.T) {
 	doc := `{"comment":"hi","likes":2}`
 	r := encoded(gzipped([]byte(doc)), "application/json", "gzip")
-	c, err := micro.JSON[comment](r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := micro.Text(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	replay, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]any{comment{"hi", 2}, doc, doc}, []any{c, s, string(replay)}); diff != "" {
+	got := readEach(t, r, readJSON[comment], readText, readReplay)
+	if diff := cmp.Diff([]any{comment{"hi", 2}, doc, doc}, got); diff != "" {
 		t.Errorf("later reads differ (-want +got):\n%s", diff)
 	}
 }
