@@ -195,9 +195,8 @@ func readEach(t *testing.T, r *http.Request, reads ...func(*http.Request) (any, 
 	return got
 }
 
-// readJSON, readJSON[comment], readText and readBuffer read the body with the
-// helper of their name; readReplay reads r.Body itself. Bytes are read as
-// a string.
+// readJSON, readText and readBuffer read the body with the helper of
+// their name; readReplay reads r.Body itself. Bytes are read as a string.
 func readJSON[T any](r *http.Request) (any, error) { return micro.JSON[T](r) }
 func readText(r *http.Request) (any, error)        { return micro.Text(r) }
 func readBuffer(r *http.Request) (any, error) {
