@@ -14,9 +14,3 @@ func BenchmarkContentType(b *testing.B) {
 	r.Header.Set("Content-Type", "application/json; charset=utf-8")
 	benchAgainst(b, r, middleware.ContentType("application/json")(ok), "gorilla", handlers.ContentTypeHandler(ok, "application/json"))
 }
-
-func BenchmarkCrossOrigin(b *testing.B) {
-	r := httptest.NewRequest("POST", "https://api.example.com/", nil)
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	benchAgainst(b, r, middleware.CrossOrigin("https://app.example.com")(ok), "nethttp", newCOP().Handler(ok))
-}

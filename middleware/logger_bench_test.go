@@ -16,9 +16,3 @@ func BenchmarkLogger(b *testing.B) {
 	l := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	benchAgainst(b, r, middleware.Logger(l)(ok), "gorilla", handlers.LoggingHandler(io.Discard, ok))
 }
-
-func BenchmarkAccessLog(b *testing.B) {
-	r := httptest.NewRequest("GET", "/api/comments", nil)
-	r.Header.Set("User-Agent", "bench")
-	benchAgainst(b, r, middleware.AccessLog(io.Discard)(ok), "gorilla", handlers.CombinedLoggingHandler(io.Discard, ok))
-}
