@@ -3,7 +3,6 @@ package testkit_test
 import (
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -45,12 +44,11 @@ func TestDiscardCountsAndResets(t *testing.T) {
 	}
 }
 
-func TestRecordedProblemDecodesTheBody(t *testing.T) {
-	w := httptest.NewRecorder()
-	w.Header().Set("Content-Type", "application/problem+json")
-	_, _ = w.WriteString(`{"type":"about:blank","title":"Not Found","status":404,"detail":"gone"}`)
+func TestProblemDecodesTheBody(t *testing.T) {
+	header := http.Header{"Content-Type": {"application/problem+json"}}
+	body := []byte(`{"type":"about:blank","title":"Not Found","status":404,"detail":"gone"}`)
 	want := testkit.ProblemBody{Type: "about:blank", Title: "Not Found", Status: 404, Detail: "gone"}
-	if diff := cmp.Diff(want, testkit.RecordedProblem(t, w)); diff != "" {
+	if diff := cmp.Diff(want, testkit.Problem(t, header, body)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
