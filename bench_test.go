@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // Each benchmark runs the micro version beside a hand-written net/http
@@ -18,23 +19,6 @@ import (
 //	benchstat -col /impl new.txt
 //
 // prints their ratio from one run.
-
-// benchWriter is a ResponseWriter that keeps nothing, so the benchmarks
-// measure the handlers and not a recorder.
-type benchWriter struct {
-	h      http.Header
-	status int
-	n      int
-}
-
-func (w *benchWriter) Header() http.Header         { return w.h }
-func (w *benchWriter) WriteHeader(status int)      { w.status = status }
-func (w *benchWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
-
-func (w *benchWriter) reset() {
-	clear(w.h)
-	w.status, w.n = 0, 0
-}
 
 type benchComment struct {
 	Comment string `json:"comment"`
@@ -57,15 +41,15 @@ func BenchmarkGetComments(b *testing.B) {
 	}
 	for _, h := range handlers {
 		b.Run(h.name, func(b *testing.B) {
-			w := &benchWriter{h: http.Header{}}
+			w := &testkit.Discard{}
 			r := httptest.NewRequest("GET", "/api/comments", nil)
 			b.ReportAllocs()
 			for b.Loop() {
-				w.reset()
+				w.Reset()
 				h.h.ServeHTTP(w, r)
 			}
-			if w.n < 40 {
-				b.Fatalf("wrote %d bytes", w.n)
+			if w.Bytes < 40 {
+				b.Fatalf("wrote %d bytes", w.Bytes)
 			}
 		})
 	}
@@ -125,7 +109,7 @@ type benchDecoder struct {
 func benchDecoders(b *testing.B, data []byte, coding string, decoders []benchDecoder) {
 	for _, d := range decoders {
 		b.Run(d.name, func(b *testing.B) {
-			w := &benchWriter{h: http.Header{}}
+			w := &testkit.Discard{}
 			body := new(resettableBody)
 			r := httptest.NewRequest("POST", "/api/comments", nil)
 			r.Header.Set("Content-Type", "application/json")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // compressed returns b compressed with a Content-Encoding, case ignored:
@@ -70,12 +71,7 @@ func TestContentEncoding(t *testing.T) {
 	unsupported := func(v string) outcome {
 		return outcome{415, `Unsupported Content-Encoding "` + v + `": expected one of gzip, x-gzip, deflate or identity`}
 	}
-	tests := []struct {
-		name string
-		req  *http.Request
-		opts []micro.BodyOption
-		want outcome
-	}{
+	tests := []jsonCase{
 		{"gzip is inflated", encoded(gz, "application/json", "gzip"), nil, outcome{}},
 		{"x-gzip is gzip", encoded(gz, "application/json", "x-gzip"), nil, outcome{}},
 		{"coding names are case-insensitive", encoded(gz, "application/json", "GZip"), nil, outcome{}},
@@ -110,15 +106,7 @@ func TestContentEncoding(t *testing.T) {
 			outcome{408, "Invalid body: it did not arrive in time"}},
 		{"a MaxBytesReader earlier in the chain under gzip is 413", maxBytes, nil, outcome{413, "Body exceeded 10 byte limit"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := micro.JSON[comment](tt.req, tt.opts...)
-			status, detail := errorOf(t, err)
-			if diff := cmp.Diff(tt.want, outcome{status, detail}); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkJSON(t, tests)
 }
 
 func TestContentEncodingAppliesToTextAndBuffer(t *testing.T) {
@@ -149,14 +137,14 @@ func TestContentEncodingAppliesToTextAndBuffer(t *testing.T) {
 
 func TestUnsupportedContentEncodingIsAnsweredWithAcceptEncoding(t *testing.T) {
 	h := micro.Handler(func(r *http.Request) (any, error) { return micro.Buffer(r) })
-	body := &countingReader{r: strings.NewReader("data")}
+	body := &testkit.CountingReader{R: strings.NewReader("data")}
 	r := httptest.NewRequest("POST", "/", body)
 	r.Header.Set("Content-Encoding", "br")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if w.Code != 415 || w.Header().Get("Accept-Encoding") != "gzip, deflate" || body.n != 0 {
+	if w.Code != 415 || w.Header().Get("Accept-Encoding") != "gzip, deflate" || body.N() != 0 {
 		t.Errorf("status %d, Accept-Encoding %q, %d bytes read; want 415, \"gzip, deflate\", 0",
-			w.Code, w.Header().Get("Accept-Encoding"), body.n)
+			w.Code, w.Header().Get("Accept-Encoding"), body.N())
 	}
 }
 
@@ -167,7 +155,7 @@ func TestUnsupportedContentEncodingIsAnsweredWithAcceptEncoding(t *testing.T) {
 func TestZipBombCostsAtMostTheLimit(t *testing.T) {
 	bomb := bytes.Repeat(gzipped(make([]byte, 1<<20)), 10)
 	const limit = 64 << 10
-	body := &countingReader{r: bytes.NewReader(bomb)}
+	body := &testkit.CountingReader{R: bytes.NewReader(bomb)}
 	r := chunked(body, "")
 	r.Header.Set("Content-Encoding", "gzip")
 
@@ -180,10 +168,10 @@ func TestZipBombCostsAtMostTheLimit(t *testing.T) {
 	if diff := cmp.Diff(outcome{413, "Body exceeded 65536 byte limit"}, outcome{status, detail}); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
-	if body.n >= len(bomb) {
-		t.Errorf("read all %d compressed bytes; want it cut at the limit", body.n)
+	if body.N() >= len(bomb) {
+		t.Errorf("read all %d compressed bytes; want it cut at the limit", body.N())
 	}
-	t.Logf("bomb of %d bytes: read %d, allocated %d", len(bomb), body.n, after.TotalAlloc-before.TotalAlloc)
+	t.Logf("bomb of %d bytes: read %d, allocated %d", len(bomb), body.N(), after.TotalAlloc-before.TotalAlloc)
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4*limit+256<<10 {
 		t.Errorf("allocated %d bytes for a limit of %d", alloc, limit)
 	}
@@ -202,7 +190,7 @@ func (r *repeating) Read(p []byte) (int, error) {
 }
 
 func TestEndlessEmptyGzipMembersAreCutAtTheWireBound(t *testing.T) {
-	body := &countingReader{r: &repeating{b: gzipped(nil)}} // each inflates to nothing
+	body := &testkit.CountingReader{R: &repeating{b: gzipped(nil)}} // each inflates to nothing
 	r := chunked(body, "")
 	r.Header.Set("Content-Encoding", "gzip")
 	_, err := micro.Buffer(r, micro.Limit(10))
@@ -210,27 +198,16 @@ func TestEndlessEmptyGzipMembersAreCutAtTheWireBound(t *testing.T) {
 	if diff := cmp.Diff(outcome{413, "Compressed body exceeded 65556 byte limit"}, outcome{status, detail}); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
-	if body.n != 65557 {
-		t.Errorf("read %d compressed bytes; want the bound plus one, 65557", body.n)
+	if body.N() != 65557 {
+		t.Errorf("read %d compressed bytes; want the bound plus one, 65557", body.N())
 	}
 }
 
 func TestCompressedBodyIsReadOnceAndReplayedInflated(t *testing.T) {
 	doc := `{"comment":"hi","likes":2}`
 	r := encoded(gzipped([]byte(doc)), "application/json", "gzip")
-	c, err := micro.JSON[comment](r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := micro.Text(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	replay, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]any{comment{"hi", 2}, doc, doc}, []any{c, s, string(replay)}); diff != "" {
+	got := readEach(t, r, readJSON[comment], readText, readReplay)
+	if diff := cmp.Diff([]any{comment{"hi", 2}, doc, doc}, got); diff != "" {
 		t.Errorf("later reads differ (-want +got):\n%s", diff)
 	}
 }

@@ -1,10 +1,7 @@
 package micro_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -35,10 +33,10 @@ func TestHandlerReturnValues(t *testing.T) {
 			resp{Status: 200, ContentType: "application/json; charset=utf-8", Body: `{"Title":"<b>&</b>"}`}},
 		{"an error returned as the value is a problem",
 			func(*http.Request) (any, error) { return micro.Errorf(418, "teapot"), nil },
-			resp{Status: 418, ContentType: "application/problem+json", Body: `{"type":"about:blank","title":"I'm a teapot","status":418,"detail":"teapot"}`}},
+			problemResp(418, "I'm a teapot", "teapot")},
 		{"an error wins over a value",
 			func(*http.Request) (any, error) { return "ignored", micro.Errorf(400, "bad") },
-			resp{Status: 400, ContentType: "application/problem+json", Body: `{"type":"about:blank","title":"Bad Request","status":400,"detail":"bad"}`}},
+			problemResp(400, "Bad Request", "bad")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,21 +60,13 @@ func TestHandlerRepanicsErrAbortHandler(t *testing.T) {
 // logLines serves h behind middleware.ErrorLogger and returns the JSON log lines.
 func logLines(t *testing.T, h http.Handler, r *http.Request) []map[string]any {
 	t.Helper()
-	var buf bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	middleware.ErrorLogger(logger)(h).ServeHTTP(httptest.NewRecorder(), r)
-	var lines []map[string]any
-	dec := json.NewDecoder(&buf)
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); err == io.EOF {
-			return lines
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	var log testkit.Log
+	middleware.ErrorLogger(log.JSONLogger(slog.LevelDebug))(h).ServeHTTP(httptest.NewRecorder(), r)
+	lines := log.Lines(t)
+	for _, m := range lines {
 		delete(m, "time")
-		lines = append(lines, m)
 	}
+	return lines
 }
 
 func TestHandlerLogsPanicOnceWithStack(t *testing.T) {

@@ -31,6 +31,16 @@ type resp struct {
 	Header        http.Header // not compared; for checks of single headers
 }
 
+// problemResp is an RFC 9457 problem response: status, title and detail
+// (none when "") as they stand, JSON-escaped, in the body.
+func problemResp(status int, title, detail string) resp {
+	body := `{"type":"about:blank","title":"` + title + `","status":` + strconv.Itoa(status)
+	if detail != "" {
+		body += `,"detail":"` + detail + `"`
+	}
+	return resp{Status: status, ContentType: "application/problem+json", Body: body + "}"}
+}
+
 // ignoreHeader leaves resp.Header out of comparisons.
 var ignoreHeader = cmpopts.IgnoreFields(resp{}, "Header")
 

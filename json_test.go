@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 type comment struct {
@@ -61,13 +62,31 @@ type outcome struct {
 	Detail string
 }
 
+// jsonCase is a request for micro.JSON and what it must return.
+type jsonCase struct {
+	name string
+	req  *http.Request
+	opts []micro.BodyOption
+	want outcome
+}
+
+// checkJSON runs micro.JSON on each case's request and compares the status
+// and detail of its error (zero when there is none) with the case's.
+func checkJSON(t *testing.T, tests []jsonCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := micro.JSON[comment](tt.req, tt.opts...)
+			status, detail := errorOf(t, err)
+			if diff := cmp.Diff(tt.want, outcome{status, detail}); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestJSONErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		req  *http.Request
-		opts []micro.BodyOption
-		want outcome
-	}{
+	tests := []jsonCase{
 		{"a body of exactly the limit is accepted", post(`{"comment":"abc"}`, "application/json"), []micro.BodyOption{micro.Limit(17)}, outcome{}},
 		{"a body one byte over the limit is 413", post(`{"comment":"abcd"}`, "application/json"), []micro.BodyOption{micro.Limit(17)},
 			outcome{413, "Body exceeded 17 byte limit"}},
@@ -115,50 +134,30 @@ func TestJSONErrors(t *testing.T) {
 		{"a body past the read deadline is 408", chunked(iotest.ErrReader(os.ErrDeadlineExceeded), "application/json"), nil,
 			outcome{408, "Invalid body: it did not arrive in time"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := micro.JSON[comment](tt.req, tt.opts...)
-			status, detail := errorOf(t, err)
-			if diff := cmp.Diff(tt.want, outcome{status, detail}); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += n
-	return n, err
+	checkJSON(t, tests)
 }
 
 func TestJSONDeclaredLengthOverLimitIsRefusedBeforeReading(t *testing.T) {
-	body := &countingReader{r: strings.NewReader(strings.Repeat("x", 100))}
+	body := &testkit.CountingReader{R: strings.NewReader(strings.Repeat("x", 100))}
 	r := httptest.NewRequest("POST", "/", body)
 	r.ContentLength = 100
 	_, err := micro.JSON[any](r, micro.Limit(99))
 	if status, _ := errorOf(t, err); status != 413 {
 		t.Fatalf("status %d, want 413", status)
 	}
-	if body.n != 0 {
-		t.Errorf("read %d bytes before refusing; want 0", body.n)
+	if body.N() != 0 {
+		t.Errorf("read %d bytes before refusing; want 0", body.N())
 	}
 }
 
 func TestChunkedBodyIsCutAfterLimitPlusOneBytes(t *testing.T) {
-	body := &countingReader{r: infinite{}}
+	body := &testkit.CountingReader{R: infinite{}}
 	_, err := micro.Buffer(chunked(body, ""), micro.Limit(1000))
 	if status, _ := errorOf(t, err); status != 413 {
 		t.Fatalf("status %d, want 413", status)
 	}
-	if body.n != 1001 {
-		t.Errorf("read %d bytes; want exactly limit+1 = 1001", body.n)
+	if body.N() != 1001 {
+		t.Errorf("read %d bytes; want exactly limit+1 = 1001", body.N())
 	}
 }
 
@@ -181,31 +180,39 @@ func TestMaxBytesReaderEarlierInTheChainIs413(t *testing.T) {
 	}
 }
 
+// readEach reads r's body with each of reads in turn, failing the test on
+// an error, and returns what they read.
+func readEach(t *testing.T, r *http.Request, reads ...func(*http.Request) (any, error)) []any {
+	t.Helper()
+	var got []any
+	for _, read := range reads {
+		v, err := read(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	return got
+}
+
+// readJSON, readText and readBuffer read the body with the helper of
+// their name; readReplay reads r.Body itself. Bytes are read as a string.
+func readJSON[T any](r *http.Request) (any, error) { return micro.JSON[T](r) }
+func readText(r *http.Request) (any, error)        { return micro.Text(r) }
+func readBuffer(r *http.Request) (any, error) {
+	b, err := micro.Buffer(r)
+	return string(b), err
+}
+func readReplay(r *http.Request) (any, error) {
+	b, err := io.ReadAll(r.Body)
+	return string(b), err
+}
+
 func TestBodyIsReadOnce(t *testing.T) {
 	r := post(`{"comment":"hi","likes":2}`, "application/json")
-	c, err := micro.JSON[comment](r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := micro.JSON[map[string]any](r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := micro.Text(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := micro.Buffer(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	replay, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := readEach(t, r, readJSON[comment], readJSON[map[string]any], readText, readBuffer, readReplay)
 	want := `{"comment":"hi","likes":2}`
-	if diff := cmp.Diff([]any{comment{"hi", 2}, map[string]any{"comment": "hi", "likes": 2.0}, want, want, want},
-		[]any{c, m, s, string(b), string(replay)}); diff != "" {
+	if diff := cmp.Diff([]any{comment{"hi", 2}, map[string]any{"comment": "hi", "likes": 2.0}, want, want, want}, got); diff != "" {
 		t.Errorf("later reads differ (-want +got):\n%s", diff)
 	}
 	if err := r.Body.Close(); err != nil {
@@ -298,12 +305,9 @@ func TestNoBody(t *testing.T) {
 }
 
 func TestNegativeLimitPanics(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("Limit(-1) did not panic")
-		}
-	}()
-	micro.Limit(-1)
+	if testkit.Recover(func() { micro.Limit(-1) }) == nil {
+		t.Error("Limit(-1) did not panic")
+	}
 }
 
 // TestShortBodyOverTCP sends a body shorter than its Content-Length and

@@ -26,6 +26,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // The streaming benchmarks, each beside the hand-written handler people
@@ -214,19 +215,6 @@ func BenchmarkStreamThroughput(b *testing.B) {
 	}
 }
 
-// streamBDiscard is a flushable ResponseWriter that keeps nothing, so
-// BenchmarkStreamItems measures the handlers and not the connection.
-type streamBDiscard struct {
-	h       http.Header
-	n       int
-	flushes int
-}
-
-func (w *streamBDiscard) Header() http.Header         { return w.h }
-func (w *streamBDiscard) WriteHeader(int)             {}
-func (w *streamBDiscard) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
-func (w *streamBDiscard) Flush()                      { w.flushes++ }
-
 // BenchmarkStreamItems is BenchmarkStreamThroughput without the
 // connection: the handler's own CPU per item, framing and flushing into a
 // writer that keeps nothing. Over a real connection the write system call
@@ -244,13 +232,13 @@ func BenchmarkStreamItems(b *testing.B) {
 				b.Run(impl.name, func(b *testing.B) {
 					r := httptest.NewRequest("GET", "/?n="+strconv.Itoa(b.N), nil)
 					r.Header.Set("Accept", f.accept)
-					w := &streamBDiscard{h: http.Header{}}
+					w := &testkit.Discard{}
 					b.ReportAllocs()
 					b.ResetTimer()
 					impl.h.ServeHTTP(w, r)
 					b.StopTimer()
-					if w.flushes < b.N || w.n < b.N*len(`{"tick":1}`) {
-						b.Fatalf("%d flushes, %d bytes for %d items", w.flushes, w.n, b.N)
+					if w.Flushes < b.N || w.Bytes < b.N*len(`{"tick":1}`) {
+						b.Fatalf("%d flushes, %d bytes for %d items", w.Flushes, w.Bytes, b.N)
 					}
 				})
 			}

@@ -16,69 +16,24 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
-// streamTLog collects JSON log lines; safe for concurrent use.
-type streamTLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *streamTLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *streamTLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// streamTGot is what a client received.
-type streamTGot struct {
-	Status int
-	Header http.Header
-	Body   string
-}
-
 // streamTGet serves h, behind middleware.ErrorLogger writing to log when not
-// nil, on a loopback server, sends one request with the header pairs and
-// reads the whole response. The handler has returned when it returns.
-func streamTGet(t *testing.T, h http.Handler, log *streamTLog, method string, header ...string) streamTGot {
+// nil, with testkit.Fetch.
+func streamTGet(t *testing.T, h http.Handler, log *testkit.Log, method string, header ...string) testkit.Response {
 	t.Helper()
 	if log != nil {
-		h = middleware.ErrorLogger(slog.New(slog.NewJSONHandler(log, nil)))(h)
+		h = middleware.ErrorLogger(log.JSONLogger(slog.LevelInfo))(h)
 	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	r, err := http.NewRequestWithContext(t.Context(), method, srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < len(header); i += 2 {
-		r.Header.Add(header[i], header[i+1])
-	}
-	res, err := srv.Client().Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		t.Fatalf("reading the body: %v (read %q)", err, b)
-	}
-	srv.Close()
-	return streamTGot{res.StatusCode, res.Header, string(b)}
+	return testkit.Fetch(t, h, method, header...)
 }
 
 // streamTCount is the sequence 1, 2, … n.
@@ -139,7 +94,7 @@ func TestStreamRoutesSendItemsInOrder(t *testing.T) {
 		} {
 			t.Run(name+" "+tc.ctype, func(t *testing.T) {
 				got := streamTGet(t, route, nil, "GET", "Accept", tc.accept)
-				want := streamTGot{200, nil, tc.body}
+				want := testkit.Response{Status: 200, Body: tc.body}
 				if diff := gocmp.Diff(want, got, gocmp.FilterPath(func(p gocmp.Path) bool { return p.Last().String() == ".Header" }, gocmp.Ignore())); diff != "" {
 					t.Errorf("response (-want +got):\n%s", diff)
 				}
@@ -350,7 +305,7 @@ func TestStream2Errors(t *testing.T) {
 					}
 				}), nil
 			})
-			var log streamTLog
+			var log testkit.Log
 			got := streamTGet(t, h, &log, "GET", "Accept", tc.accept)
 			if got.Status != tc.status || got.Body != tc.body {
 				t.Errorf("got %d %q\nwant %d %q", got.Status, got.Body, tc.status, tc.body)
@@ -366,29 +321,6 @@ func TestStream2Errors(t *testing.T) {
 				t.Errorf("log %q, want one line with %q", logs, tc.loggedAs)
 			}
 		})
-	}
-}
-
-// streamTWaitGoroutines waits, at most 10 s, for the number of goroutines
-// to come back to base, and fails with their stacks if it does not.
-func streamTWaitGoroutines(t *testing.T, base int) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > base; {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines, %d before the test:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// streamTWait fails if ch is not closed within 10 s.
-func streamTWait(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s: still running 10 s after the client went away", what)
 	}
 }
 
@@ -487,10 +419,10 @@ func TestStreamClientGoingAwayStopsTheProducer(t *testing.T) {
 				}
 				cancel()
 				res.Body.Close()
-				streamTWait(t, stopped, "the producer")
-				streamTWait(t, returned, "the handler")
+				testkit.WaitClosed(t, stopped, testkit.Patience, "the producer")
+				testkit.WaitClosed(t, returned, testkit.Patience, "the handler")
 				srv.Close()
-				streamTWaitGoroutines(t, base)
+				testkit.WaitGoroutines(t, base, testkit.Patience)
 			})
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gorilla/handlers"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -32,9 +33,9 @@ func BenchmarkAccessLogLine(b *testing.B) {
 		name string
 		r    *http.Request
 	}{{"browser", browser}, {"hostile", hostile}} {
-		b.Run("req="+req.name+"/impl=bare", func(b *testing.B) { runBench(b, ok, req.r) })
-		b.Run("req="+req.name+"/impl=micro", func(b *testing.B) { runBench(b, middleware.AccessLog(io.Discard)(ok), req.r) })
-		b.Run("req="+req.name+"/impl=gorilla", func(b *testing.B) { runBench(b, handlers.CombinedLoggingHandler(io.Discard, ok), req.r) })
+		b.Run("req="+req.name+"/impl=bare", func(b *testing.B) { testkit.Bench(b, ok, req.r) })
+		b.Run("req="+req.name+"/impl=micro", func(b *testing.B) { testkit.Bench(b, middleware.AccessLog(io.Discard)(ok), req.r) })
+		b.Run("req="+req.name+"/impl=gorilla", func(b *testing.B) { testkit.Bench(b, handlers.CombinedLoggingHandler(io.Discard, ok), req.r) })
 	}
 }
 
@@ -45,8 +46,16 @@ func BenchmarkAccessLogInAChain(b *testing.B) {
 	r := httptest.NewRequest("GET", "/api/comments", nil)
 	r.Header.Set("User-Agent", "bench")
 	clientIP := middleware.ClientIP()
-	b.Run("impl=ClientIP", func(b *testing.B) { runBench(b, clientIP(ok), r) })
+	b.Run("impl=ClientIP", func(b *testing.B) { testkit.Bench(b, clientIP(ok), r) })
 	b.Run("impl=ClientIP+AccessLog", func(b *testing.B) {
-		runBench(b, clientIP(middleware.AccessLog(io.Discard)(ok)), r)
+		testkit.Bench(b, clientIP(middleware.AccessLog(io.Discard)(ok)), r)
 	})
+}
+
+// BenchmarkAccessLog measures a plain request's line, against the
+// handler alone and gorilla's CombinedLoggingHandler.
+func BenchmarkAccessLog(b *testing.B) {
+	r := httptest.NewRequest("GET", "/api/comments", nil)
+	r.Header.Set("User-Agent", "bench")
+	benchAgainst(b, r, middleware.AccessLog(io.Discard)(ok), "gorilla", handlers.CombinedLoggingHandler(io.Discard, ok))
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -71,7 +72,7 @@ func TestAccessLogOverARealConnectionCountsSendfileBytes(t *testing.T) {
 	if err := os.WriteFile(file, bytes.Repeat([]byte("z"), 1<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs logSink
+	var logs testkit.Log
 	srv := httptest.NewServer(middleware.AccessLog(&logs)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, file)
 	})))
@@ -86,7 +87,7 @@ func TestAccessLogOverARealConnectionCountsSendfileBytes(t *testing.T) {
 		t.Fatalf("read %d bytes, %v", n, err)
 	}
 	srv.Close() // waits for the handler, and so for the log line
-	if line := logs.buf.String(); !strings.Contains(line, `" 200 1048576 "`) {
+	if line := logs.String(); !strings.Contains(line, `" 200 1048576 "`) {
 		t.Errorf("line %q, want size 1048576", line)
 	}
 }
@@ -206,7 +207,7 @@ func TestAccessLogHEADSendsNoBytes(t *testing.T) {
 // whose absolute-form target carries a user part that decodes to a line
 // break and a whole log line naming another address.
 func TestAccessLogForgedLineOverTCP(t *testing.T) {
-	var logs logSink
+	var logs testkit.Log
 	srv := httptest.NewServer(middleware.AccessLog(&logs)(ok))
 	defer srv.Close()
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
@@ -238,9 +239,7 @@ func TestAccessLogForgedLineOverTCP(t *testing.T) {
 	}
 	srv.Close() // waits for the handler, and so for the log line
 
-	logs.mu.Lock()
-	got := logs.buf.String()
-	logs.mu.Unlock()
+	got := logs.String()
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 	want := `127.0.0.1 - x\x0a198.51.100.66\x20-\x20-\x20[07/Dec/2026:10:00:00\x20+0000]\x20\"POST\x20/wp-login.php\x20HTTP/1.1\"\x20401\x200\x20\"-\"\x20\"-\"\x0a [time] "GET ` +
 		target + ` HTTP/1.1" 200 2 "-" "-"`

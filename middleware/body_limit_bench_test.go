@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -16,7 +17,7 @@ func BenchmarkBodyLimit(b *testing.B) {
 	run := func(b *testing.B, h http.Handler) {
 		sr := strings.NewReader(body)
 		r := httptest.NewRequest("POST", "/", nil)
-		w := &benchWriter{h: make(http.Header)}
+		w := &testkit.Discard{}
 		b.ReportAllocs()
 		for b.Loop() {
 			sr.Reset(body)

@@ -15,46 +15,28 @@ import (
 
 	"github.com/justinas/alice"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
 func TestBodyLimitPanicsOnNonPositiveLimit(t *testing.T) {
 	for _, n := range []int64{0, -1} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("BodyLimit(%d) did not panic", n)
-				}
-			}()
-			middleware.BodyLimit(n)
-		}()
+		if testkit.Recover(func() { middleware.BodyLimit(n) }) == nil {
+			t.Errorf("BodyLimit(%d) did not panic", n)
+		}
 	}
 }
-
-// countingBody counts the bytes read from it.
-type countingBody struct {
-	r    io.Reader
-	read int
-}
-
-func (c *countingBody) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.read += n
-	return n, err
-}
-
-func (c *countingBody) Close() error { return nil }
 
 func TestBodyLimitRefusesDeclaredLengthBeforeTheRoute(t *testing.T) {
 	called := false
 	h := middleware.BodyLimit(10)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
-	body := &countingBody{r: strings.NewReader(strings.Repeat("x", 11))}
+	body := &testkit.CountingReader{R: strings.NewReader(strings.Repeat("x", 11))}
 	r := httptest.NewRequest("POST", "/", body)
 	r.ContentLength = 11
 	w := serve(h, r)
-	p := decodeProblem(t, w)
-	if w.Code != 413 || p.Detail != "Body exceeded 10 byte limit" || called || body.read != 0 {
-		t.Errorf("status %d, detail %q, route called %v, %d bytes read", w.Code, p.Detail, called, body.read)
+	p := testkit.RecordedProblem(t, w)
+	if w.Code != 413 || p.Detail != "Body exceeded 10 byte limit" || called || body.N() != 0 {
+		t.Errorf("status %d, detail %q, route called %v, %d bytes read", w.Code, p.Detail, called, body.N())
 	}
 }
 
@@ -79,7 +61,7 @@ func TestBodyLimitCutsChunkedBodiesForMicroJSON(t *testing.T) {
 				t.Fatalf("status %d, want %d; body %s", w.Code, tc.status, w.Body)
 			}
 			if tc.status == 413 {
-				if p := decodeProblem(t, w); p.Detail != "Body exceeded 16 byte limit" {
+				if p := testkit.RecordedProblem(t, w); p.Detail != "Body exceeded 16 byte limit" {
 					t.Errorf("detail %q", p.Detail)
 				}
 			}
@@ -193,7 +175,7 @@ func TestBodyHelpersFollowTheChainsBodyLimit(t *testing.T) {
 			w := serve(tc.h, r)
 			got := strings.TrimSpace(w.Body.String())
 			if w.Code == 413 {
-				got = decodeProblem(t, w).Detail
+				got = testkit.RecordedProblem(t, w).Detail
 			}
 			if w.Code != tc.status || got != tc.body {
 				t.Errorf("status %d, body %q; want %d, %q", w.Code, got, tc.status, tc.body)
@@ -216,7 +198,7 @@ func TestBodyLimitAppliesToInflatedBodies(t *testing.T) {
 	r := httptest.NewRequest("POST", "/", strings.NewReader(buf.String()))
 	r.Header.Set("Content-Encoding", "gzip")
 	w := serve(h, r)
-	if p := decodeProblem(t, w); w.Code != 413 || p.Detail != "Body exceeded 1024 byte limit" || buf.Len() > 1<<10 {
+	if p := testkit.RecordedProblem(t, w); w.Code != 413 || p.Detail != "Body exceeded 1024 byte limit" || buf.Len() > 1<<10 {
 		t.Errorf("status %d, detail %q for %d bytes on the wire; want 413 at 1024", w.Code, p.Detail, buf.Len())
 	}
 }
@@ -246,7 +228,7 @@ func TestNestedBodyLimitsGiveTheHelpersTheSmallest(t *testing.T) {
 			t.Errorf("%s: status %d, %q for %d bytes on the wire; want 413", name, w.Code, w.Body.String(), buf.Len())
 			continue
 		}
-		if p := decodeProblem(t, w); p.Detail != "Body exceeded 1024 byte limit" {
+		if p := testkit.RecordedProblem(t, w); p.Detail != "Body exceeded 1024 byte limit" {
 			t.Errorf("%s: detail %q, want the smaller limit, 1024", name, p.Detail)
 		}
 	}

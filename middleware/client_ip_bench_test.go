@@ -7,16 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
-
-// clientIPBenchWriter discards the response, so the benchmarks measure
-// the middleware and not a recorder.
-type clientIPBenchWriter struct{ h http.Header }
-
-func (w *clientIPBenchWriter) Header() http.Header         { return w.h }
-func (w *clientIPBenchWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *clientIPBenchWriter) WriteHeader(int)             {}
 
 // clientIPNaiveLeftmost is the peer baseline, written inline: gorilla's
 // ProxyHeaders reading of X-Forwarded-For, which believes the leftmost
@@ -65,13 +58,7 @@ func BenchmarkClientIP(b *testing.B) {
 			}
 			return r
 		}
-		run := func(b *testing.B, h http.Handler, r *http.Request) {
-			w := &clientIPBenchWriter{h: http.Header{}}
-			b.ReportAllocs()
-			for b.Loop() {
-				h.ServeHTTP(w, r)
-			}
-		}
+		run := testkit.Bench
 		b.Run("case="+c.name+"/impl=bare", func(b *testing.B) { run(b, bare, newRequest()) })
 		b.Run("case="+c.name+"/impl=naive-leftmost-xff", func(b *testing.B) { run(b, clientIPNaiveLeftmost(bare), newRequest()) })
 		b.Run("case="+c.name+"/impl=micro", func(b *testing.B) { run(b, clientIP(bare), newRequest()) })

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // clientIPCase is one request through ClientIP: the trusted prefixes, the
@@ -23,6 +24,12 @@ type clientIPCase struct {
 
 // clientIPLB is the load balancers' prefix of most cases.
 var clientIPLB = []string{"10.0.0.0/8"}
+
+// clientIPViaLB is the case of a request from the load balancer 10.0.0.1
+// (trusted as clientIPLB) with the header lines given.
+func clientIPViaLB(name string, headers []string, want string) clientIPCase {
+	return clientIPCase{name: name, trusted: clientIPLB, remote: "10.0.0.1:1", headers: headers, want: want}
+}
 
 // clientIPRun serves c through ClientIP and checks the address the
 // handler reads, that the handler ran and that the request reached it
@@ -119,10 +126,8 @@ func TestClientIPFailsClosed(t *testing.T) {
 				headers: fwd(bad), want: "10.0.0.1"})
 	}
 	cases = append(cases,
-		clientIPCase{name: "garbage on an earlier XFF line stops at the later line", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"X-Forwarded-For: 203.0.113.9, nope", "X-Forwarded-For: 10.0.0.3, 10.0.0.2"}, want: "10.0.0.3"},
-		clientIPCase{name: "Forwarded quote left open across elements", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: fwd(`for="203.0.113.9, for=10.0.0.2`), want: "10.0.0.2"},
+		clientIPViaLB("garbage on an earlier XFF line stops at the later line", []string{"X-Forwarded-For: 203.0.113.9, nope", "X-Forwarded-For: 10.0.0.3, 10.0.0.2"}, "10.0.0.3"),
+		clientIPViaLB("Forwarded quote left open across elements", fwd(`for="203.0.113.9, for=10.0.0.2`), "10.0.0.2"),
 	)
 	clientIPRunAll(t, cases)
 }
@@ -138,18 +143,12 @@ func TestClientIPHopLimit(t *testing.T) {
 	fwdChain := "for=" + strings.ReplaceAll(chain("203.0.113.9", 63), ", ", ", for=")
 	fwdOver := "for=" + strings.ReplaceAll(chain("203.0.113.9", 64), ", ", ", for=")
 	clientIPRunAll(t, []clientIPCase{
-		{name: "the 65th entry is not read: the 64th (trusted) is the client", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"X-Forwarded-For: " + chain("203.0.113.9", 64)}, want: "10.0.0.64"},
-		{name: "the 64th entry is read", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"X-Forwarded-For: " + chain("203.0.113.9", 63)}, want: "203.0.113.9"},
-		{name: "the limit counts across lines", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"X-Forwarded-For: 203.0.113.9, 10.0.0.100", "X-Forwarded-For: " + chain("10.0.0.99", 63)}, want: "10.0.0.99"},
-		{name: "empty entries do not count", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"X-Forwarded-For: " + chain("203.0.113.9", 63) + strings.Repeat(", ", 200)}, want: "203.0.113.9"},
-		{name: "Forwarded: the 64th element is read", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"Forwarded: " + fwdChain}, want: "203.0.113.9"},
-		{name: "Forwarded: the 65th element is not read", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"Forwarded: " + fwdOver}, want: "10.0.0.64"},
+		clientIPViaLB("the 65th entry is not read: the 64th (trusted) is the client", []string{"X-Forwarded-For: " + chain("203.0.113.9", 64)}, "10.0.0.64"),
+		clientIPViaLB("the 64th entry is read", []string{"X-Forwarded-For: " + chain("203.0.113.9", 63)}, "203.0.113.9"),
+		clientIPViaLB("the limit counts across lines", []string{"X-Forwarded-For: 203.0.113.9, 10.0.0.100", "X-Forwarded-For: " + chain("10.0.0.99", 63)}, "10.0.0.99"),
+		clientIPViaLB("empty entries do not count", []string{"X-Forwarded-For: " + chain("203.0.113.9", 63) + strings.Repeat(", ", 200)}, "203.0.113.9"),
+		clientIPViaLB("Forwarded: the 64th element is read", []string{"Forwarded: " + fwdChain}, "203.0.113.9"),
+		clientIPViaLB("Forwarded: the 65th element is not read", []string{"Forwarded: " + fwdOver}, "10.0.0.64"),
 	})
 }
 
@@ -217,42 +216,27 @@ func TestClientIPXForwardedFor(t *testing.T) {
 	one := func(v string) []string { return []string{"X-Forwarded-For: " + v} }
 	v6 := []string{"10.0.0.0/8", "2001:db8:ffff::/48"}
 	clientIPRunAll(t, []clientIPCase{
-		{name: "one hop: the entry the proxy appended", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("198.51.100.1, 203.0.113.9"), want: "203.0.113.9"},
-		{name: "two hops", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("198.51.100.1, 203.0.113.9, 10.0.0.2"), want: "203.0.113.9"},
-		{name: "three hops", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("198.51.100.1, 203.0.113.9, 10.0.0.3, 10.0.0.2"), want: "203.0.113.9"},
-		{name: "all trusted: the leftmost entry", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("10.0.0.4, 10.0.0.3, 10.0.0.2"), want: "10.0.0.4"},
-		{name: "present but empty: the peer", trusted: clientIPLB, remote: "10.0.0.1:1", headers: one(""), want: "10.0.0.1"},
-		{name: "empty entries skipped", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one(",198.51.100.1,, 203.0.113.9 , ,10.0.0.2,"), want: "203.0.113.9"},
-		{name: "no spaces after commas", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("198.51.100.1,203.0.113.9"), want: "203.0.113.9"},
-		{name: "tabs and spaces around entries", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("198.51.100.1 ,\t203.0.113.9\t,  10.0.0.2  "), want: "203.0.113.9"},
-		{name: "several lines merged in order", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"X-Forwarded-For: 198.51.100.1", "X-Forwarded-For: 203.0.113.9, 10.0.0.3", "X-Forwarded-For: 10.0.0.2"},
-			want:    "203.0.113.9"},
-		{name: "an empty line among several", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"X-Forwarded-For: 203.0.113.9", "X-Forwarded-For: ", "X-Forwarded-For: 10.0.0.2"}, want: "203.0.113.9"},
-		{name: "IPv4 with a port", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("203.0.113.9:5555, 10.0.0.2:80"), want: "203.0.113.9"},
+		clientIPViaLB("one hop: the entry the proxy appended", one("198.51.100.1, 203.0.113.9"), "203.0.113.9"),
+		clientIPViaLB("two hops", one("198.51.100.1, 203.0.113.9, 10.0.0.2"), "203.0.113.9"),
+		clientIPViaLB("three hops", one("198.51.100.1, 203.0.113.9, 10.0.0.3, 10.0.0.2"), "203.0.113.9"),
+		clientIPViaLB("all trusted: the leftmost entry", one("10.0.0.4, 10.0.0.3, 10.0.0.2"), "10.0.0.4"),
+		clientIPViaLB("present but empty: the peer", one(""), "10.0.0.1"),
+		clientIPViaLB("empty entries skipped", one(",198.51.100.1,, 203.0.113.9 , ,10.0.0.2,"), "203.0.113.9"),
+		clientIPViaLB("no spaces after commas", one("198.51.100.1,203.0.113.9"), "203.0.113.9"),
+		clientIPViaLB("tabs and spaces around entries", one("198.51.100.1 ,\t203.0.113.9\t,  10.0.0.2  "), "203.0.113.9"),
+		clientIPViaLB("several lines merged in order", []string{"X-Forwarded-For: 198.51.100.1", "X-Forwarded-For: 203.0.113.9, 10.0.0.3", "X-Forwarded-For: 10.0.0.2"}, "203.0.113.9"),
+		clientIPViaLB("an empty line among several", []string{"X-Forwarded-For: 203.0.113.9", "X-Forwarded-For: ", "X-Forwarded-For: 10.0.0.2"}, "203.0.113.9"),
+		clientIPViaLB("IPv4 with a port", one("203.0.113.9:5555, 10.0.0.2:80"), "203.0.113.9"),
 		{name: "bare IPv6", trusted: v6, remote: "[2001:db8:ffff::1]:1",
 			headers: one("2001:db8::9, 2001:db8:ffff::2"), want: "2001:db8::9"},
 		{name: "bracketed IPv6 with and without port", trusted: v6, remote: "[2001:db8:ffff::1]:1",
 			headers: one("[2001:db8::9]:4711, [2001:db8:ffff::2]"), want: "2001:db8::9"},
 		{name: "IPv6 zone dropped before the trust check", trusted: []string{"fe80::/64"}, remote: "[fe80::1%eth0]:1",
 			headers: one("2001:db8::9, fe80::2%eth0, [fe80::3%25x]:80"), want: "2001:db8::9"},
-		{name: "IPv4-mapped entry is a trusted IPv4 proxy", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("203.0.113.9, ::ffff:10.0.0.2"), want: "203.0.113.9"},
-		{name: "IPv4-mapped client unmapped", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("[::ffff:203.0.113.9]:80"), want: "203.0.113.9"},
-		{name: "X-Forwarded-For wins over Forwarded", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"Forwarded: for=198.51.100.1", "X-Forwarded-For: 203.0.113.9"}, want: "203.0.113.9"},
-		{name: "an empty X-Forwarded-For still wins over Forwarded", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"Forwarded: for=198.51.100.1", "X-Forwarded-For: "}, want: "10.0.0.1"},
+		clientIPViaLB("IPv4-mapped entry is a trusted IPv4 proxy", one("203.0.113.9, ::ffff:10.0.0.2"), "203.0.113.9"),
+		clientIPViaLB("IPv4-mapped client unmapped", one("[::ffff:203.0.113.9]:80"), "203.0.113.9"),
+		clientIPViaLB("X-Forwarded-For wins over Forwarded", []string{"Forwarded: for=198.51.100.1", "X-Forwarded-For: 203.0.113.9"}, "203.0.113.9"),
+		clientIPViaLB("an empty X-Forwarded-For still wins over Forwarded", []string{"Forwarded: for=198.51.100.1", "X-Forwarded-For: "}, "10.0.0.1"),
 	})
 }
 
@@ -260,37 +244,25 @@ func TestClientIPForwarded(t *testing.T) {
 	one := func(v string) []string { return []string{"Forwarded: " + v} }
 	v6 := []string{"10.0.0.0/8", "2001:db8:ffff::/48"}
 	clientIPRunAll(t, []clientIPCase{
-		{name: "one element", trusted: clientIPLB, remote: "10.0.0.1:1", headers: one("for=203.0.113.9"), want: "203.0.113.9"},
-		{name: "quoted IPv4", trusted: clientIPLB, remote: "10.0.0.1:1", headers: one(`for="203.0.113.9"`), want: "203.0.113.9"},
-		{name: "quoted IPv4 with port", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one(`for="203.0.113.9:4711"`), want: "203.0.113.9"},
-		{name: "quoted IPv4 with obfuscated port", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one(`for="203.0.113.9:_p-1.x"`), want: "203.0.113.9"},
+		clientIPViaLB("one element", one("for=203.0.113.9"), "203.0.113.9"),
+		clientIPViaLB("quoted IPv4", one(`for="203.0.113.9"`), "203.0.113.9"),
+		clientIPViaLB("quoted IPv4 with port", one(`for="203.0.113.9:4711"`), "203.0.113.9"),
+		clientIPViaLB("quoted IPv4 with obfuscated port", one(`for="203.0.113.9:_p-1.x"`), "203.0.113.9"),
 		{name: "bracketed IPv6", trusted: v6, remote: "10.0.0.1:1", headers: one(`for="[2001:db8::9]"`), want: "2001:db8::9"},
 		{name: "bracketed IPv6 with port", trusted: v6, remote: "10.0.0.1:1",
 			headers: one(`for="[2001:db8::9]:4711"`), want: "2001:db8::9"},
-		{name: "mixed-case parameter names", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("For=203.0.113.9, FOR=10.0.0.2"), want: "203.0.113.9"},
-		{name: "other parameters around for", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one(`proto=https;For="203.0.113.9";by=10.0.0.2;host=example.com`), want: "203.0.113.9"},
-		{name: "spaces around pairs and elements", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one(" for=198.51.100.1 ,for=203.0.113.9 ; proto=http ,  for=10.0.0.2 "), want: "203.0.113.9"},
+		clientIPViaLB("mixed-case parameter names", one("For=203.0.113.9, FOR=10.0.0.2"), "203.0.113.9"),
+		clientIPViaLB("other parameters around for", one(`proto=https;For="203.0.113.9";by=10.0.0.2;host=example.com`), "203.0.113.9"),
+		clientIPViaLB("spaces around pairs and elements", one(" for=198.51.100.1 ,for=203.0.113.9 ; proto=http ,  for=10.0.0.2 "), "203.0.113.9"),
 		{name: "several elements and hops", trusted: v6, remote: "10.0.0.1:1",
 			headers: one(`for=198.51.100.1, for="[2001:db8::9]:1", for="[2001:db8:ffff::3]", for=10.0.0.2`), want: "2001:db8::9"},
-		{name: "several lines merged in order", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: []string{"Forwarded: for=198.51.100.1, for=203.0.113.9", "Forwarded: for=10.0.0.2"}, want: "203.0.113.9"},
-		{name: "comma and semicolon inside another quoted parameter", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one(`for=198.51.100.1, for=203.0.113.9;ext="a, for=10.0.0.7; b=\"c\\"`), want: "203.0.113.9"},
-		{name: "a quoted comma does not end the element", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one(`for=203.0.113.9;ext="x, for=198.51.100.1"`), want: "203.0.113.9"},
-		{name: "a quoted semicolon does not end the pair", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one(`for=203.0.113.9;ext="x; for=198.51.100.1"`), want: "203.0.113.9"},
-		{name: "empty elements and pairs skipped", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one(", for=203.0.113.9;;proto=http; , ,for=10.0.0.2,"), want: "203.0.113.9"},
-		{name: "all trusted: the leftmost", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("for=10.0.0.3, for=10.0.0.2"), want: "10.0.0.3"},
-		{name: "unknown left of the client is never reached", trusted: clientIPLB, remote: "10.0.0.1:1",
-			headers: one("for=unknown, for=203.0.113.9"), want: "203.0.113.9"},
+		clientIPViaLB("several lines merged in order", []string{"Forwarded: for=198.51.100.1, for=203.0.113.9", "Forwarded: for=10.0.0.2"}, "203.0.113.9"),
+		clientIPViaLB("comma and semicolon inside another quoted parameter", one(`for=198.51.100.1, for=203.0.113.9;ext="a, for=10.0.0.7; b=\"c\\"`), "203.0.113.9"),
+		clientIPViaLB("a quoted comma does not end the element", one(`for=203.0.113.9;ext="x, for=198.51.100.1"`), "203.0.113.9"),
+		clientIPViaLB("a quoted semicolon does not end the pair", one(`for=203.0.113.9;ext="x; for=198.51.100.1"`), "203.0.113.9"),
+		clientIPViaLB("empty elements and pairs skipped", one(", for=203.0.113.9;;proto=http; , ,for=10.0.0.2,"), "203.0.113.9"),
+		clientIPViaLB("all trusted: the leftmost", one("for=10.0.0.3, for=10.0.0.2"), "10.0.0.3"),
+		clientIPViaLB("unknown left of the client is never reached", one("for=unknown, for=203.0.113.9"), "203.0.113.9"),
 	})
 }
 
@@ -324,14 +296,10 @@ func TestClientIPPanicsOnBadConfiguration(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			defer func() {
-				msg, _ := recover().(string)
-				if !strings.HasPrefix(msg, "middleware: ClientIP: ") {
-					t.Errorf("panic %q, want one starting %q", msg, "middleware: ClientIP: ")
-				}
-			}()
-			c.f()
-			t.Error("no panic")
+			msg, _ := testkit.Recover(c.f).(string)
+			if !strings.HasPrefix(msg, "middleware: ClientIP: ") {
+				t.Errorf("panic %q, want one starting %q", msg, "middleware: ClientIP: ")
+			}
 		})
 	}
 	ClientIP()(ok) // no prefixes at all is the safe default, not an error

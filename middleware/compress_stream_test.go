@@ -178,7 +178,7 @@ func TestCompressStreamSlotIsGivenBackOnPanic(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Accept-Encoding", "gzip")
 	w := httptest.NewRecorder()
-	if msg := compressPanic(func() { panicking.ServeHTTP(w, r) }); msg != "boom" {
+	if msg := panicMessage(func() { panicking.ServeHTTP(w, r) }); msg != "boom" {
 		t.Fatalf("panic = %q, want the handler's", msg)
 	}
 	if got := w.Header().Get("Content-Encoding"); got != "gzip" {

@@ -36,14 +36,14 @@ func TestCompressConfigPanics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg := compressPanic(func() { middleware.Compress(tt.cfg) })
+			msg := panicMessage(func() { middleware.Compress(tt.cfg) })
 			if !strings.HasPrefix(msg, "middleware: Compress") || !strings.Contains(msg, tt.want) {
 				t.Errorf("panic %q, want one starting with %q and containing %q", msg, "middleware: Compress", tt.want)
 			}
 		})
 	}
 	t.Run("a nil handler panics", func(t *testing.T) {
-		msg := compressPanic(func() { middleware.Compress(middleware.CompressConfig{})(nil) })
+		msg := panicMessage(func() { middleware.Compress(middleware.CompressConfig{})(nil) })
 		if !strings.HasPrefix(msg, "middleware: Compress") {
 			t.Errorf("panic %q, want a middleware: Compress message", msg)
 		}
@@ -53,7 +53,7 @@ func TestCompressConfigPanics(t *testing.T) {
 			{}, {Level: 1}, {Level: 9}, {Level: -1}, {Level: -2}, {MinSize: 1},
 			{Types: []string{"Text/*", "application/vnd.api+json", " image/svg+xml "}},
 		} {
-			if msg := compressPanic(func() { middleware.Compress(cfg) }); msg != "" {
+			if msg := panicMessage(func() { middleware.Compress(cfg) }); msg != "" {
 				t.Errorf("Compress(%+v) panicked: %s", cfg, msg)
 			}
 		}
@@ -398,15 +398,4 @@ func TestCompressCustomTypesReplaceTheDefaults(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", ct, diff)
 		}
 	}
-}
-
-// compressPanic runs f and returns what it panicked with, as a string.
-func compressPanic(f func()) (msg string) {
-	defer func() {
-		if v := recover(); v != nil {
-			msg = fmt.Sprint(v)
-		}
-	}()
-	f()
-	return ""
 }

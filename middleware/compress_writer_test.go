@@ -271,7 +271,7 @@ func TestCompressPanicWritesNoTrailer(t *testing.T) {
 			}))
 			r := httptest.NewRequest("GET", "/", nil)
 			r.Header.Set("Accept-Encoding", "gzip")
-			if msg := compressPanic(func() { h.ServeHTTP(spy, r) }); msg != "boom" {
+			if msg := panicMessage(func() { h.ServeHTTP(spy, r) }); msg != "boom" {
 				t.Fatalf("panic = %q, want the handler's panic re-raised", msg)
 			}
 			if spy.wroteHeader != tt.wantHeader {

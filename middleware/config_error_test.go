@@ -2,7 +2,6 @@ package middleware_test
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -119,7 +118,7 @@ func TestValidateReturnsWhatTheConstructorPanicsWith(t *testing.T) {
 	for _, tc := range configCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.check()
-			panicked := configPanic(tc.build)
+			panicked := panicMessage(tc.build)
 			if tc.want == "" {
 				if err != nil || panicked != "" {
 					t.Fatalf("valid configuration: Validate = %v, constructor panicked with %q", err, panicked)
@@ -138,15 +137,4 @@ func TestValidateReturnsWhatTheConstructorPanicsWith(t *testing.T) {
 			}
 		})
 	}
-}
-
-// configPanic calls build and returns what it panicked with, or "".
-func configPanic(build func()) (msg string) {
-	defer func() {
-		if v := recover(); v != nil {
-			msg = fmt.Sprint(v)
-		}
-	}()
-	build()
-	return ""
 }

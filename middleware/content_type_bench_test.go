@@ -12,15 +12,5 @@ import (
 func BenchmarkContentType(b *testing.B) {
 	r := httptest.NewRequest("POST", "/", strings.NewReader("{}"))
 	r.Header.Set("Content-Type", "application/json; charset=utf-8")
-	b.Run("impl=bare", func(b *testing.B) { runBench(b, ok, r) })
-	b.Run("impl=micro", func(b *testing.B) { runBench(b, middleware.ContentType("application/json")(ok), r) })
-	b.Run("impl=gorilla", func(b *testing.B) { runBench(b, handlers.ContentTypeHandler(ok, "application/json"), r) })
-}
-
-func BenchmarkCrossOrigin(b *testing.B) {
-	r := httptest.NewRequest("POST", "https://api.example.com/", nil)
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	b.Run("impl=bare", func(b *testing.B) { runBench(b, ok, r) })
-	b.Run("impl=micro", func(b *testing.B) { runBench(b, middleware.CrossOrigin("https://app.example.com")(ok), r) })
-	b.Run("impl=nethttp", func(b *testing.B) { runBench(b, newCOP().Handler(ok), r) })
+	benchAgainst(b, r, middleware.ContentType("application/json")(ok), "gorilla", handlers.ContentTypeHandler(ok, "application/json"))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -16,14 +17,9 @@ func TestContentTypePanicsOnBadConfig(t *testing.T) {
 		"parameters": {"application/json; charset=utf-8"},
 		"any":        {"*/*"},
 	} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%s: ContentType(%q) did not panic", name, types)
-				}
-			}()
-			middleware.ContentType(types...)
-		}()
+		if testkit.Recover(func() { middleware.ContentType(types...) }) == nil {
+			t.Errorf("%s: ContentType(%q) did not panic", name, types)
+		}
 	}
 }
 
@@ -64,7 +60,7 @@ func TestContentType(t *testing.T) {
 				t.Fatalf("status %d, want %d", w.Code, tc.status)
 			}
 			if tc.status != 200 {
-				if p := decodeProblem(t, w); p.Detail != tc.detail {
+				if p := testkit.RecordedProblem(t, w); p.Detail != tc.detail {
 					t.Errorf("detail %q\nwant   %q", p.Detail, tc.detail)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // cookieBenchHeader is a typical browser Cookie header: five cookies, one
@@ -20,16 +21,6 @@ const cookieBenchHeader = "_ga=GA1.2.1234567890.1700000000; theme=dark; lang=en-
 // cookieBenchSink keeps results alive so the compiler cannot drop the work.
 var cookieBenchSink string
 
-func cookieBenchServe(b *testing.B, h http.Handler, r *http.Request) {
-	b.Helper()
-	w := httptest.NewRecorder()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		h.ServeHTTP(w, r)
-	}
-}
-
 // BenchmarkCookies measures a request through the middleware reading one
 // cookie, beside a bare handler, net/http's r.Cookies() and the shared
 // state attachment that every middleware of the chain pays once.
@@ -38,60 +29,41 @@ func BenchmarkCookies(b *testing.B) {
 	header := cookieBenchHeader + cookieSign(keys, "session", "user-42")
 	r := cookieTestRequest(header)
 	empty := cookieTestRequest()
+	read := func(name string, get func(*http.Request, string) (string, bool)) http.Handler {
+		return http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { cookieBenchSink, _ = get(r, name) })
+	}
+	cookies := Cookies(CookieConfig{Keys: keys})
 
-	b.Run("case=CookieValue/impl=bare", func(b *testing.B) {
-		cookieBenchServe(b, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), r)
-	})
-	b.Run("case=CookieValue/impl=attach-only", func(b *testing.B) {
-		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+	for _, bb := range []struct {
+		name string
+		h    http.Handler
+		r    *http.Request
+	}{
+		{"case=CookieValue/impl=bare", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), r},
+		{"case=CookieValue/impl=attach-only", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			_, s := state.Attach(r)
 			cookieBenchSink = s.Data.RequestID
-		})
-		cookieBenchServe(b, h, r)
-	})
-	b.Run("case=CookieValue/impl=nethttp-Cookies", func(b *testing.B) {
-		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		}), r},
+		{"case=CookieValue/impl=nethttp-Cookies", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			for _, c := range r.Cookies() {
 				if c.Name == "theme" {
 					cookieBenchSink = c.Value
 					break
 				}
 			}
-		})
-		cookieBenchServe(b, h, r)
-	})
-	b.Run("case=CookieValue/impl=nethttp", func(b *testing.B) {
-		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		}), r},
+		{"case=CookieValue/impl=nethttp", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			if c, err := r.Cookie("theme"); err == nil {
 				cookieBenchSink = c.Value
 			}
-		})
-		cookieBenchServe(b, h, r)
-	})
-	b.Run("case=CookieValue/impl=micro", func(b *testing.B) {
-		h := Cookies(CookieConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-			cookieBenchSink, _ = CookieValue(r, "theme")
-		}))
-		cookieBenchServe(b, h, r)
-	})
-	b.Run("case=no-cookie-header/impl=micro", func(b *testing.B) {
-		h := Cookies(CookieConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-			cookieBenchSink, _ = CookieValue(r, "theme")
-		}))
-		cookieBenchServe(b, h, empty)
-	})
-	b.Run("case=SignedCookie/impl=micro", func(b *testing.B) {
-		h := Cookies(CookieConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-			cookieBenchSink, _ = SignedCookie(r, "session")
-		}))
-		cookieBenchServe(b, h, r)
-	})
-	b.Run("case=CookieValue-without-middleware/impl=micro", func(b *testing.B) {
-		h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-			cookieBenchSink, _ = CookieValue(r, "theme")
-		})
-		cookieBenchServe(b, h, r)
-	})
+		}), r},
+		{"case=CookieValue/impl=micro", cookies(read("theme", CookieValue)), r},
+		{"case=no-cookie-header/impl=micro", cookies(read("theme", CookieValue)), empty},
+		{"case=SignedCookie/impl=micro", cookies(read("session", SignedCookie)), r},
+		{"case=CookieValue-without-middleware/impl=micro", read("theme", CookieValue), r},
+	} {
+		b.Run(bb.name, func(b *testing.B) { testkit.Bench(b, bb.h, bb.r) })
+	}
 }
 
 // BenchmarkCookieParse compares the parser alone with net/http's.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gorilla/handlers"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // corsBenchConfig and corsBenchGorilla are the same policy in both
@@ -35,13 +36,7 @@ var corsBenchRoute = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 // corsBench serves q through h b.N times with a reused header map, so the
 // figures are the middleware's own.
 func corsBench(b *testing.B, h http.Handler, q corsReq) {
-	r := q.request()
-	w := &corsNopWriter{h: http.Header{}}
-	b.ReportAllocs()
-	for b.Loop() {
-		clear(w.h)
-		h.ServeHTTP(w, r)
-	}
+	testkit.Bench(b, h, q.request())
 }
 
 var (

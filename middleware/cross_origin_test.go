@@ -6,19 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
 func TestCrossOriginPanicsOnABadOrigin(t *testing.T) {
 	for _, o := range []string{"example.com", "https://example.com/path", "https://example.com?q", ""} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("CrossOrigin(%q) did not panic", o)
-				}
-			}()
-			middleware.CrossOrigin(o)
-		}()
+		if testkit.Recover(func() { middleware.CrossOrigin(o) }) == nil {
+			t.Errorf("CrossOrigin(%q) did not panic", o)
+		}
 	}
 }
 
@@ -49,7 +45,7 @@ func TestCrossOrigin(t *testing.T) {
 				t.Fatalf("status %d, want %d", w.Code, tc.status)
 			}
 			if tc.status == 403 {
-				if p := decodeProblem(t, w); p.Detail != "Cross-origin request refused" {
+				if p := testkit.RecordedProblem(t, w); p.Detail != "Cross-origin request refused" {
 					t.Errorf("detail %q", p.Detail)
 				}
 			}
@@ -131,7 +127,7 @@ func TestCrossOriginRefusesOtherPatterns(t *testing.T) {
 	} {
 		t.Run(tc.origin, func(t *testing.T) {
 			want := fmt.Sprintf("middleware: CrossOrigin: trusted origin %q ", tc.origin)
-			msg := configPanic(func() { middleware.CrossOrigin(tc.origin) })
+			msg := panicMessage(func() { middleware.CrossOrigin(tc.origin) })
 			if !strings.HasPrefix(msg, want) || !strings.Contains(msg, tc.want) {
 				t.Errorf("panic = %q, want one starting %q containing %q", msg, want, tc.want)
 			}

@@ -9,16 +9,14 @@ import (
 	"testing"
 
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
 func TestDefaultPanicsWithoutALogger(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("Default without a Logger did not panic")
-		}
-	}()
-	middleware.Default(middleware.DefaultConfig{})
+	if testkit.Recover(func() { middleware.Default(middleware.DefaultConfig{}) }) == nil {
+		t.Error("Default without a Logger did not panic")
+	}
 }
 
 func TestDefaultBodyLimit(t *testing.T) {
@@ -51,9 +49,9 @@ func TestDefaultBodyLimit(t *testing.T) {
 
 // TestDefaultOrder checks the consequences of the order Default documents.
 func TestDefaultOrder(t *testing.T) {
-	var logs logSink
+	var logs testkit.Log
 	h := middleware.Default(middleware.DefaultConfig{
-		Logger: logs.logger(),
+		Logger: logs.JSONLogger(slog.LevelDebug),
 		CORS:   &middleware.CORSConfig{AllowedOrigins: []string{"https://app.example.com"}},
 	}).Then(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panic("route bug")
@@ -67,11 +65,11 @@ func TestDefaultOrder(t *testing.T) {
 	r.Header.Set("X-Request-ID", "order-1")
 	r.Header.Set("Accept-Encoding", "gzip")
 	w := serve(h, r)
-	if p := decodeProblem(t, w); p.Status != 500 || w.Header().Get("X-Request-ID") != "order-1" ||
+	if p := testkit.RecordedProblem(t, w); p.Status != 500 || w.Header().Get("X-Request-ID") != "order-1" ||
 		w.Header().Get("Access-Control-Allow-Origin") != "https://app.example.com" {
 		t.Errorf("status %d, headers %v", w.Code, w.Header())
 	}
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	if len(lines) != 1 || lines[0]["request_id"] != "order-1" || lines[0]["error"] != "panic: route bug" {
 		t.Errorf("log lines %v", lines)
 	}
@@ -140,7 +138,7 @@ func TestDefaultRefusesCrossSiteWrites(t *testing.T) {
 				t.Fatalf("status %d, want %d; body %s", w.Code, tc.want, w.Body)
 			}
 			if tc.want == 403 {
-				if p := decodeProblem(t, w); p.Detail != "Cross-origin request refused" || stored != before {
+				if p := testkit.RecordedProblem(t, w); p.Detail != "Cross-origin request refused" || stored != before {
 					t.Errorf("problem %+v, stored %d, want the CrossOrigin refusal before the route", p, stored-before)
 				}
 			}

@@ -1,16 +1,14 @@
 package middleware_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
+
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // serve runs r through h and returns what h wrote.
@@ -18,63 +16,6 @@ func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w
-}
-
-// problemBody is the RFC 9457 body send.Error writes.
-type problemBody struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-}
-
-// decodeProblem checks that w holds a problem and returns it.
-func decodeProblem(t *testing.T, w *httptest.ResponseRecorder) problemBody {
-	t.Helper()
-	if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("Content-Type = %q, want application/problem+json; body %q", ct, w.Body)
-	}
-	var p problemBody
-	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
-		t.Fatalf("problem body %q: %v", w.Body, err)
-	}
-	return p
-}
-
-// logSink collects JSON log lines, safe for concurrent use.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *logSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-// logger returns a JSON logger at Debug level writing to s.
-func (s *logSink) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(s, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// lines returns the decoded log lines written so far.
-func (s *logSink) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.buf.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
 }
 
 // ok is a handler that answers 200 "ok".
@@ -91,23 +32,22 @@ func contextWithCancel(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithCancel(r.Context())
 }
 
-// benchWriter is a ResponseWriter that keeps nothing, for benchmarks: its
-// header map is cleared, not reallocated, between requests.
-type benchWriter struct{ h http.Header }
+// benchAgainst runs r through ok alone (impl=bare), through ours
+// (impl=micro) and through peer (impl=peerName), one sub-benchmark each,
+// so that one run measures the ratio.
+func benchAgainst(b *testing.B, r *http.Request, ours http.Handler, peerName string, peer http.Handler) {
+	b.Run("impl=bare", func(b *testing.B) { testkit.Bench(b, ok, r) })
+	b.Run("impl=micro", func(b *testing.B) { testkit.Bench(b, ours, r) })
+	b.Run("impl="+peerName, func(b *testing.B) { testkit.Bench(b, peer, r) })
+}
 
-func (w *benchWriter) Header() http.Header         { return w.h }
-func (w *benchWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *benchWriter) WriteHeader(int)             {}
-
-// runBench serves r through h b.N times.
-func runBench(b *testing.B, h http.Handler, r *http.Request) {
-	b.Helper()
-	w := &benchWriter{h: make(http.Header)}
-	b.ReportAllocs()
-	for b.Loop() {
-		clear(w.h)
-		h.ServeHTTP(w, r)
+// panicMessage calls f and returns what it panicked with, as a string,
+// or "" if it returned normally.
+func panicMessage(f func()) string {
+	if v := testkit.Recover(f); v != nil {
+		return fmt.Sprint(v)
 	}
+	return ""
 }
 
 // newCOP is Go's CrossOriginProtection trusting app.example.com.

@@ -14,15 +14,5 @@ func BenchmarkLogger(b *testing.B) {
 	r := httptest.NewRequest("GET", "/api/comments", nil)
 	r.Header.Set("User-Agent", "bench")
 	l := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	b.Run("impl=bare", func(b *testing.B) { runBench(b, ok, r) })
-	b.Run("impl=micro", func(b *testing.B) { runBench(b, middleware.Logger(l)(ok), r) })
-	b.Run("impl=gorilla", func(b *testing.B) { runBench(b, handlers.LoggingHandler(io.Discard, ok), r) })
-}
-
-func BenchmarkAccessLog(b *testing.B) {
-	r := httptest.NewRequest("GET", "/api/comments", nil)
-	r.Header.Set("User-Agent", "bench")
-	b.Run("impl=bare", func(b *testing.B) { runBench(b, ok, r) })
-	b.Run("impl=micro", func(b *testing.B) { runBench(b, middleware.AccessLog(io.Discard)(ok), r) })
-	b.Run("impl=gorilla", func(b *testing.B) { runBench(b, handlers.CombinedLoggingHandler(io.Discard, ok), r) })
+	benchAgainst(b, r, middleware.Logger(l)(ok), "gorilla", handlers.LoggingHandler(io.Discard, ok))
 }

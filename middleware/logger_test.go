@@ -13,17 +13,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/send"
 )
 
 func TestLoggerPanicsWithoutALogger(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("Logger(nil) did not panic")
-		}
-	}()
-	middleware.Logger(nil)
+	if testkit.Recover(func() { middleware.Logger(nil) }) == nil {
+		t.Error("Logger(nil) did not panic")
+	}
 }
 
 // ignoreDuration leaves the measured duration out of comparisons.
@@ -84,8 +82,8 @@ func TestLoggerLogsOneLinePerRequest(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs logSink
-			h := middleware.RequestID()(middleware.Logger(logs.logger())(tc.route))
+			var logs testkit.Log
+			h := middleware.RequestID()(middleware.Logger(logs.JSONLogger(slog.LevelDebug))(tc.route))
 			r := httptest.NewRequest("GET", "/api/x?q=1", nil)
 			r.Header.Set("X-Request-ID", "req-1")
 			r.Header.Set("User-Agent", "test-agent")
@@ -96,7 +94,7 @@ func TestLoggerLogsOneLinePerRequest(t *testing.T) {
 			for k, v := range tc.want {
 				want[k] = v
 			}
-			lines := logs.lines(t)
+			lines := logs.Lines(t)
 			if len(lines) != 1 {
 				t.Fatalf("%d lines, want 1: %v", len(lines), lines)
 			}
@@ -111,8 +109,8 @@ func TestLoggerLogsOneLinePerRequest(t *testing.T) {
 }
 
 func TestLoggerLogsAPanicThatPassesThrough(t *testing.T) {
-	var logs logSink
-	h := middleware.Logger(logs.logger())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var logs testkit.Log
+	h := middleware.Logger(logs.JSONLogger(slog.LevelDebug))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panic("unrecovered")
 	}))
 	func() {
@@ -123,15 +121,15 @@ func TestLoggerLogsAPanicThatPassesThrough(t *testing.T) {
 		}()
 		serve(h, httptest.NewRequest("GET", "/", nil))
 	}()
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	if len(lines) != 1 || lines[0]["status"] != 500.0 || lines[0]["error"] != "panic: unrecovered" {
 		t.Errorf("log lines %v", lines)
 	}
 }
 
 func TestLoggerLogsAnAbortWithoutError(t *testing.T) {
-	var logs logSink
-	h := middleware.Logger(logs.logger())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var logs testkit.Log
+	h := middleware.Logger(logs.JSONLogger(slog.LevelDebug))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("part"))
 		panic(http.ErrAbortHandler)
 	}))
@@ -139,7 +137,7 @@ func TestLoggerLogsAnAbortWithoutError(t *testing.T) {
 		defer func() { _ = recover() }()
 		serve(h, httptest.NewRequest("GET", "/", nil))
 	}()
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	if len(lines) != 1 || lines[0]["status"] != 200.0 || lines[0]["bytes"] != 4.0 || lines[0]["error"] != nil {
 		t.Errorf("log lines %v", lines)
 	}
@@ -156,8 +154,8 @@ func TestLoggerRespectsTheLevel(t *testing.T) {
 }
 
 func TestLoggerLogsAClientThatLeftOnce(t *testing.T) {
-	var logs logSink
-	h := middleware.Logger(logs.logger())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var logs testkit.Log
+	h := middleware.Logger(logs.JSONLogger(slog.LevelDebug))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := contextWithCancel(r)
 		cancel()
 		send.Error(w, r.WithContext(ctx), ctx.Err()) // client gone: Debug line to this logger
@@ -165,19 +163,19 @@ func TestLoggerLogsAClientThatLeftOnce(t *testing.T) {
 	serve(h, httptest.NewRequest("GET", "/", nil))
 	// One line: the request's, with 499; send.Error's own Debug line for a
 	// client that left is left out, since Logger reports the request.
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	if len(lines) != 1 || lines[0]["msg"] != "request" || lines[0]["status"] != 499.0 || lines[0]["level"] != "WARN" {
 		t.Errorf("log lines %v", lines)
 	}
 }
 
 func TestLoggerStatusOfUnparseablePeer(t *testing.T) {
-	var logs logSink
-	h := middleware.Logger(logs.logger())(ok)
+	var logs testkit.Log
+	h := middleware.Logger(logs.JSONLogger(slog.LevelDebug))(ok)
 	r := httptest.NewRequest("GET", "/", nil)
 	r.RemoteAddr = "@"
 	serve(h, r)
-	if l := logs.lines(t); l[0]["client_ip"] != "" {
+	if l := logs.Lines(t); l[0]["client_ip"] != "" {
 		t.Errorf("client_ip %v, want empty", l[0]["client_ip"])
 	}
 }

@@ -10,7 +10,5 @@ import (
 
 func BenchmarkRecover(b *testing.B) {
 	r := httptest.NewRequest("GET", "/", nil)
-	b.Run("impl=bare", func(b *testing.B) { runBench(b, ok, r) })
-	b.Run("impl=micro", func(b *testing.B) { runBench(b, middleware.Recover()(ok), r) })
-	b.Run("impl=gorilla", func(b *testing.B) { runBench(b, handlers.RecoveryHandler()(ok), r) })
+	benchAgainst(b, r, middleware.Recover()(ok), "gorilla", handlers.RecoveryHandler()(ok))
 }

@@ -3,26 +3,28 @@ package middleware_test
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
 func TestRecoverAnswersAPanicWith500AndLogsTheStack(t *testing.T) {
-	var logs logSink
-	h := middleware.ErrorLogger(logs.logger())(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var logs testkit.Log
+	h := middleware.ErrorLogger(logs.JSONLogger(slog.LevelDebug))(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html") // replaced by the problem's
 		panic("secret internal state")
 	})))
 	w := serve(h, httptest.NewRequest("GET", "/x", nil))
-	p := decodeProblem(t, w)
+	p := testkit.RecordedProblem(t, w)
 	if w.Code != 500 || p.Status != 500 || p.Detail != "" || strings.Contains(w.Body.String(), "secret") {
 		t.Errorf("status %d, body %s", w.Code, w.Body)
 	}
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	if len(lines) != 1 {
 		t.Fatalf("%d log lines, want 1: %v", len(lines), lines)
 	}
@@ -44,8 +46,8 @@ func TestRecoverRepanicsErrAbortHandler(t *testing.T) {
 }
 
 func TestRecoverAbortsAStartedResponse(t *testing.T) {
-	var logs logSink
-	h := middleware.ErrorLogger(logs.logger())(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var logs testkit.Log
+	h := middleware.ErrorLogger(logs.JSONLogger(slog.LevelDebug))(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100")
 		_, _ = w.Write([]byte("partial"))
 		w.(http.Flusher).Flush()
@@ -68,7 +70,7 @@ func TestRecoverAbortsAStartedResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	res2.Body.Close()
-	if lines := logs.lines(t); len(lines) < 1 || lines[0]["error"] != "panic: mid-stream" {
+	if lines := logs.Lines(t); len(lines) < 1 || lines[0]["error"] != "panic: mid-stream" {
 		t.Errorf("log lines %v", lines)
 	}
 }
@@ -81,12 +83,12 @@ func TestRecoverPassesNormalResponses(t *testing.T) {
 }
 
 func TestRecoverHandsThePanicToLogger(t *testing.T) {
-	var logs logSink
-	h := middleware.Logger(logs.logger())(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var logs testkit.Log
+	h := middleware.Logger(logs.JSONLogger(slog.LevelDebug))(middleware.Recover()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panic("boom")
 	})))
 	w := serve(h, httptest.NewRequest("GET", "/p", nil))
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	if w.Code != 500 || len(lines) != 1 {
 		t.Fatalf("status %d, log lines %v: want 500 and one line", w.Code, lines)
 	}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -22,13 +24,13 @@ const streamTTimeout = 50 * time.Millisecond
 
 // streamTChain is the default chain with a body limit of 64 bytes and
 // Timeout(d) appended, logging to sink, in front of route.
-func streamTChain(sink *logSink, d time.Duration, route micro.Handler) http.Handler {
+func streamTChain(sink *testkit.Log, d time.Duration, route micro.Handler) http.Handler {
 	return streamTChainCompress(sink, d, middleware.CompressConfig{}, route)
 }
 
 // streamTChainCompress is streamTChain with Compress configured by cfg.
-func streamTChainCompress(sink *logSink, d time.Duration, cfg middleware.CompressConfig, route micro.Handler) http.Handler {
-	return middleware.Default(middleware.DefaultConfig{Logger: sink.logger(), BodyLimit: 64, Compress: cfg}).
+func streamTChainCompress(sink *testkit.Log, d time.Duration, cfg middleware.CompressConfig, route micro.Handler) http.Handler {
+	return middleware.Default(middleware.DefaultConfig{Logger: sink.JSONLogger(slog.LevelDebug), BodyLimit: 64, Compress: cfg}).
 		Append(middleware.Timeout(d)).Then(route)
 }
 
@@ -52,18 +54,6 @@ func streamTGated(gate <-chan struct{}) micro.Handler {
 			}
 		}), nil
 	}
-}
-
-// streamTCounter counts the bytes read through it.
-type streamTCounter struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *streamTCounter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // streamTReadItem reads the next item's line (the data line of an event),
@@ -113,7 +103,7 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 		for _, enc := range encodings {
 			encoding := enc.encoding
 			t.Run(accept+" "+enc.name, func(t *testing.T) {
-				var sink logSink
+				var sink testkit.Log
 				gate := make(chan struct{})
 				cfg := middleware.CompressConfig{Streams: enc.streams}
 				srv := httptest.NewServer(streamTChainCompress(&sink, streamTTimeout, cfg, streamTGated(gate)))
@@ -133,7 +123,7 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 				if !strings.Contains(vary, "Accept-Encoding") || !strings.Contains(strings.ReplaceAll(vary, "Accept-Encoding", ""), "Accept") {
 					t.Errorf("Vary %q, want Accept and Accept-Encoding", vary)
 				}
-				raw := &streamTCounter{r: res.Body}
+				raw := &testkit.CountingReader{R: res.Body}
 				var body io.Reader = raw
 				if enc.gzip {
 					zr, err := gzip.NewReader(raw)
@@ -146,7 +136,7 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 				if got := streamTReadItem(t, br); got != `"one"` {
 					t.Fatalf("first item %q, want \"one\"", got)
 				}
-				if lines := sink.lines(t); len(lines) != 0 {
+				if lines := sink.Lines(t); len(lines) != 0 {
 					t.Errorf("logged while streaming: %v", lines)
 				}
 				close(gate)
@@ -159,13 +149,13 @@ func TestStreamChainFlushesEachItem(t *testing.T) {
 					t.Fatalf("after the items: %q, %v", rest, err)
 				}
 				srv.Close() // waits for the handler, and the Logger
-				lines := sink.lines(t)
+				lines := sink.Lines(t)
 				if len(lines) != 1 {
 					t.Fatalf("%d log lines, want 1: %v", len(lines), lines)
 				}
 				l := lines[0]
-				if l["status"] != 200.0 || l["bytes"] != float64(raw.n.Load()) || l["bytes"] == 0.0 {
-					t.Errorf("logged status %v, bytes %v; want 200, %d (what the client read)", l["status"], l["bytes"], raw.n.Load())
+				if l["status"] != 200.0 || l["bytes"] != float64(raw.N()) || l["bytes"] == 0.0 {
+					t.Errorf("logged status %v, bytes %v; want 200, %d (what the client read)", l["status"], l["bytes"], raw.N())
 				}
 				if id := res.Header.Get("X-Request-Id"); id == "" || l["request_id"] != id {
 					t.Errorf("logged request_id %v, response X-Request-Id %q", l["request_id"], id)
@@ -230,29 +220,16 @@ func TestStreamChainTimeout(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			live.Store(false)
-			var sink logSink
-			srv := httptest.NewServer(streamTChain(&sink, streamTTimeout, tc.route))
-			defer srv.Close()
-			r, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL, nil)
-			r.Header.Set("Accept", tc.accept)
-			res, err := srv.Client().Do(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(res.Body)
-			res.Body.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv.Close()
-			body := strings.ReplaceAll(string(b), ":\n\n", "") // heartbeats
-			if res.StatusCode != tc.status || (tc.status == 200 && body != tc.body) {
-				t.Errorf("got %d %q, want %d %q", res.StatusCode, body, tc.status, tc.body)
+			var sink testkit.Log
+			res := testkit.Fetch(t, streamTChain(&sink, streamTTimeout, tc.route), "GET", "Accept", tc.accept)
+			body := strings.ReplaceAll(res.Body, ":\n\n", "") // heartbeats
+			if res.Status != tc.status || (tc.status == 200 && body != tc.body) {
+				t.Errorf("got %d %q, want %d %q", res.Status, body, tc.status, tc.body)
 			}
 			if live.Load() != tc.live {
 				t.Errorf("context live after the deadline: %v, want %v", live.Load(), tc.live)
 			}
-			if lines := sink.lines(t); len(lines) != 1 || lines[0]["status"] != float64(tc.status) {
+			if lines := sink.Lines(t); len(lines) != 1 || lines[0]["status"] != float64(tc.status) {
 				t.Errorf("log lines %v, want one with status %d", lines, tc.status)
 			}
 		})
@@ -285,7 +262,7 @@ func TestStreamChainBodyLimitAndRequestID(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var sink logSink
+			var sink testkit.Log
 			srv := httptest.NewServer(streamTChain(&sink, time.Minute, route))
 			defer srv.Close()
 			r, _ := http.NewRequestWithContext(context.Background(), "POST", srv.URL, tc.body)

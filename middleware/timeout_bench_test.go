@@ -9,15 +9,8 @@ import (
 	"time"
 
 	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/testkit"
 )
-
-// timeoutBenchWriter is a ResponseWriter that keeps nothing, so the
-// benchmarks measure the middleware, not a recorder.
-type timeoutBenchWriter struct{ h http.Header }
-
-func (w *timeoutBenchWriter) Header() http.Header         { return w.h }
-func (w *timeoutBenchWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *timeoutBenchWriter) WriteHeader(int)             {}
 
 // timeoutBenchRoute is a fast route, shaped like what send.Value does: a
 // header, then the body.
@@ -49,13 +42,6 @@ func BenchmarkTimeout(b *testing.B) {
 		{"impl=micro-with-body", Timeout(time.Minute)(timeoutBenchRoute), withBody},
 		{"impl=nethttp", http.TimeoutHandler(timeoutBenchRoute, time.Minute, ""), fresh},
 	} {
-		b.Run(bb.name, func(b *testing.B) {
-			w := &timeoutBenchWriter{h: make(http.Header)}
-			b.ReportAllocs()
-			for b.Loop() {
-				bb.h.ServeHTTP(w, bb.r)
-				clear(w.h)
-			}
-		})
+		b.Run(bb.name, func(b *testing.B) { testkit.Bench(b, bb.h, bb.r) })
 	}
 }

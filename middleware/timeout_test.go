@@ -23,6 +23,7 @@ import (
 
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -49,17 +50,7 @@ func timeoutProblem(t *testing.T, w *httptest.ResponseRecorder) {
 	if w.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status = %d, want 503; body %q", w.Code, w.Body)
 	}
-	if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p struct {
-		Title  string `json:"title"`
-		Status int    `json:"status"`
-		Detail string `json:"detail"`
-	}
-	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
-		t.Fatalf("problem body %q: %v", w.Body, err)
-	}
+	p := testkit.RecordedProblem(t, w)
 	want := "the server did not start its response within " + timeoutD.String()
 	if p.Status != 503 || p.Title != "Service Unavailable" || p.Detail != want {
 		t.Fatalf("problem = %+v, want 503 Service Unavailable %q", p, want)
@@ -115,24 +106,6 @@ func (b *timeoutBlocked) running() bool {
 	}
 }
 
-// timeoutLogSink collects log lines written from another goroutine.
-type timeoutLogSink struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (s *timeoutLogSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *timeoutLogSink) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 func (b *timeoutBlocked) finish() {
 	close(b.release)
 	<-b.returned
@@ -148,13 +121,10 @@ func TestTimeoutConfigurationPanics(t *testing.T) {
 		{"nil handler panics", func() { Timeout(time.Second)(nil) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			defer func() {
-				msg, _ := recover().(string)
-				if !strings.HasPrefix(msg, "middleware: Timeout") {
-					t.Fatalf("panic = %q, want a message starting %q", msg, "middleware: Timeout")
-				}
-			}()
-			tt.f()
+			msg, _ := testkit.Recover(tt.f).(string)
+			if !strings.HasPrefix(msg, "middleware: Timeout") {
+				t.Fatalf("panic = %q, want a message starting %q", msg, "middleware: Timeout")
+			}
 		})
 	}
 }
@@ -461,7 +431,7 @@ func TestTimeoutPanicAfter503IsLoggedNotCrashing(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				var logs timeoutLogSink
+				var logs testkit.Log
 				r, s := state.Attach(httptest.NewRequest("GET", "/late", nil))
 				s.Log.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 				route := newTimeoutBlocked(func(http.ResponseWriter, *http.Request) { panic(tt.value) })

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -13,22 +14,10 @@ import (
 // sub-benchmarks impl=send and impl=nethttp: compare them with
 // benchstat -col /impl.
 
-type benchWriter struct{ h http.Header }
-
-func (w *benchWriter) Header() http.Header         { return w.h }
-func (w *benchWriter) WriteHeader(int)             {}
-func (w *benchWriter) Write(p []byte) (int, error) { return len(p), nil }
-
 func bench(b *testing.B, impls map[string]http.HandlerFunc) {
 	for _, name := range []string{"impl=nethttp", "impl=send"} {
 		b.Run(name, func(b *testing.B) {
-			w := &benchWriter{h: http.Header{}}
-			r := httptest.NewRequest("GET", "/", nil)
-			b.ReportAllocs()
-			for b.Loop() {
-				clear(w.h)
-				impls[name](w, r)
-			}
+			testkit.Bench(b, impls[name], httptest.NewRequest("GET", "/", nil))
 		})
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/send"
 )
@@ -108,11 +109,11 @@ func newStreamDRun(wrap func(http.Handler) http.Handler) *streamDRun {
 // then the handler to return.
 func (run *streamDRun) ended(t *testing.T) {
 	t.Helper()
-	streamDWait(t, run.produced, "the producer returned")
+	testkit.WaitClosed(t, run.produced, streamDGuard, "the producer returned")
 	if !run.yieldedFalse.Load() {
 		t.Error("the producer ran out of items: yield never returned false")
 	}
-	streamDWait(t, run.watch.returned, "the handler returned")
+	testkit.WaitClosed(t, run.watch.returned, streamDGuard, "the handler returned")
 }
 
 // nothingLate checks that nothing was written after the handler returned.
@@ -120,16 +121,6 @@ func (run *streamDRun) nothingLate(t *testing.T) {
 	t.Helper()
 	if n := run.watch.late.Load(); n != 0 {
 		t.Errorf("%d writes after the handler returned (a heartbeat left behind)", n)
-	}
-}
-
-// streamDWait fails the test if ch is not closed within streamDGuard.
-func streamDWait(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(streamDGuard):
-		t.Fatalf("%s: not within %v", what, streamDGuard)
 	}
 }
 
@@ -191,25 +182,9 @@ func TestStreamWriteTimeoutEndsAStreamNobodyReads(t *testing.T) {
 				run.nothingLate(t)
 				conn.Close()
 				srv.Close()
-				streamDGoroutines(t, baseline)
+				testkit.WaitGoroutines(t, baseline, streamDGuard)
 			})
 		}
-	}
-}
-
-// streamDGoroutines waits until no more goroutines run than baseline,
-// failing the test with their stacks if that does not happen within
-// streamDGuard.
-func streamDGoroutines(t *testing.T, baseline int) {
-	t.Helper()
-	stop := time.Now().Add(streamDGuard)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(stop) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines, %d before the stream:\n%s", runtime.NumGoroutine(), baseline, buf)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -412,7 +387,7 @@ func TestStreamWriteTimeoutOverHTTP2(t *testing.T) {
 	res.Body.Close()
 	srv.Client().CloseIdleConnections()
 	srv.Close()
-	streamDGoroutines(t, baseline)
+	testkit.WaitGoroutines(t, baseline, streamDGuard)
 }
 
 // TestStreamOutlivesTheServersWriteTimeoutBeforeItsFirstItem checks that

@@ -1,12 +1,10 @@
 package send_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/send"
 )
@@ -54,73 +53,9 @@ func streamTItems(err error, items ...any) *send.Stream {
 	}}
 }
 
-// streamTLog collects JSON log lines; safe for concurrent use.
-type streamTLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *streamTLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// wrap puts h behind middleware.ErrorLogger writing to l.
-func (l *streamTLog) wrap(h http.Handler) http.Handler {
-	return middleware.ErrorLogger(slog.New(slog.NewJSONHandler(l, nil)))(h)
-}
-
-// lines returns the log lines written so far.
-func (l *streamTLog) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	dec := json.NewDecoder(bytes.NewReader(l.buf.Bytes()))
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); err == io.EOF {
-			return out
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, m)
-	}
-}
-
-// streamTResult is what a client received.
-type streamTResult struct {
-	Status int
-	Header http.Header
-	Body   string
-}
-
-// streamTServe serves h on a loopback server, sends one request with the
-// given method and header pairs and reads the whole response. The server
-// is closed, so the handler has returned, before it returns.
-func streamTServe(t *testing.T, h http.Handler, method string, header ...string) streamTResult {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	r, err := http.NewRequestWithContext(t.Context(), method, srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < len(header); i += 2 {
-		r.Header.Add(header[i], header[i+1])
-	}
-	res, err := srv.Client().Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		t.Fatalf("reading the body: %v (read %q)", err, b)
-	}
-	srv.Close()
-	return streamTResult{res.StatusCode, res.Header, string(b)}
+// streamTLogged puts h behind middleware.ErrorLogger writing JSON lines to log.
+func streamTLogged(log *testkit.Log, h http.Handler) http.Handler {
+	return middleware.ErrorLogger(log.JSONLogger(slog.LevelInfo))(h)
 }
 
 // streamTFramingItems are items of every kind, in order.
@@ -196,7 +131,7 @@ func TestStreamFramesItemsInOrderInTheAcceptedFormat(t *testing.T) {
 			for _, a := range tc.accept {
 				hdr = append(hdr, "Accept", a)
 			}
-			got := streamTServe(t, streamTItems(nil, streamTFramingItems...), "GET", hdr...)
+			got := testkit.Fetch(t, streamTItems(nil, streamTFramingItems...), "GET", hdr...)
 			if got.Status != 200 || got.Header.Get("Content-Type") != tc.ctype {
 				t.Errorf("status %d, Content-Type %q; want 200, %q", got.Status, got.Header.Get("Content-Type"), tc.ctype)
 			}
@@ -248,7 +183,7 @@ func TestStreamHeaders(t *testing.T) {
 			if tc.accept != "" {
 				hdr = []string{"Accept", tc.accept}
 			}
-			got := streamTServe(t, h, "GET", hdr...)
+			got := testkit.Fetch(t, h, "GET", hdr...)
 			gotHdr := http.Header{}
 			for k := range tc.want {
 				gotHdr[k] = got.Header[k]
@@ -275,19 +210,19 @@ func TestStreamEventFieldsCannotInject(t *testing.T) {
 	} {
 		for _, accept := range []string{"text/event-stream", "application/x-ndjson"} {
 			t.Run(fmt.Sprintf("%q %q as the first item in %s", bad.ID, bad.Event, accept), func(t *testing.T) {
-				var log streamTLog
-				got := streamTServe(t, log.wrap(streamTItems(nil, bad, 2)), "GET", "Accept", accept)
-				want := streamTResult{500, nil, streamTProblem500}
+				var log testkit.Log
+				got := testkit.Fetch(t, streamTLogged(&log, streamTItems(nil, bad, 2)), "GET", "Accept", accept)
+				want := testkit.Response{Status: 500, Body: streamTProblem500}
 				if diff := cmp.Diff(want, got, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Header" }, cmp.Ignore())); diff != "" {
 					t.Errorf("response (-want +got):\n%s", diff)
 				}
-				if n := len(log.lines(t)); n != 1 {
+				if n := len(log.Lines(t)); n != 1 {
 					t.Errorf("%d log lines, want the cause logged once", n)
 				}
 			})
 			t.Run(fmt.Sprintf("%q %q after an item in %s", bad.ID, bad.Event, accept), func(t *testing.T) {
-				var log streamTLog
-				got := streamTServe(t, log.wrap(streamTItems(nil, 1, bad, 2)), "GET", "Accept", accept)
+				var log testkit.Log
+				got := testkit.Fetch(t, streamTLogged(&log, streamTItems(nil, 1, bad, 2)), "GET", "Accept", accept)
 				want := "data: 1\n\nevent: error\ndata: " + streamTProblem500 + "\n\n"
 				if accept != "text/event-stream" {
 					want = "1\n{\"error\":" + streamTProblem500 + "}\n"
@@ -295,7 +230,7 @@ func TestStreamEventFieldsCannotInject(t *testing.T) {
 				if got.Status != 200 || got.Body != want {
 					t.Errorf("got %d %q\nwant 200 %q", got.Status, got.Body, want)
 				}
-				lines := log.lines(t)
+				lines := log.Lines(t)
 				if len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["error"]), "line break") {
 					t.Errorf("log lines %v, want the cause logged once", lines)
 				}
@@ -366,8 +301,8 @@ func TestStreamErrors(t *testing.T) {
 						_ = yield(2, nil) // nothing more after the error either
 					}
 				}}
-				var log streamTLog
-				got := streamTServe(t, log.wrap(s), "GET", "Accept", accept)
+				var log testkit.Log
+				got := testkit.Fetch(t, streamTLogged(&log, s), "GET", "Accept", accept)
 
 				var want string
 				switch {
@@ -384,7 +319,7 @@ func TestStreamErrors(t *testing.T) {
 				if ct := got.Header.Get("Content-Type"); tc.before && ct != "application/problem+json" {
 					t.Errorf("Content-Type %q, want application/problem+json", ct)
 				}
-				lines := log.lines(t)
+				lines := log.Lines(t)
 				switch {
 				case tc.logged == "" && len(lines) != 0:
 					t.Errorf("a public 4xx was logged: %v", lines)
@@ -423,7 +358,7 @@ func TestStreamWithoutBody(t *testing.T) {
 				}
 			}}
 			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { send.Value(w, r, tc.status, s) })
-			got := streamTServe(t, h, tc.method, "Accept", "text/event-stream")
+			got := testkit.Fetch(t, h, tc.method, "Accept", "text/event-stream")
 			if got.Status != tc.status || got.Body != "" || called.Load() != tc.called {
 				t.Errorf("got %d %q, Items called %v; want %d \"\", called %v",
 					got.Status, got.Body, called.Load(), tc.status, tc.called)
@@ -439,7 +374,7 @@ func TestStreamKeepsTheStatusGivenToValue(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		send.Value(w, r, http.StatusCreated, streamTItems(nil, 1, 2))
 	})
-	got := streamTServe(t, h, "GET")
+	got := testkit.Fetch(t, h, "GET")
 	if got.Status != 201 || got.Body != "1\n2\n" {
 		t.Errorf("got %d %q, want 201 \"1\\n2\\n\"", got.Status, got.Body)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/send"
 )
@@ -230,14 +231,9 @@ func TestInvalidStatusPanicsInWriters(t *testing.T) {
 		"JSON": func() { _ = send.JSON(httptest.NewRecorder(), 99, 1) },
 		"Text": func() { send.Text(httptest.NewRecorder(), 600, "x") },
 	} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%s: no panic for an invalid status", name)
-				}
-			}()
-			f()
-		}()
+		if testkit.Recover(f) == nil {
+			t.Errorf("%s: no panic for an invalid status", name)
+		}
 	}
 }
 

@@ -12,13 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // server starts the example's handler on a loopback server; the log lines
 // and access-log lines go to the returned buffers.
-func server(t *testing.T) (*httptest.Server, *syncBuffer, *syncBuffer) {
+func server(t *testing.T) (*httptest.Server, *testkit.Log, *testkit.Log) {
 	t.Helper()
-	logs, access := new(syncBuffer), new(syncBuffer)
+	logs, access := new(testkit.Log), new(testkit.Log)
 	cfg := config{
 		trusted:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		accessLog: access,

@@ -13,44 +13,26 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // wait bounds every wait for something that should happen at once; it is
 // a deadline for a hung test, never a measured time.
 const wait = 10 * time.Second
 
-// logBuffer is the server log, safe to read while the server writes it.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // newServer serves the routes on 127.0.0.1, logging to the returned
 // buffer. At the end of the test the streams are stopped before the
 // server closes, so a producer that missed its client's departure fails
 // the test that checks for it instead of hanging srv.Close.
-func newServer(t *testing.T) (*httptest.Server, *logBuffer) {
+func newServer(t *testing.T) (*httptest.Server, *testkit.Log) {
 	t.Helper()
-	log := &logBuffer{}
+	log := &testkit.Log{}
 	stopping := make(chan struct{})
-	srv := httptest.NewServer(newHandler(slog.New(slog.NewTextHandler(log, nil)), stopping))
+	srv := httptest.NewServer(newHandler(log.TextLogger(slog.LevelInfo), stopping))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(stopping) }) // runs first
 	return srv, log
