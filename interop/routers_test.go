@@ -157,7 +157,7 @@ func plain(w http.ResponseWriter, r *http.Request) {
 	if word == "panic" {
 		panic("plain: secret panic text")
 	}
-	send.Text(w, http.StatusOK, "hello, "+word)
+	_ = send.Text(w, r, http.StatusOK, "hello, "+word)
 }
 
 // testChain is our middleware as every router gets it: Default with CORS

@@ -21,7 +21,7 @@ func TestChainConcurrentRequestsLogTheirOwnRequestID(t *testing.T) {
 	const workers, perWorker = 20, 10
 	mux := http.NewServeMux()
 	mux.Handle("GET /json/{n}", micro.Handler(func(r *http.Request) (any, error) {
-		v, _ := middleware.CookieValue(r, "session")
+		v, _ := middleware.CookieFrom(r, "session")
 		return map[string]string{"id": middleware.RequestIDFrom(r), "session": v, "n": r.PathValue("n")}, nil
 	}))
 	mux.Handle("GET /big/{n}", micro.Handler(func(r *http.Request) (any, error) { return chainBig(), nil }))

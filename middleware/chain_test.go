@@ -86,7 +86,7 @@ func chainStart(t *testing.T, timeout time.Duration, mux *http.ServeMux) *chainE
 			MaxAge:           time.Hour,
 		},
 		BodyLimit: chainBodyLimit,
-	}).Append(middleware.CrossOrigin(chainOrigin), middleware.Cookies(middleware.CookieConfig{Keys: [][]byte{chainKey}}))
+	}).Append(middleware.CrossOrigin(chainOrigin), middleware.Cookies(middleware.CookiesConfig{Keys: [][]byte{chainKey}}))
 	if timeout > 0 {
 		c = c.Append(middleware.Timeout(timeout))
 	}

@@ -4,7 +4,7 @@ package middleware
 //
 // Each configurable middleware checks its configuration in one place: a
 // Validate method on its config type ([CORSConfig.Validate],
-// [CompressConfig.Validate], [CookieConfig.Validate],
+// [CompressConfig.Validate], [CookiesConfig.Validate],
 // [DefaultConfig.Validate]) or a Validate function beside a constructor
 // that takes plain parameters ([ValidateTimeout], [ValidateBodyLimit],
 // [ValidateCrossOrigin], [ValidateContentType], [ValidateClientIP],

@@ -40,7 +40,7 @@ func configCases() []configCase {
 	compressCase := func(name, want string, c middleware.CompressConfig) configCase {
 		return configCase{name, "Compress", c.Validate, func() { middleware.Compress(c) }, want}
 	}
-	cookiesCase := func(name, want string, c middleware.CookieConfig) configCase {
+	cookiesCase := func(name, want string, c middleware.CookiesConfig) configCase {
 		return configCase{name, "Cookies", c.Validate, func() { middleware.Cookies(c) }, want}
 	}
 	timeoutCase := func(name, want string, d time.Duration) configCase {
@@ -87,8 +87,8 @@ func configCases() []configCase {
 		compressCase("Compress: min size", "MinSize -1 is negative", middleware.CompressConfig{MinSize: -1}),
 		compressCase("Compress: type", `type "*/*"`, middleware.CompressConfig{Types: []string{"*/*"}}),
 
-		cookiesCase("Cookies: valid", "", middleware.CookieConfig{Keys: [][]byte{key}}),
-		cookiesCase("Cookies: short key", "key 1 is 31 bytes", middleware.CookieConfig{Keys: [][]byte{key, key[:31]}}),
+		cookiesCase("Cookies: valid", "", middleware.CookiesConfig{Keys: [][]byte{key}}),
+		cookiesCase("Cookies: short key", "key 1 is 31 bytes", middleware.CookiesConfig{Keys: [][]byte{key, key[:31]}}),
 
 		timeoutCase("Timeout: valid", "", time.Second),
 		timeoutCase("Timeout: zero", "positive duration, got 0s", 0),

@@ -10,9 +10,9 @@ import (
 	"github.com/microkit-go/micro/internal/state"
 )
 
-// CookieConfig configures [Cookies].
-type CookieConfig struct {
-	// Keys are the signing keys of [SignedCookie] and [SetSignedCookie],
+// CookiesConfig configures [Cookies].
+type CookiesConfig struct {
+	// Keys are the signing keys of [SignedCookieFrom] and [SetSignedCookie],
 	// each at least 32 random bytes: the first signs, every one verifies,
 	// so a key is rotated by putting the new one first and dropping the old
 	// one once the cookies it signed have expired. No keys is allowed:
@@ -35,7 +35,7 @@ const cookieMinKey = 32
 var cookieNone = map[string]string{}
 
 // Cookies returns a middleware that parses the request's Cookie header once,
-// into the map that [CookieValues], [CookieValue] and [SignedCookie] read:
+// into the map that [CookiesFrom], [CookieFrom] and [SignedCookieFrom] read:
 // the Go side of Next.js's req.cookies.
 //
 // Threat model: every cookie is input from the client, which can send any
@@ -49,7 +49,7 @@ var cookieNone = map[string]string{}
 // first occurrence of a name wins, as in the cookie package (browsers send
 // cookies with longer paths first); a cookie that others must not shadow
 // should use the __Host- prefix. A value that must come from the server
-// itself should be a signed cookie: see [SignedCookie].
+// itself should be a signed cookie: see [SignedCookieFrom].
 //
 // The rules, over every Cookie header line (HTTP/1.1 may send several;
 // HTTP/2 splits one, which net/http joins again):
@@ -63,9 +63,9 @@ var cookieNone = map[string]string{}
 //     not valid UTF-8, the raw value is kept.
 //
 // Cookies panics when a key in cfg.Keys is shorter than 32 bytes, with the
-// message of the error [CookieConfig.Validate] returns. A second
+// message of the error [CookiesConfig.Validate] returns. A second
 // Cookies further down a chain parses again and replaces the keys.
-func Cookies(cfg CookieConfig) func(http.Handler) http.Handler {
+func Cookies(cfg CookiesConfig) func(http.Handler) http.Handler {
 	mustValid(cfg.Validate())
 	keys := cookieCopyKeys(cfg.Keys)
 	return func(next http.Handler) http.Handler {
@@ -83,7 +83,7 @@ func Cookies(cfg CookieConfig) func(http.Handler) http.Handler {
 
 // Validate reports whether [Cookies] accepts c: nil, or a [*ConfigError]
 // for a key shorter than 32 bytes.
-func (c CookieConfig) Validate() error {
+func (c CookiesConfig) Validate() error {
 	for i, k := range c.Keys {
 		if len(k) < cookieMinKey {
 			return configError("Cookies", "middleware: Cookies: key "+strconv.Itoa(i)+" is "+strconv.Itoa(len(k))+
@@ -106,16 +106,16 @@ func cookieCopyKeys(keys [][]byte) [][]byte {
 	return out
 }
 
-// CookieValues returns the request's cookies by name, as parsed by
+// CookiesFrom returns the request's cookies by name, as parsed by
 // [Cookies]: Next.js's req.cookies. The map is read-only: it belongs to
 // the request. It is nil when the request has no cookies, which reads like
 // an empty map, while a write to it panics rather than corrupting anything.
 // Copy it (maps.Clone) to change it.
 //
-// Without [Cookies] in the chain, CookieValues parses r's Cookie header
+// Without [Cookies] in the chain, CookiesFrom parses r's Cookie header
 // itself, by the same rules, on every call (a new map each time, unless
 // there are no cookies). It never fails: malformed pairs are skipped.
-func CookieValues(r *http.Request) map[string]string {
+func CookiesFrom(r *http.Request) map[string]string {
 	var m map[string]string
 	if s := state.From(r.Context()); s != nil && s.Data.Cookies != nil {
 		m = s.Data.Cookies
@@ -128,11 +128,11 @@ func CookieValues(r *http.Request) map[string]string {
 	return m
 }
 
-// CookieValue returns the value of the request's cookie name, decoded as
+// CookieFrom returns the value of the request's cookie name, decoded as
 // [Cookies] describes, and whether the request has it; the first occurrence
 // wins. Without [Cookies] in the chain it reads r's Cookie header itself,
 // without building a map.
-func CookieValue(r *http.Request, name string) (string, bool) {
+func CookieFrom(r *http.Request, name string) (string, bool) {
 	if s := state.From(r.Context()); s != nil && s.Data.Cookies != nil {
 		v, ok := s.Data.Cookies[name]
 		return v, ok

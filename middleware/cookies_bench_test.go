@@ -32,19 +32,19 @@ func BenchmarkCookies(b *testing.B) {
 	read := func(name string, get func(*http.Request, string) (string, bool)) http.Handler {
 		return http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { cookieBenchSink, _ = get(r, name) })
 	}
-	cookies := Cookies(CookieConfig{Keys: keys})
+	cookies := Cookies(CookiesConfig{Keys: keys})
 
 	for _, bb := range []struct {
 		name string
 		h    http.Handler
 		r    *http.Request
 	}{
-		{"case=CookieValue/impl=bare", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), r},
-		{"case=CookieValue/impl=attach-only", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		{"case=CookieFrom/impl=bare", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), r},
+		{"case=CookieFrom/impl=attach-only", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			_, s := state.Attach(r)
 			cookieBenchSink = s.Data.RequestID
 		}), r},
-		{"case=CookieValue/impl=nethttp-Cookies", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		{"case=CookieFrom/impl=nethttp-Cookies", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			for _, c := range r.Cookies() {
 				if c.Name == "theme" {
 					cookieBenchSink = c.Value
@@ -52,15 +52,15 @@ func BenchmarkCookies(b *testing.B) {
 				}
 			}
 		}), r},
-		{"case=CookieValue/impl=nethttp", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		{"case=CookieFrom/impl=nethttp", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			if c, err := r.Cookie("theme"); err == nil {
 				cookieBenchSink = c.Value
 			}
 		}), r},
-		{"case=CookieValue/impl=micro", cookies(read("theme", CookieValue)), r},
-		{"case=no-cookie-header/impl=micro", cookies(read("theme", CookieValue)), empty},
-		{"case=SignedCookie/impl=micro", cookies(read("session", SignedCookie)), r},
-		{"case=CookieValue-without-middleware/impl=micro", read("theme", CookieValue), r},
+		{"case=CookieFrom/impl=micro", cookies(read("theme", CookieFrom)), r},
+		{"case=no-cookie-header/impl=micro", cookies(read("theme", CookieFrom)), empty},
+		{"case=SignedCookie/impl=micro", cookies(read("session", SignedCookieFrom)), r},
+		{"case=CookieFrom-without-middleware/impl=micro", read("theme", CookieFrom), r},
 	} {
 		b.Run(bb.name, func(b *testing.B) { testkit.Bench(b, bb.h, bb.r) })
 	}
@@ -99,14 +99,14 @@ func BenchmarkCookieParse(b *testing.B) {
 func BenchmarkSignedCookie(b *testing.B) {
 	keys := [][]byte{cookieTestKey(1)}
 	signed := cookieSign(keys, "session", "user-42")
-	r := cookieTestThrough(b, CookieConfig{Keys: keys}, cookieTestRequest("session="+signed))
-	rotated := cookieTestThrough(b, CookieConfig{Keys: [][]byte{cookieTestKey(2), cookieTestKey(1)}},
+	r := cookieTestThrough(b, CookiesConfig{Keys: keys}, cookieTestRequest("session="+signed))
+	rotated := cookieTestThrough(b, CookiesConfig{Keys: [][]byte{cookieTestKey(2), cookieTestKey(1)}},
 		cookieTestRequest("session="+signed))
 
 	b.Run("case=verify/impl=hmac.New-per-call", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			v, _ := CookieValue(r, "session")
+			v, _ := CookieFrom(r, "session")
 			enc, sig, _ := strings.Cut(v, ".")
 			want, err := base64.RawURLEncoding.DecodeString(sig)
 			if err != nil {
@@ -124,13 +124,13 @@ func BenchmarkSignedCookie(b *testing.B) {
 	b.Run("case=verify/impl=micro", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			cookieBenchSink, _ = SignedCookie(r, "session")
+			cookieBenchSink, _ = SignedCookieFrom(r, "session")
 		}
 	})
 	b.Run("case=verify-second-key/impl=micro", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			cookieBenchSink, _ = SignedCookie(rotated, "session")
+			cookieBenchSink, _ = SignedCookieFrom(rotated, "session")
 		}
 	})
 	b.Run("case=sign/impl=micro", func(b *testing.B) {

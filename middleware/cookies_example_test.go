@@ -29,14 +29,14 @@ func ExampleSetSignedCookie() {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
-		user, ok := middleware.SignedCookie(r, "session")
+		user, ok := middleware.SignedCookieFrom(r, "session")
 		if !ok {
 			http.Error(w, "not logged in", http.StatusUnauthorized)
 			return
 		}
 		fmt.Fprintf(w, "hello, %s", user)
 	})
-	h := middleware.Cookies(middleware.CookieConfig{Keys: [][]byte{key}})(mux)
+	h := middleware.Cookies(middleware.CookiesConfig{Keys: [][]byte{key}})(mux)
 
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/login", nil))
@@ -54,13 +54,13 @@ func ExampleSetSignedCookie() {
 	// 401 not logged in
 }
 
-// CookieValues is Next.js's req.cookies: lenient, first occurrence wins,
+// CookiesFrom is Next.js's req.cookies: lenient, first occurrence wins,
 // quotes removed and percent-encoding decoded.
-func ExampleCookieValues() {
-	h := middleware.Cookies(middleware.CookieConfig{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := middleware.CookieValues(r)
+func ExampleCookiesFrom() {
+	h := middleware.Cookies(middleware.CookiesConfig{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := middleware.CookiesFrom(r)
 		fmt.Printf("%d cookies: theme=%q name=%q\n", len(c), c["theme"], c["name"])
-		lang, ok := middleware.CookieValue(r, "lang")
+		lang, ok := middleware.CookieFrom(r, "lang")
 		fmt.Printf("lang=%q %v\n", lang, ok)
 	}))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)

@@ -61,7 +61,7 @@ func fuzzCookieLines(s string, rep uint16) []string {
 	return lines
 }
 
-// FuzzCookieParse checks cookieParse, CookieValue and the map the Cookies
+// FuzzCookieParse checks cookieParse, CookieFrom and the map the Cookies
 // middleware hands out against fuzzCookieReference: the same map, never
 // more than 256 entries, every name a substring of the header.
 func FuzzCookieParse(f *testing.F) {
@@ -105,25 +105,25 @@ func FuzzCookieParse(f *testing.F) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header["Cookie"] = lines
 		for name, v := range want {
-			if gv, ok := CookieValue(r, name); !ok || gv != v {
-				t.Fatalf("CookieValue(%q) without Cookies = %q, %v; want %q", name, gv, ok, v)
+			if gv, ok := CookieFrom(r, name); !ok || gv != v {
+				t.Fatalf("CookieFrom(%q) without Cookies = %q, %v; want %q", name, gv, ok, v)
 			}
 		}
 		var through map[string]string
-		Cookies(CookieConfig{})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-			through = CookieValues(r)
+		Cookies(CookiesConfig{})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			through = CookiesFrom(r)
 		})).ServeHTTP(httptest.NewRecorder(), r)
 		if len(want) == 0 && through != nil {
-			t.Fatalf("CookieValues = %v for a header without cookies, want nil", through)
+			t.Fatalf("CookiesFrom = %v for a header without cookies, want nil", through)
 		}
 		if d := cmp.Diff(want, through); len(want) > 0 && d != "" {
-			t.Fatalf("CookieValues through Cookies differs (-want +got):\n%s", d)
+			t.Fatalf("CookiesFrom through Cookies differs (-want +got):\n%s", d)
 		}
 	})
 }
 
 // fuzzSignedRead sends the Cookie header lines through a Cookies
-// middleware with keys and returns what SignedCookie reads for name.
+// middleware with keys and returns what SignedCookieFrom reads for name.
 func fuzzSignedRead(keys [][]byte, lines []string, name string) (string, bool) {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header["Cookie"] = lines
@@ -131,8 +131,8 @@ func fuzzSignedRead(keys [][]byte, lines []string, name string) (string, bool) {
 		v  string
 		ok bool
 	)
-	Cookies(CookieConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		v, ok = SignedCookie(r, name)
+	Cookies(CookiesConfig{Keys: keys})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		v, ok = SignedCookieFrom(r, name)
 	})).ServeHTTP(httptest.NewRecorder(), r)
 	return v, ok
 }
@@ -144,12 +144,12 @@ func fuzzCookieName(name string) bool {
 }
 
 // FuzzSignedCookie checks signing and verification: a value signed with
-// key K reads back through the Cookies middleware and SignedCookie, and
+// key K reads back through the Cookies middleware and SignedCookieFrom, and
 // through SetSignedCookie's Set-Cookie header parsed as a browser would
 // store it; another key refuses it, a key set holding K beside another
 // accepts it; one changed byte anywhere in the signed value never
 // verifies; and a fuzzed Cookie header verifies only when its value is
-// exactly the signature cookieSign produces for what SignedCookie returns.
+// exactly the signature cookieSign produces for what SignedCookieFrom returns.
 func FuzzSignedCookie(f *testing.F) {
 	for _, s := range []struct {
 		name, value, header string
@@ -215,7 +215,7 @@ func fuzzCheckSetCookie(t *testing.T, key []byte, name, value string) {
 	t.Helper()
 	var err error
 	w := httptest.NewRecorder()
-	Cookies(CookieConfig{Keys: [][]byte{key}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	Cookies(CookiesConfig{Keys: [][]byte{key}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err = SetSignedCookie(w, r, &http.Cookie{Name: name, Value: value, Path: "/"})
 	})).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
 	if err != nil {

@@ -16,7 +16,7 @@ func TestSignCookieFailsWithoutKeys(t *testing.T) {
 	}
 	var sc *http.Cookie
 	var err error
-	h := middleware.Cookies(middleware.CookieConfig{Keys: [][]byte{bytes.Repeat([]byte("k"), 32)}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := middleware.Cookies(middleware.CookiesConfig{Keys: [][]byte{bytes.Repeat([]byte("k"), 32)}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc, err = middleware.SignCookie(r, nil)
 	}))
 	serve(h, httptest.NewRequest("GET", "/", nil))
@@ -26,8 +26,8 @@ func TestSignCookieFailsWithoutKeys(t *testing.T) {
 }
 
 func TestSignCookieRoundTrips(t *testing.T) {
-	h := middleware.Cookies(middleware.CookieConfig{Keys: [][]byte{bytes.Repeat([]byte("k"), 32)}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v, ok := middleware.SignedCookie(r, "visitor"); ok {
+	h := middleware.Cookies(middleware.CookiesConfig{Keys: [][]byte{bytes.Repeat([]byte("k"), 32)}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v, ok := middleware.SignedCookieFrom(r, "visitor"); ok {
 			_, _ = w.Write([]byte("back: " + v))
 			return
 		}

@@ -62,12 +62,12 @@ const (
 // signature in a non-canonical encoding, a name and value over 4096 bytes,
 // and every cookie when the chain has no [Cookies] middleware or it has no
 // keys.
-func SignedCookie(r *http.Request, name string) (string, bool) {
+func SignedCookieFrom(r *http.Request, name string) (string, bool) {
 	s := state.From(r.Context())
 	if s == nil || len(s.Data.CookieKeys) == 0 {
 		return "", false
 	}
-	v, ok := CookieValue(r, name)
+	v, ok := CookieFrom(r, name)
 	if !ok || len(name)+len(v) > cookieMaxLen {
 		return "", false
 	}
@@ -106,13 +106,13 @@ func SignedCookie(r *http.Request, name string) (string, bool) {
 
 // SetSignedCookie adds a Set-Cookie header for c with its value signed by
 // the first key of the [Cookies] middleware in the chain, for
-// [SignedCookie] to read back. c itself is not modified; all its attributes
+// [SignedCookieFrom] to read back. c itself is not modified; all its attributes
 // (Path, Domain, MaxAge, Secure, HttpOnly, SameSite…) are kept.
 //
 // c.Value may be any string, including spaces, semicolons, quotes, non-ASCII
 // text and bytes that are not UTF-8: it is base64url-encoded, so it survives
 // the trip. The value is signed, not encrypted: the client can read it.
-// See [SignedCookie] for what a signature does and does not prove. The
+// See [SignedCookieFrom] for what a signature does and does not prove. The
 // cookie's value is, in unpadded base64url (RFC 4648 §5),
 //
 //	base64url(c.Value) "." base64url(HMAC-SHA256(key, c.Name "=" base64url(c.Value)))

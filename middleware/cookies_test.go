@@ -31,7 +31,7 @@ func cookieTestRequest(lines ...string) *http.Request {
 
 // cookieTestThrough serves r through Cookies(cfg) and returns the request
 // the handler saw.
-func cookieTestThrough(t testing.TB, cfg CookieConfig, r *http.Request) *http.Request {
+func cookieTestThrough(t testing.TB, cfg CookiesConfig, r *http.Request) *http.Request {
 	t.Helper()
 	var seen *http.Request
 	Cookies(cfg)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
@@ -47,7 +47,7 @@ func cookieTestThrough(t testing.TB, cfg CookieConfig, r *http.Request) *http.Re
 // under keys.
 func cookieTestSign(t *testing.T, keys [][]byte, name, value string) string {
 	t.Helper()
-	r := cookieTestThrough(t, CookieConfig{Keys: keys}, cookieTestRequest())
+	r := cookieTestThrough(t, CookiesConfig{Keys: keys}, cookieTestRequest())
 	w := httptest.NewRecorder()
 	if err := SetSignedCookie(w, r, &http.Cookie{Name: name, Value: value}); err != nil {
 		t.Fatalf("SetSignedCookie(%q, %q): %v", name, value, err)
@@ -63,11 +63,11 @@ func cookieTestSign(t *testing.T, keys [][]byte, name, value string) string {
 	return c.Value
 }
 
-// cookieTestRead returns what SignedCookie reads for name from a request
+// cookieTestRead returns what SignedCookieFrom reads for name from a request
 // whose Cookie header is header, behind Cookies with keys.
 func cookieTestRead(t *testing.T, keys [][]byte, name, header string) (string, bool) {
 	t.Helper()
-	return SignedCookie(cookieTestThrough(t, CookieConfig{Keys: keys}, cookieTestRequest(header)), name)
+	return SignedCookieFrom(cookieTestThrough(t, CookiesConfig{Keys: keys}, cookieTestRequest(header)), name)
 }
 
 // cookieTestPairs returns n pairs "prefix0=0; prefix1=1; …".
@@ -148,24 +148,24 @@ func TestCookieParsingIsLenientLikeTheCookiePackage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			via := map[string]*http.Request{
-				"behind Cookies":  cookieTestThrough(t, CookieConfig{}, cookieTestRequest(tt.lines...)),
+				"behind Cookies":  cookieTestThrough(t, CookiesConfig{}, cookieTestRequest(tt.lines...)),
 				"without Cookies": cookieTestRequest(tt.lines...),
 			}
 			for how, r := range via {
-				got := CookieValues(r)
+				got := CookiesFrom(r)
 				if (got == nil) != (len(tt.want) == 0) {
-					t.Fatalf("%s: CookieValues = %#v: want nil exactly when there is no cookie", how, got)
+					t.Fatalf("%s: CookiesFrom = %#v: want nil exactly when there is no cookie", how, got)
 				}
 				if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
-					t.Errorf("%s: CookieValues (-want +got):\n%s", how, diff)
+					t.Errorf("%s: CookiesFrom (-want +got):\n%s", how, diff)
 				}
 				for name, want := range tt.want {
-					if v, ok := CookieValue(r, name); !ok || v != want {
-						t.Errorf("%s: CookieValue(%q) = %q, %v; want %q, true", how, name, v, ok, want)
+					if v, ok := CookieFrom(r, name); !ok || v != want {
+						t.Errorf("%s: CookieFrom(%q) = %q, %v; want %q, true", how, name, v, ok, want)
 					}
 				}
-				if v, ok := CookieValue(r, "missing"); ok {
-					t.Errorf("%s: CookieValue(missing) = %q, true; want absent", how, v)
+				if v, ok := CookieFrom(r, "missing"); ok {
+					t.Errorf("%s: CookieFrom(missing) = %q, true; want absent", how, v)
 				}
 			}
 		})
@@ -184,7 +184,7 @@ func TestCookieParsingHandlesHugeHeadersInLinearTime(t *testing.T) {
 				t.Errorf("%q×%d: %d cookies, over the bound %d", pattern, size/len(pattern), len(got), cookieMaxPairs)
 			}
 			r := cookieTestRequest(lines...)
-			_, _ = CookieValue(r, "zz")
+			_, _ = CookieFrom(r, "zz")
 		}
 	}
 	if got := cookieParse([]string{"a=" + strings.Repeat("%41", size/3)}); len(got["a"]) != size/3 {
@@ -199,13 +199,13 @@ func TestCookieParsingWithoutCookiesAllocatesNothing(t *testing.T) {
 		}
 	}
 	r := cookieTestRequest("a=1; b=2; session=xyz")
-	if n := testing.AllocsPerRun(100, func() { _, _ = CookieValue(r, "session") }); n != 0 {
-		t.Errorf("CookieValue without the middleware: %v allocations, want 0", n)
+	if n := testing.AllocsPerRun(100, func() { _, _ = CookieFrom(r, "session") }); n != 0 {
+		t.Errorf("CookieFrom without the middleware: %v allocations, want 0", n)
 	}
 	// Without cookies the map is nil: it reads as empty, and a write to it
 	// panics instead of changing a map other requests share.
-	if m := CookieValues(cookieTestThrough(t, CookieConfig{}, cookieTestRequest())); m != nil {
-		t.Errorf("CookieValues without cookies = %#v, want nil", m)
+	if m := CookiesFrom(cookieTestThrough(t, CookiesConfig{}, cookieTestRequest())); m != nil {
+		t.Errorf("CookiesFrom without cookies = %#v, want nil", m)
 	}
 }
 
@@ -230,7 +230,7 @@ func TestCookiesPanicsOnAShortKey(t *testing.T) {
 					t.Errorf("panic = %q, want one starting with %q", got, tt.want)
 				}
 			}()
-			Cookies(CookieConfig{Keys: tt.keys})
+			Cookies(CookiesConfig{Keys: tt.keys})
 		})
 	}
 }
@@ -238,7 +238,7 @@ func TestCookiesPanicsOnAShortKey(t *testing.T) {
 func TestCookiesCopiesItsKeys(t *testing.T) {
 	key := cookieTestKey(7)
 	keys := [][]byte{key}
-	mw := Cookies(CookieConfig{Keys: keys})
+	mw := Cookies(CookiesConfig{Keys: keys})
 	key[0] ^= 0xff             // the caller changes the key's bytes…
 	keys[0] = cookieTestKey(9) // …and the slice's entry
 
@@ -309,7 +309,7 @@ func TestSignedCookieRefusesWhatItDidNotSign(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if v, ok := cookieTestRead(t, key, "session", tt.header); ok || v != "" {
-				t.Errorf("SignedCookie = %q, %v; want \"\", false", v, ok)
+				t.Errorf("SignedCookieFrom = %q, %v; want \"\", false", v, ok)
 			}
 		})
 	}
@@ -325,10 +325,10 @@ func TestSignedCookieRefusesWhatItDidNotSign(t *testing.T) {
 func TestSignedCookieIsAbsentWithoutKeys(t *testing.T) {
 	good := cookieTestSign(t, [][]byte{cookieTestKey(1)}, "session", "user-42")
 	r := cookieTestRequest("session=" + good)
-	if v, ok := SignedCookie(r, "session"); ok || v != "" {
+	if v, ok := SignedCookieFrom(r, "session"); ok || v != "" {
 		t.Errorf("without Cookies: SignedCookie = %q, %v; want \"\", false", v, ok)
 	}
-	if v, ok := SignedCookie(cookieTestThrough(t, CookieConfig{}, r), "session"); ok || v != "" {
+	if v, ok := SignedCookieFrom(cookieTestThrough(t, CookiesConfig{}, r), "session"); ok || v != "" {
 		t.Errorf("behind Cookies without keys: SignedCookie = %q, %v; want \"\", false", v, ok)
 	}
 }
@@ -352,7 +352,7 @@ func TestSignedCookieKeyRotation(t *testing.T) {
 			signed := cookieTestSign(t, tt.sign, "session", "user-42")
 			v, ok := cookieTestRead(t, tt.read, "session", "session="+signed)
 			if ok != tt.want || ok && v != "user-42" {
-				t.Errorf("SignedCookie = %q, %v; want ok %v", v, ok, tt.want)
+				t.Errorf("SignedCookieFrom = %q, %v; want ok %v", v, ok, tt.want)
 			}
 		})
 	}
@@ -389,25 +389,25 @@ func TestSetSignedCookieErrors(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		cfg     *CookieConfig // nil: no Cookies middleware
+		cfg     *CookiesConfig // nil: no Cookies middleware
 		cookie  *http.Cookie
 		wantErr error  // errors.Is, or
 		wantMsg string // a substring
 	}{
 		{"no Cookies middleware", nil, &http.Cookie{Name: "s", Value: "v"}, cookieErrNoKeys, ""},
-		{"Cookies without keys", &CookieConfig{}, &http.Cookie{Name: "s", Value: "v"}, cookieErrNoKeys, ""},
-		{"a nil cookie", &CookieConfig{Keys: keys}, nil, cookieErrNil, ""},
-		{"an empty name", &CookieConfig{Keys: keys}, &http.Cookie{Value: "v"}, nil, "invalid Cookie.Name"},
-		{"a name with a space", &CookieConfig{Keys: keys}, &http.Cookie{Name: "a b", Value: "v"}, nil, "invalid Cookie.Name"},
-		{"a name with '='", &CookieConfig{Keys: keys}, &http.Cookie{Name: "a=b", Value: "v"}, nil, "invalid Cookie.Name"},
-		{"a path with ';'", &CookieConfig{Keys: keys}, &http.Cookie{Name: "s", Value: "v", Path: "/a;b"}, nil, "Cookie.Path"},
-		{"a bad domain", &CookieConfig{Keys: keys}, &http.Cookie{Name: "s", Value: "v", Domain: "a b"}, nil, "Cookie.Domain"},
-		{"an expiry before 1601", &CookieConfig{Keys: keys},
+		{"Cookies without keys", &CookiesConfig{}, &http.Cookie{Name: "s", Value: "v"}, cookieErrNoKeys, ""},
+		{"a nil cookie", &CookiesConfig{Keys: keys}, nil, cookieErrNil, ""},
+		{"an empty name", &CookiesConfig{Keys: keys}, &http.Cookie{Value: "v"}, nil, "invalid Cookie.Name"},
+		{"a name with a space", &CookiesConfig{Keys: keys}, &http.Cookie{Name: "a b", Value: "v"}, nil, "invalid Cookie.Name"},
+		{"a name with '='", &CookiesConfig{Keys: keys}, &http.Cookie{Name: "a=b", Value: "v"}, nil, "invalid Cookie.Name"},
+		{"a path with ';'", &CookiesConfig{Keys: keys}, &http.Cookie{Name: "s", Value: "v", Path: "/a;b"}, nil, "Cookie.Path"},
+		{"a bad domain", &CookiesConfig{Keys: keys}, &http.Cookie{Name: "s", Value: "v", Domain: "a b"}, nil, "Cookie.Domain"},
+		{"an expiry before 1601", &CookiesConfig{Keys: keys},
 			&http.Cookie{Name: "s", Value: "v", Expires: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)}, nil, "Cookie.Expires"},
-		{"partitioned without Secure", &CookieConfig{Keys: keys}, &http.Cookie{Name: "s", Value: "v", Partitioned: true}, nil, "Secure"},
-		{"one byte over 4096 once signed", &CookieConfig{Keys: keys},
+		{"partitioned without Secure", &CookiesConfig{Keys: keys}, &http.Cookie{Name: "s", Value: "v", Partitioned: true}, nil, "Secure"},
+		{"one byte over 4096 once signed", &CookiesConfig{Keys: keys},
 			&http.Cookie{Name: "s", Value: strings.Repeat("x", fit+1)}, cookieErrTooLarge, ""},
-		{"the longest value that fits is set", &CookieConfig{Keys: keys}, &http.Cookie{Name: "s", Value: strings.Repeat("x", fit)}, nil, ""},
+		{"the longest value that fits is set", &CookiesConfig{Keys: keys}, &http.Cookie{Name: "s", Value: strings.Repeat("x", fit)}, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -474,14 +474,14 @@ func TestSignedCookieRoundTripsAnyValueThroughAServer(t *testing.T) {
 		}
 	})
 	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
-		v, ok := SignedCookie(r, "session")
+		v, ok := SignedCookieFrom(r, "session")
 		if !ok {
 			http.Error(w, "no session", http.StatusUnauthorized)
 			return
 		}
 		_, _ = io.WriteString(w, v)
 	})
-	srv := httptest.NewServer(Cookies(CookieConfig{Keys: keys})(mux))
+	srv := httptest.NewServer(Cookies(CookiesConfig{Keys: keys})(mux))
 	defer srv.Close()
 
 	type attrs struct {
@@ -525,16 +525,16 @@ func TestSignedCookieRoundTripsAnyValueThroughAServer(t *testing.T) {
 func TestSignedCookieIsSafeForConcurrentUse(t *testing.T) {
 	a, b := [][]byte{cookieTestKey(1)}, [][]byte{cookieTestKey(2), cookieTestKey(1)}
 	signed := cookieTestSign(t, a, "s", "v")
-	ra := cookieTestThrough(t, CookieConfig{Keys: a}, cookieTestRequest("s="+signed))
-	rb := cookieTestThrough(t, CookieConfig{Keys: b}, cookieTestRequest("s="+signed))
-	wb := cookieTestThrough(t, CookieConfig{Keys: b}, cookieTestRequest())
+	ra := cookieTestThrough(t, CookiesConfig{Keys: a}, cookieTestRequest("s="+signed))
+	rb := cookieTestThrough(t, CookiesConfig{Keys: b}, cookieTestRequest("s="+signed))
+	wb := cookieTestThrough(t, CookiesConfig{Keys: b}, cookieTestRequest())
 	errs := make(chan string, 8)
 	for g := range 8 {
 		go func() {
 			for range 200 {
 				for _, r := range []*http.Request{ra, rb} {
-					if v, ok := SignedCookie(r, "s"); !ok || v != "v" {
-						errs <- "SignedCookie = " + v + ", " + strconv.FormatBool(ok)
+					if v, ok := SignedCookieFrom(r, "s"); !ok || v != "v" {
+						errs <- "SignedCookieFrom = " + v + ", " + strconv.FormatBool(ok)
 						return
 					}
 				}

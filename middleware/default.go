@@ -6,11 +6,8 @@ import (
 	"slices"
 
 	"github.com/justinas/alice"
+	"github.com/microkit-go/micro"
 )
-
-// DefaultBodyLimit is the request body limit of [Default] when its config
-// sets none: 1 MiB, the same as micro's body helpers.
-const DefaultBodyLimit = 1 << 20
 
 // DefaultConfig configures [Default]. Only Logger is required.
 type DefaultConfig struct {
@@ -26,11 +23,17 @@ type DefaultConfig struct {
 	// DisableCrossOrigin (see [Default]).
 	CORS *CORSConfig
 
-	// BodyLimit is the [BodyLimit] in bytes; 0 means [DefaultBodyLimit].
+	// BodyLimit is the [BodyLimit] in bytes; 0 means [micro.DefaultLimit]
+	// (1 MiB), the default of micro's body helpers.
 	BodyLimit int64
 
 	// Compress configures [Compress]; the zero value uses its defaults.
 	Compress CompressConfig
+
+	// DisableCompress leaves [Compress] out, for a server behind a proxy
+	// that compresses, or one that serves only small or already
+	// compressed bodies. Compress is then ignored.
+	DisableCompress bool
 
 	// DisableCrossOrigin leaves [CrossOrigin] out, so browsers' cross-site
 	// POST, PUT, PATCH and DELETE requests, which carry the visitor's
@@ -64,8 +67,9 @@ type DefaultConfig struct {
 //     cross-site write that CORS allows, so the choice is the server
 //     owner's to make explicitly.
 //  7. [BodyLimit]: refuses oversized bodies before any route reads them.
-//  8. [Compress]: innermost, so it compresses only what routes write and
-//     the logger counts the bytes that went on the wire.
+//  8. [Compress] (unless DisableCompress): innermost, so it compresses
+//     only what routes write and the logger counts the bytes that went on
+//     the wire.
 //
 // Append route-specific middleware with the chain's Append, which adds it
 // inside Compress: [Cookies], [ContentType] and [Timeout] (innermost, so
@@ -81,7 +85,11 @@ func Default(cfg DefaultConfig) alice.Chain {
 	if !cfg.DisableCrossOrigin {
 		c = c.Append(CrossOrigin(cfg.trustedOrigins()...))
 	}
-	return c.Append(BodyLimit(cfg.bodyLimit()), Compress(cfg.Compress))
+	c = c.Append(BodyLimit(cfg.bodyLimit()))
+	if !cfg.DisableCompress {
+		c = c.Append(Compress(cfg.Compress))
+	}
+	return c
 }
 
 // Validate reports whether [Default] accepts c: nil, or the first
@@ -110,6 +118,9 @@ func (c DefaultConfig) Validate() error {
 	if err := ValidateBodyLimit(c.bodyLimit()); err != nil {
 		return err
 	}
+	if c.DisableCompress {
+		return nil
+	}
 	return c.Compress.Validate()
 }
 
@@ -128,10 +139,10 @@ func (c DefaultConfig) corsAllowsAny() bool {
 }
 
 // bodyLimit returns the [BodyLimit] of Default: c.BodyLimit, or
-// [DefaultBodyLimit] for 0.
+// [micro.DefaultLimit] for 0.
 func (c DefaultConfig) bodyLimit() int64 {
 	if c.BodyLimit == 0 {
-		return DefaultBodyLimit
+		return micro.DefaultLimit
 	}
 	return c.BodyLimit
 }

@@ -145,3 +145,43 @@ func TestDefaultRefusesCrossSiteWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultDisableCompress: DisableCompress leaves Compress out, so a
+// large JSON body goes uncompressed to a gzip client, and the Compress
+// config, unused, is not checked.
+func TestDefaultDisableCompress(t *testing.T) {
+	big := strings.Repeat(`{"comment":"hello"},`, 200)
+	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, "["+big+"{}]")
+	})
+	for _, tc := range []struct {
+		name     string
+		disable  bool
+		encoding string
+	}{
+		{"compressed by default", false, "gzip"},
+		{"DisableCompress", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := middleware.Default(middleware.DefaultConfig{
+				Logger:          slog.New(slog.DiscardHandler),
+				DisableCompress: tc.disable,
+			}).Then(route)
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Accept-Encoding", "gzip")
+			w := serve(h, r)
+			if got := w.Header().Get("Content-Encoding"); w.Code != 200 || got != tc.encoding {
+				t.Errorf("status %d, Content-Encoding %q; want 200, %q", w.Code, got, tc.encoding)
+			}
+		})
+	}
+	bad := middleware.DefaultConfig{Logger: slog.New(slog.DiscardHandler), Compress: middleware.CompressConfig{MinSize: -1}}
+	if bad.Validate() == nil {
+		t.Error("Validate accepted a negative Compress MinSize")
+	}
+	bad.DisableCompress = true
+	if err := bad.Validate(); err != nil {
+		t.Errorf("Validate with DisableCompress = %v, want nil: Compress is not built", err)
+	}
+}

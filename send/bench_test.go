@@ -42,7 +42,7 @@ func BenchmarkText(b *testing.B) {
 			io.WriteString(w, "hello, world")
 		},
 		"impl=send": func(w http.ResponseWriter, r *http.Request) {
-			send.Text(w, http.StatusOK, "hello, world")
+			_ = send.Text(w, r, http.StatusOK, "hello, world")
 		},
 	})
 }

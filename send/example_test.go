@@ -61,7 +61,7 @@ func ExampleError() {
 
 func ExampleJSON() {
 	health := func(w http.ResponseWriter, r *http.Request) {
-		if err := send.JSON(w, http.StatusOK, map[string]string{"status": "ok"}); err != nil {
+		if err := send.JSON(w, r, http.StatusOK, map[string]string{"status": "ok"}); err != nil {
 			send.Error(w, r, err)
 		}
 	}

@@ -34,20 +34,21 @@ func (e *encoder) release() {
 
 // JSON writes v as compact JSON with the given status, Content-Type
 // application/json; charset=utf-8 (unless the header map already has a
-// Content-Type) and Content-Length. HTML characters are not escaped and no
-// trailing newline is written, matching Micro and JSON.stringify.
+// Content-Type) and Content-Length; a HEAD request gets the headers
+// without the body. HTML characters are not escaped and no trailing newline
+// is written, matching Micro and JSON.stringify.
 //
 // v is encoded in full before anything is written: when it cannot be
 // encoded (a channel, a function, NaN, a cycle, a failing MarshalJSON),
 // JSON writes nothing and returns the encoding error, so the caller can
 // still send an error response. Otherwise it returns the error from writing
-// the body, if any. A status outside 200–599 panics, as
+// the body, if any, as [Text] does. A status outside 200–599 panics, as
 // http.ResponseWriter.WriteHeader does.
-func JSON(w http.ResponseWriter, status int, v any) error {
+func JSON(w http.ResponseWriter, r *http.Request, status int, v any) error {
 	if !validStatus(status) {
 		panic("send: invalid status code " + strconv.Itoa(status))
 	}
-	encErr, writeErr := writeJSON(w, status, v, false)
+	encErr, writeErr := writeJSON(w, status, v, r.Method == http.MethodHead)
 	return cmp.Or(encErr, writeErr)
 }
 

@@ -186,9 +186,12 @@ func TestValueZeroByteReadsAreRetried(t *testing.T) {
 	}
 }
 
+// get is a GET request for the writers that take one.
+var get = httptest.NewRequest("GET", "/", nil)
+
 func TestJSON(t *testing.T) {
 	w := httptest.NewRecorder()
-	if err := send.JSON(w, 201, map[string]string{"html": "<a&b>"}); err != nil {
+	if err := send.JSON(w, get, 201, map[string]string{"html": "<a&b>"}); err != nil {
 		t.Fatal(err)
 	}
 	want := recorded{201, http.Header{"Content-Type": {"application/json; charset=utf-8"}, "Content-Length": {"16"}}, `{"html":"<a&b>"}`}
@@ -203,7 +206,7 @@ func TestJSONEncodingErrorWritesNothing(t *testing.T) {
 	cycle.Next = cycle
 	for _, v := range []any{math.Inf(1), make(chan int), func() {}, cycle} {
 		w := httptest.NewRecorder()
-		if err := send.JSON(w, 200, v); err == nil {
+		if err := send.JSON(w, get, 200, v); err == nil {
 			t.Errorf("%T: no error", v)
 		}
 		if w.Body.Len() != 0 || len(w.Header()) != 0 || w.Flushed {
@@ -216,7 +219,7 @@ func TestJSONLargeValue(t *testing.T) {
 	big := strings.Repeat("é", 100<<10) // bigger than the pooled buffers
 	for range 2 {
 		w := httptest.NewRecorder()
-		if err := send.JSON(w, 200, big); err != nil {
+		if err := send.JSON(w, get, 200, big); err != nil {
 			t.Fatal(err)
 		}
 		var got string
@@ -228,8 +231,8 @@ func TestJSONLargeValue(t *testing.T) {
 
 func TestInvalidStatusPanicsInWriters(t *testing.T) {
 	for name, f := range map[string]func(){
-		"JSON": func() { _ = send.JSON(httptest.NewRecorder(), 99, 1) },
-		"Text": func() { send.Text(httptest.NewRecorder(), 600, "x") },
+		"JSON": func() { _ = send.JSON(httptest.NewRecorder(), get, 99, 1) },
+		"Text": func() { _ = send.Text(httptest.NewRecorder(), get, 600, "x") },
 	} {
 		if testkit.Recover(f) == nil {
 			t.Errorf("%s: no panic for an invalid status", name)
@@ -238,7 +241,7 @@ func TestInvalidStatusPanicsInWriters(t *testing.T) {
 }
 
 func TestText(t *testing.T) {
-	got := record(func(w http.ResponseWriter, r *http.Request) { send.Text(w, 404, "no such page") },
+	got := record(func(w http.ResponseWriter, r *http.Request) { _ = send.Text(w, r, 404, "no such page") },
 		httptest.NewRequest("GET", "/", nil))
 	want := recorded{404, http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Length": {"12"}}, "no such page"}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -340,5 +343,31 @@ func TestValueInvalidStatusIsA500(t *testing.T) {
 		httptest.NewRequest("GET", "/", nil))
 	if got.Status != 500 {
 		t.Errorf("status %d, want 500", got.Status)
+	}
+}
+
+// brokenWriter is a response writer whose client has gone: every Write
+// fails.
+type brokenWriter struct{ *httptest.ResponseRecorder }
+
+func (brokenWriter) Write([]byte) (int, error)       { return 0, errors.New("broken pipe") }
+func (brokenWriter) WriteString(string) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestJSONAndTextAlike: both writers take the request, answer HEAD with
+// the headers alone and report a failed write the same way.
+func TestJSONAndTextAlike(t *testing.T) {
+	for name, write := range map[string]func(w http.ResponseWriter, r *http.Request) error{
+		"JSON": func(w http.ResponseWriter, r *http.Request) error { return send.JSON(w, r, 200, "hi") },
+		"Text": func(w http.ResponseWriter, r *http.Request) error { return send.Text(w, r, 200, "hi") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			if err := write(w, httptest.NewRequest("HEAD", "/", nil)); err != nil || w.Body.Len() != 0 || w.Header().Get("Content-Length") == "" {
+				t.Errorf("HEAD: err %v, body %q, Content-Length %q; want the headers alone", err, w.Body, w.Header().Get("Content-Length"))
+			}
+			if err := write(brokenWriter{httptest.NewRecorder()}, get); err == nil || err.Error() != "broken pipe" {
+				t.Errorf("a failed write returned %v, want it", err)
+			}
+		})
 	}
 }

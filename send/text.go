@@ -8,26 +8,32 @@ import (
 
 // Text writes s with the given status, Content-Type text/plain;
 // charset=utf-8 (unless the header map already has a Content-Type) and
-// Content-Length. An empty s sends an empty body with that status. A status
-// outside 200–599 panics, as http.ResponseWriter.WriteHeader does; for 204
-// and 304 the body is dropped.
-func Text(w http.ResponseWriter, status int, s string) {
-	writeText(w, status, s, false)
+// Content-Length; a HEAD request gets the headers without the body. An
+// empty s sends an empty body with that status; for 204 and 304 the body
+// is dropped. It returns the error from writing the body, if any, as
+// [JSON] does. A status outside 200–599 panics, as
+// http.ResponseWriter.WriteHeader does.
+func Text(w http.ResponseWriter, r *http.Request, status int, s string) error {
+	return writeText(w, status, s, r.Method == http.MethodHead)
 }
 
-func writeText(w http.ResponseWriter, status int, s string, head bool) {
+// writeText is Text; Value ignores its error, as a failed write means the
+// client is gone.
+func writeText(w http.ResponseWriter, status int, s string, head bool) error {
 	if !validStatus(status) {
 		panic("send: invalid status code " + strconv.Itoa(status))
 	}
 	if !bodyAllowed(status) {
 		w.WriteHeader(status)
-		return
+		return nil
 	}
 	setTypeAndLength(w.Header(), valueText, len(s))
 	w.WriteHeader(status)
-	if !head {
-		_, _ = io.WriteString(w, s) // a failed write means the client is gone
+	if head {
+		return nil
 	}
+	_, err := io.WriteString(w, s)
+	return err
 }
 
 // writeBytes is Text for raw bytes: application/octet-stream.

@@ -61,7 +61,7 @@ func Value(w http.ResponseWriter, r *http.Request, status int, v any) {
 		}
 	case string:
 		if ok {
-			writeText(w, status, v, head)
+			_ = writeText(w, status, v, head) // a failed write means the client is gone
 		} else {
 			invalidStatus(w, r, status)
 		}

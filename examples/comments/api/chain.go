@@ -51,7 +51,7 @@ func (cfg Config) Validate() error {
 }
 
 // middleware returns the configurations of Chain's middleware.
-func (cfg Config) middleware() (middleware.DefaultConfig, middleware.CookieConfig) {
+func (cfg Config) middleware() (middleware.DefaultConfig, middleware.CookiesConfig) {
 	var cors *middleware.CORSConfig
 	if len(cfg.CORSOrigins) > 0 {
 		cors = &middleware.CORSConfig{
@@ -64,5 +64,5 @@ func (cfg Config) middleware() (middleware.DefaultConfig, middleware.CookieConfi
 		}
 	}
 	chain := middleware.DefaultConfig{Logger: cfg.Logger, CORS: cors, BodyLimit: MaxBody}
-	return chain, middleware.CookieConfig{Keys: [][]byte{cfg.CookieKey}}
+	return chain, middleware.CookiesConfig{Keys: [][]byte{cfg.CookieKey}}
 }

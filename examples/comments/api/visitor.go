@@ -28,7 +28,7 @@ func (v visitors) visitor(r *http.Request) (any, error) {
 		Visitor string `json:"visitor"`
 		New     bool   `json:"new"`
 	}
-	if id, ok := middleware.SignedCookie(r, VisitorCookie); ok {
+	if id, ok := middleware.SignedCookieFrom(r, VisitorCookie); ok {
 		return answer{Visitor: id}, nil
 	}
 	id := rand.Text()
