@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // compressWhy is the event that asks for a decision.
@@ -60,7 +62,7 @@ func (cw *compressWriter) decide(sample []byte, why compressWhy) bool {
 		cw.mode = compressPass // already encoded: not ours to vary or touch
 		return true
 	}
-	body := compressBodyAllowed(cw.status)
+	body := httpsyntax.BodyAllowed(cw.status)
 	ct, haveType := h["Content-Type"]
 	if !haveType && body {
 		if why == compressWhyHeader {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/microkit-go/micro/internal/httpsyntax"
 	"github.com/microkit-go/micro/internal/state"
 )
 
@@ -191,28 +192,17 @@ func (sc *cookieScanner) next() (name, value string, ok bool) {
 		if !found {
 			continue
 		}
-		if name = cookieTrim(name); name == "" {
+		if name = httpsyntax.TrimOWS(name); name == "" {
 			continue
 		}
 		sc.pairs++
-		value = cookieTrim(value)
+		value = httpsyntax.TrimOWS(value)
 		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
 			value = value[1 : len(value)-1]
 		}
 		return name, value, true
 	}
 	return "", "", false
-}
-
-// cookieTrim removes spaces and tabs from both ends of s.
-func cookieTrim(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // cookieDecode percent-decodes v like decodeURIComponent, or returns v

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/microkit-go/micro/internal/httpsyntax"
 	"github.com/microkit-go/micro/internal/panics"
 	"github.com/microkit-go/micro/internal/state"
 )
@@ -151,7 +152,7 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 		sw.timeout = 0
 	}
 	defer sw.enc.release()
-	if r.Method == http.MethodHead || !bodyAllowed(status) || s.Items == nil {
+	if r.Method == http.MethodHead || !httpsyntax.BodyAllowed(status) || s.Items == nil {
 		sw.start()
 		return
 	}

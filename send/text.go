@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // Text writes s with the given status, Content-Type text/plain;
@@ -19,7 +21,7 @@ func writeText(w http.ResponseWriter, status int, s string, head bool) {
 	if !validStatus(status) {
 		panic("send: invalid status code " + strconv.Itoa(status))
 	}
-	if !bodyAllowed(status) {
+	if !httpsyntax.BodyAllowed(status) {
 		w.WriteHeader(status)
 		return
 	}
@@ -32,7 +34,7 @@ func writeText(w http.ResponseWriter, status int, s string, head bool) {
 
 // writeBytes is Text for raw bytes: application/octet-stream.
 func writeBytes(w http.ResponseWriter, status int, b []byte, head bool) {
-	if !bodyAllowed(status) {
+	if !httpsyntax.BodyAllowed(status) {
 		w.WriteHeader(status)
 		return
 	}

@@ -1,0 +1,196 @@
+package httpsyntax
+
+import (
+	"math"
+	"mime"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fuzzToken is the token grammar of RFC 9110 section 5.6.2, written out:
+//
+//	token = 1*tchar
+//	tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+//	        "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+//
+// (golang.org/x/net/http/httpguts would serve too, but its package pulls
+// golang.org/x/text into the module's requirements.)
+var fuzzToken = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
+
+// FuzzToken checks IsToken and IsTokenChar against the grammar of RFC 9110
+// section 5.6.2.
+func FuzzToken(f *testing.F) {
+	for _, s := range []string{"", "GET", "x-token", "a b", "a,b", "gzıp", "\x00", "\x7f", "!#$%&'*+-.^_`|~", "a{b}", "a\\b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := IsToken(s), fuzzToken.MatchString(s); got != want {
+			t.Fatalf("IsToken(%q) = %v, grammar %v", s, got, want)
+		}
+		for i := 0; i < len(s); i++ {
+			if got, want := IsTokenChar(s[i]), fuzzToken.MatchString(s[i:i+1]); got != want {
+				t.Fatalf("IsTokenChar(%q) = %v, grammar %v", s[i], got, want)
+			}
+		}
+	})
+}
+
+// fuzzQValue is the qvalue grammar of RFC 9110 section 12.4.2.
+var fuzzQValue = regexp.MustCompile(`^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$`)
+
+// FuzzQValue checks ParseQ against the grammar of RFC 9110 section
+// 12.4.2 and the value strconv.ParseFloat reads.
+func FuzzQValue(f *testing.F) {
+	for _, s := range []string{"", "0", "0.", "0.001", "0.5", "1", "1.000", "1.001", "1.5", "01", "0.0001", " 1", "-0", "0x5", "1e0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := ParseQ(s)
+		if want := fuzzQValue.MatchString(s); ok != want {
+			t.Fatalf("ParseQ(%q) ok = %v, grammar %v", s, ok, want)
+		}
+		if !ok {
+			return
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if want := int(math.Round(v * 1000)); err != nil || got != want {
+			t.Fatalf("ParseQ(%q) = %d, want %d (%v)", s, got, want, err)
+		}
+	})
+}
+
+// fuzzElements splits lines as the doc comment of Elements says, with
+// strings.Split: every line costs its length plus one, a line is cut at
+// the budget and its last (possibly truncated) element dropped, lines
+// past the budget are not read, and the empty element after a line's last
+// comma, or of an empty line, is not an element.
+func fuzzElements(lines []string, budget int) []string {
+	var elems []string
+	for _, l := range lines {
+		if budget <= 0 {
+			break
+		}
+		cut := len(l) > budget
+		if cut {
+			l = l[:budget]
+		}
+		budget -= len(l) + 1
+		parts := strings.Split(l, ",")
+		if cut || parts[len(parts)-1] == "" {
+			parts = parts[:len(parts)-1]
+		}
+		elems = append(elems, parts...)
+	}
+	return elems
+}
+
+// FuzzElements checks Elements against fuzzElements on fuzzed header lines
+// (split at '\n', the last repeated rep times to pass a budget), with the
+// budgets of Accept-Encoding (512) and Accept (4096) in compress and send.
+func FuzzElements(f *testing.F) {
+	for _, s := range []struct {
+		header string
+		rep    uint8
+	}{
+		{"gzip, deflate, br, zstd", 0},
+		{"a,,b,", 0},
+		{",", 0},
+		{"br;q=1\ngzip;q=0.5", 0},
+		{"identity, ", 60},
+		{"application/json, ", 250},
+		{"\ngzip", 0},
+		{strings.Repeat("\n", 520) + "gzip", 0},
+	} {
+		f.Add(s.header, s.rep)
+	}
+	f.Fuzz(func(t *testing.T, header string, rep uint8) {
+		lines := strings.Split(header, "\n")
+		last := lines[len(lines)-1]
+		for range rep {
+			lines = append(lines, last)
+		}
+		for _, budget := range []int{512, 4096} {
+			got := slices.Collect(Elements(lines, budget))
+			if diff := cmp.Diff(fuzzElements(lines, budget), got); diff != "" {
+				t.Fatalf("Elements(%q, %d) (-reference +got):\n%s", lines, budget, diff)
+			}
+		}
+	})
+}
+
+// fuzzTSpecials are the bytes before which mime.ParseMediaType resolves a
+// quoted-pair.
+const fuzzTSpecials = `()<>@,;:\"/[]?=`
+
+// fuzzLikeMime reports whether v lies where our media type rule and
+// mime.ParseMediaType are meant to agree. They differ on purpose in three
+// places, which it excludes: whitespace other than spaces and tabs, which
+// mime trims and RFC 9110 does not; a backslash before a byte that is no
+// tspecial, which mime keeps (for MSIE file paths) and RFC 9110 section
+// 5.6.4 resolves; and RFC 2231 parameters ("name*"), which mime decodes
+// and HTTP does not use.
+func fuzzLikeMime(v string) bool {
+	if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) && r != ' ' && r != '\t' }) {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && (i+1 == len(v) || strings.IndexByte(fuzzTSpecials, v[i+1]) < 0) {
+			return false
+		}
+	}
+	_, params := CutMediaType(v)
+	for params != "" {
+		var name string
+		name, _, params = NextParam(params)
+		if strings.IndexByte(name, '*') >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzMediaType checks CutMediaType, NextParam, Param and Unquote against
+// mime.ParseMediaType on the values it accepts: the same media type,
+// ignoring case, and the same parameters, names ignoring case and values
+// unquoted.
+func FuzzMediaType(f *testing.F) {
+	for _, s := range []string{
+		"application/json", " Text/HTML ; Charset=UTF-8 ", `text/plain; a="x;charset=latin1"; charset=utf-8`,
+		`a/b; x="q\"uote\\d"`, `a/b; x=""`, "a/b;;", "a/b; x=1; x=1", `a/b; x="C:\dev"`, "a/b; x*=utf-8''%41",
+		"a/b;\vx=1", "a/b; x=1\u00a0",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		want, wantParams, err := mime.ParseMediaType(v)
+		if err != nil || !fuzzLikeMime(v) {
+			return
+		}
+		mt, params := CutMediaType(v)
+		if strings.ToLower(mt) != want {
+			t.Fatalf("CutMediaType(%q) = %q, mime %q", v, mt, want)
+		}
+		got := map[string]string{}
+		for p := params; p != ""; {
+			var name string
+			name, _, p = NextParam(p)
+			if name == "" {
+				continue
+			}
+			value, ok := Param(params, name)
+			if !ok {
+				t.Fatalf("Param(%q, %q) finds nothing, though NextParam gave it", params, name)
+			}
+			got[strings.ToLower(name)] = Unquote(value)
+		}
+		if diff := cmp.Diff(wantParams, got); diff != "" {
+			t.Fatalf("parameters of %q (-mime +ours):\n%s", v, diff)
+		}
+	})
+}
