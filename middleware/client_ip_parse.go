@@ -133,14 +133,14 @@ func clientIPParse6(s string) (netip.Addr, bool) {
 	for i < 16 {
 		off, acc := 0, 0
 		for ; off < len(s); off++ {
-			d := clientIPHex(s[off])
-			if d < 0 {
+			d, ok := httpsyntax.Unhex(s[off])
+			if !ok {
 				break
 			}
 			if off == 4 {
 				return netip.Addr{}, false // five hex digits
 			}
-			acc = acc<<4 | d
+			acc = acc<<4 | int(d)
 		}
 		if off == 0 {
 			return netip.Addr{}, false
@@ -191,19 +191,6 @@ func clientIPParse6(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false // "::" standing for no group at all
 	}
 	return netip.AddrFrom16(ip).Unmap(), true
-}
-
-// clientIPHex returns the value of the hex digit c, or -1.
-func clientIPHex(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
 }
 
 // forwardedLastSep returns the index of the last sep in s outside a

@@ -218,10 +218,15 @@ func cookieDecode(v string) string {
 	for ; i < len(v); i++ {
 		c := v[i]
 		if c == '%' {
-			if i+2 >= len(v) || !cookieIsHex(v[i+1]) || !cookieIsHex(v[i+2]) {
+			if i+2 >= len(v) {
 				return v
 			}
-			c = cookieUnhex(v[i+1])<<4 | cookieUnhex(v[i+2])
+			hi, okHi := httpsyntax.Unhex(v[i+1])
+			lo, okLo := httpsyntax.Unhex(v[i+2])
+			if !okHi || !okLo {
+				return v
+			}
+			c = hi<<4 | lo
 			i += 2
 		}
 		b.WriteByte(c)
@@ -231,19 +236,4 @@ func cookieDecode(v string) string {
 		return v
 	}
 	return s
-}
-
-func cookieIsHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func cookieUnhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	default:
-		return c - 'a' + 10
-	}
 }

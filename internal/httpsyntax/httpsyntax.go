@@ -50,6 +50,21 @@ func IsToken(s string) bool {
 	return s != ""
 }
 
+// Unhex returns the value of the hexadecimal digit c, HEXDIG of RFC 5234
+// appendix B.1 in either case, as percent-encoding and IPv6 addresses
+// write them; false for any other byte.
+func Unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
 // BodyAllowed reports whether a response with this status may carry
 // content (RFC 9110 sections 6.4.1, 15.3.5 and 15.4.5): false for 1xx,
 // 204 and 304, and for a status below 100, which is no status at all.

@@ -258,3 +258,17 @@ func TestParsersAllocateNothing(t *testing.T) {
 		t.Errorf("%v allocations, want 0", n)
 	}
 }
+
+func TestUnhex(t *testing.T) {
+	const digits = "0123456789abcdef"
+	for c := 0; c < 256; c++ {
+		got, ok := Unhex(byte(c))
+		want := strings.IndexByte(digits, byte(c))
+		if want < 0 && 'A' <= c && c <= 'F' {
+			want = c - 'A' + 10
+		}
+		if ok != (want >= 0) || ok && int(got) != want {
+			t.Errorf("Unhex(%q) = %d, %v; want %d", byte(c), got, ok, want)
+		}
+	}
+}
