@@ -98,7 +98,7 @@ func compressContentLength(h http.Header) (int64, bool) {
 	if len(v) != 1 {
 		return 0, false
 	}
-	s := strings.Trim(v[0], " \t")
+	s := httpsyntax.TrimOWS(v[0])
 	if s == "" || len(s) > 18 {
 		return 0, false
 	}

@@ -72,20 +72,21 @@ func FuzzQValue(f *testing.F) {
 // comma, or of an empty line, is not an element.
 func fuzzElements(lines []string, budget int) []string {
 	var elems []string
+	read := 0
 	for _, l := range lines {
-		if budget <= 0 {
+		if read >= budget {
 			break
 		}
-		cut := len(l) > budget
-		if cut {
-			l = l[:budget]
+		if room := budget - read; len(l) > room {
+			parts := strings.Split(l[:room], ",")
+			return append(elems, parts[:len(parts)-1]...)
 		}
-		budget -= len(l) + 1
 		parts := strings.Split(l, ",")
-		if cut || parts[len(parts)-1] == "" {
+		if parts[len(parts)-1] == "" {
 			parts = parts[:len(parts)-1]
 		}
 		elems = append(elems, parts...)
+		read += len(l) + 1
 	}
 	return elems
 }
