@@ -9,6 +9,8 @@ import (
 	"math"
 	"net/http"
 	"strings"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // Content codings of request bodies (RFC 9110 section 8.4): what [JSON],
@@ -32,7 +34,7 @@ func contentCoding(values []string) (string, error) {
 	coding := ""
 	for _, v := range values {
 		for elem := range strings.SplitSeq(v, ",") {
-			c := strings.Trim(elem, " \t")
+			c := httpsyntax.TrimOWS(elem)
 			var name string
 			switch {
 			case c == "" || strings.EqualFold(c, "identity"):

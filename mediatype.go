@@ -3,6 +3,8 @@ package micro
 import (
 	"net/http"
 	"strings"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // checkJSONType accepts no Content-Type, application/json and any +json
@@ -11,8 +13,7 @@ func checkJSONType(ct string) error {
 	if ct == "" {
 		return nil
 	}
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.TrimSpace(mt)
+	mt, _ := httpsyntax.CutMediaType(ct)
 	if !isJSONType(mt) {
 		return Errorf(http.StatusUnsupportedMediaType,
 			"Unsupported Content-Type %.100q: expected application/json or a +json type", ct)
@@ -36,57 +37,15 @@ func isJSONType(mt string) bool {
 }
 
 // charset returns the charset parameter of the Content-Type ct, unquoted.
-// Parameters are split at each ';' outside a quoted string (RFC 9110
-// section 5.6.4), so a quoted value holding ";charset=" is not read as one.
+// Parameters are split at each ';' outside a quoted string, so a quoted
+// value holding ";charset=" is not read as one.
 func charset(ct string) (string, bool) {
-	_, params, ok := strings.Cut(ct, ";")
-	for ok {
-		var p string
-		p, params, ok = cutParam(params)
-		k, v, _ := strings.Cut(p, "=")
-		if strings.EqualFold(strings.TrimSpace(k), "charset") {
-			return unquote(strings.TrimSpace(v)), true
-		}
+	_, params := httpsyntax.CutMediaType(ct)
+	v, ok := httpsyntax.Param(params, "charset")
+	if !ok {
+		return "", false
 	}
-	return "", false
-}
-
-// cutParam cuts params at the first ';' outside a quoted string, in which
-// a backslash escapes the next byte.
-func cutParam(params string) (before, after string, found bool) {
-	quoted := false
-	for i := 0; i < len(params); i++ {
-		switch c := params[i]; {
-		case quoted && c == '\\':
-			i++
-		case c == '"':
-			quoted = !quoted
-		case c == ';' && !quoted:
-			return params[:i], params[i+1:], true
-		}
-	}
-	return params, "", false
-}
-
-// unquote returns the parameter value v without its quotes and with its
-// backslash escapes resolved. A value that is not a whole quoted string
-// only loses any quotes at its ends.
-func unquote(v string) string {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return strings.Trim(v, `"`)
-	}
-	v = v[1 : len(v)-1]
-	if !strings.Contains(v, `\`) {
-		return v
-	}
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		if v[i] == '\\' && i+1 < len(v) {
-			i++
-		}
-		b.WriteByte(v[i])
-	}
-	return b.String()
+	return httpsyntax.Unquote(v), true
 }
 
 func isUTF8(cs string) bool { return strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8") }

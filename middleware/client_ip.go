@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/microkit-go/micro/internal/httpsyntax"
 	"github.com/microkit-go/micro/internal/state"
 )
 
@@ -171,7 +172,7 @@ func (c *clientIPConfig) walk(lines []string, last netip.Addr,
 			if !ok {
 				return last
 			}
-			entry := clientIPTrim(s[i+1:])
+			entry := httpsyntax.TrimOWS(s[i+1:])
 			if entry != "" {
 				if hops++; hops > clientIPMaxHops {
 					return last

@@ -3,6 +3,8 @@ package middleware
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // This file parses the addresses that ClientIP reads. The parsers read
@@ -10,18 +12,6 @@ import (
 // (netip.ParseAddr allocates its error), so a hostile header costs no
 // garbage. FuzzClientIPParseAddr checks clientIPParseAddr against
 // netip.ParseAddr.
-
-// clientIPTrim removes the optional whitespace (spaces and tabs) of HTTP
-// around s.
-func clientIPTrim(s string) string {
-	for s != "" && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
 
 // clientIPParseHost parses "ip", "ipv4:port", "[ipv6]" or "[ipv6]:port"
 // into an unmapped address without a zone. In forwarded mode (an RFC 7239
@@ -143,14 +133,14 @@ func clientIPParse6(s string) (netip.Addr, bool) {
 	for i < 16 {
 		off, acc := 0, 0
 		for ; off < len(s); off++ {
-			d := clientIPHex(s[off])
-			if d < 0 {
+			d, ok := httpsyntax.Unhex(s[off])
+			if !ok {
 				break
 			}
 			if off == 4 {
 				return netip.Addr{}, false // five hex digits
 			}
-			acc = acc<<4 | d
+			acc = acc<<4 | int(d)
 		}
 		if off == 0 {
 			return netip.Addr{}, false
@@ -203,19 +193,6 @@ func clientIPParse6(s string) (netip.Addr, bool) {
 	return netip.AddrFrom16(ip).Unmap(), true
 }
 
-// clientIPHex returns the value of the hex digit c, or -1.
-func clientIPHex(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
-}
-
 // forwardedLastSep returns the index of the last sep in s outside a
 // quoted-string, or -1. Reading from the right, a quote opens a
 // quoted-string and the next quote not escaped by an odd run of
@@ -251,16 +228,16 @@ func forwardedFor(elem string) (addr netip.Addr, ok bool) {
 		if !balanced {
 			return netip.Addr{}, false
 		}
-		if pair := clientIPTrim(elem[i+1:]); pair != "" {
+		if pair := httpsyntax.TrimOWS(elem[i+1:]); pair != "" {
 			eq := strings.IndexByte(pair, '=')
 			if eq <= 0 {
 				return netip.Addr{}, false
 			}
-			if strings.EqualFold(clientIPTrim(pair[:eq]), "for") {
+			if strings.EqualFold(httpsyntax.TrimOWS(pair[:eq]), "for") {
 				if found {
 					return netip.Addr{}, false
 				}
-				if addr, ok = forwardedNode(clientIPTrim(pair[eq+1:])); !ok {
+				if addr, ok = forwardedNode(httpsyntax.TrimOWS(pair[eq+1:])); !ok {
 					return netip.Addr{}, false
 				}
 				found = true
@@ -281,17 +258,8 @@ func forwardedNode(v string) (netip.Addr, bool) {
 		if strings.IndexByte(v, '\\') >= 0 {
 			return netip.Addr{}, false
 		}
-	} else {
-		for i := 0; i < len(v); i++ {
-			if !forwardedIsTchar(v[i]) {
-				return netip.Addr{}, false
-			}
-		}
+	} else if !httpsyntax.IsToken(v) {
+		return netip.Addr{}, false
 	}
 	return clientIPParseHost(v, true)
-}
-
-// forwardedIsTchar reports whether c may appear in an RFC 9110 token.
-func forwardedIsTchar(c byte) bool {
-	return clientIPIsAlnum(c) || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }

@@ -1,6 +1,10 @@
 package middleware
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
+)
 
 // compressMaxAccept is how many bytes of Accept-Encoding, over all its
 // lines, are read. Real clients send under 50 ("gzip, deflate, br, zstd");
@@ -14,30 +18,14 @@ const compressMaxAccept = 512
 // does not allocate.
 func compressAcceptsGzip(values []string) bool {
 	gzipQ, anyQ := -1, -1 // the highest weight seen, in thousandths; -1: not listed
-	budget := compressMaxAccept
-	for _, v := range values {
-		if budget <= 0 {
-			break
-		}
-		cut := len(v) > budget
-		if cut {
-			v = v[:budget]
-		}
-		budget -= len(v) + 1 // an empty line costs too
-		for v != "" {
-			elem, rest, more := cutByte(v, ',')
-			v = rest
-			if cut && !more {
-				break // the last element may be truncated
-			}
-			name, q, ok := compressCoding(elem)
-			switch {
-			case !ok:
-			case strings.EqualFold(name, "gzip") || strings.EqualFold(name, "x-gzip"):
-				gzipQ = max(gzipQ, q)
-			case name == "*":
-				anyQ = max(anyQ, q)
-			}
+	for elem := range httpsyntax.Elements(values, compressMaxAccept) {
+		name, q, ok := compressCoding(elem)
+		switch {
+		case !ok:
+		case strings.EqualFold(name, "gzip") || strings.EqualFold(name, "x-gzip"):
+			gzipQ = max(gzipQ, q)
+		case name == "*":
+			anyQ = max(anyQ, q)
 		}
 	}
 	if gzipQ >= 0 {
@@ -52,7 +40,7 @@ func compressAcceptsGzip(values []string) bool {
 // weight.
 func compressCoding(elem string) (name string, q int, ok bool) {
 	name, params, _ := cutByte(elem, ';')
-	name = compressTrimOWS(name)
+	name = httpsyntax.TrimOWS(name)
 	if name == "" {
 		return "", 0, false
 	}
@@ -60,41 +48,14 @@ func compressCoding(elem string) (name string, q int, ok bool) {
 	for params != "" {
 		var p string
 		p, params, _ = cutByte(params, ';')
-		p = compressTrimOWS(p)
+		p = httpsyntax.TrimOWS(p)
 		if len(p) < 2 || p[0] != 'q' && p[0] != 'Q' || p[1] != '=' {
 			continue
 		}
-		if q, ok = compressQValue(p[2:]); !ok {
+		if q, ok = httpsyntax.ParseQ(p[2:]); !ok {
 			return "", 0, false
 		}
 		break // the first weight counts
 	}
 	return name, q, true
-}
-
-// compressQValue parses an RFC 9110 qvalue, "0" to "1" with at most three
-// decimals, into thousandths.
-func compressQValue(s string) (int, bool) {
-	if s == "" || len(s) > 5 || s[0] != '0' && s[0] != '1' {
-		return 0, false
-	}
-	q := int(s[0]-'0') * 1000
-	if len(s) == 1 {
-		return q, true
-	}
-	if s[1] != '.' {
-		return 0, false
-	}
-	scale := 100
-	for i := 2; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-		q += int(s[i]-'0') * scale
-		scale /= 10
-	}
-	if q > 1000 {
-		return 0, false // "1.5"
-	}
-	return q, true
 }

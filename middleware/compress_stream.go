@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // compressSlots counts the streams one Compress is compressing, up to
@@ -42,10 +44,7 @@ func compressIsStream(h http.Header, ct string) bool {
 // compressStreamType reports whether the Content-Type ct (parameters
 // allowed) is a streaming type: text/event-stream or application/x-ndjson.
 func compressStreamType(ct string) bool {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = compressTrimOWS(ct)
+	ct, _ = httpsyntax.CutMediaType(ct)
 	return strings.EqualFold(ct, "text/event-stream") || strings.EqualFold(ct, "application/x-ndjson")
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // compressMaxType is the longest media type compared; longer ones, in the
@@ -36,10 +38,7 @@ func compressNewTypes(list []string, suffixes bool) compressTypes {
 // match reports whether the Content-Type ct (parameters allowed) is
 // compressible. It does not allocate.
 func (t *compressTypes) match(ct string) bool {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = compressTrimOWS(ct)
+	ct, _ = httpsyntax.CutMediaType(ct)
 	if ct == "" || len(ct) > compressMaxType {
 		return false
 	}
@@ -72,7 +71,7 @@ func compressVaries(vary []string) bool {
 		for v != "" {
 			var tok string
 			tok, v, _ = cutByte(v, ',')
-			tok = compressTrimOWS(tok)
+			tok = httpsyntax.TrimOWS(tok)
 			if tok == "*" || strings.EqualFold(tok, "Accept-Encoding") {
 				return true
 			}
@@ -99,7 +98,7 @@ func compressContentLength(h http.Header) (int64, bool) {
 	if len(v) != 1 {
 		return 0, false
 	}
-	s := strings.Trim(v[0], " \t")
+	s := httpsyntax.TrimOWS(v[0])
 	if s == "" || len(s) > 18 {
 		return 0, false
 	}
@@ -113,23 +112,6 @@ func compressContentLength(h http.Header) (int64, bool) {
 	return n, true
 }
 
-// compressBodyAllowed reports whether a response with this status may have
-// a body (RFC 9110 §6.4.1).
-func compressBodyAllowed(status int) bool {
-	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
-}
-
-// compressTrimOWS trims the spaces and tabs HTTP allows around values.
-func compressTrimOWS(s string) string {
-	for s != "" && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 // compressValidType checks one configured entry and returns it
 // lower-cased, or the [*ConfigError] that says what is wrong with it.
 func compressValidType(t string) (string, error) {
@@ -137,7 +119,7 @@ func compressValidType(t string) (string, error) {
 	typ, sub, ok := strings.Cut(mt, "/")
 	var msg string
 	switch {
-	case !ok || !compressToken(typ) || !compressToken(sub):
+	case !ok || !httpsyntax.IsToken(typ) || !httpsyntax.IsToken(sub):
 		msg = fmt.Sprintf("middleware: Compress type %q is not a media type (type/subtype, no parameters)", t)
 	case typ == "*":
 		msg = fmt.Sprintf("middleware: Compress type %q: compressing every type wastes CPU on JPEG and zip; list types or use type/*", t)
@@ -149,19 +131,4 @@ func compressValidType(t string) (string, error) {
 		return mt, nil
 	}
 	return "", configError("Compress", msg)
-}
-
-// compressToken reports whether s is a non-empty RFC 9110 token.
-func compressToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/httpsyntax"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -49,10 +50,7 @@ func ContentType(types ...string) func(http.Handler) http.Handler {
 // contentTypeAllowed reports whether the media type of ct is in allowed,
 // which holds lower-case types, "type/*" entries included.
 func contentTypeAllowed(ct string, allowed []string) bool {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = strings.TrimSpace(ct)
+	ct, _ = httpsyntax.CutMediaType(ct)
 	slash := strings.IndexByte(ct, '/')
 	if slash <= 0 || slash == len(ct)-1 {
 		return false

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/microkit-go/micro/internal/httpsyntax"
 	"github.com/microkit-go/micro/internal/state"
 )
 
@@ -191,28 +192,17 @@ func (sc *cookieScanner) next() (name, value string, ok bool) {
 		if !found {
 			continue
 		}
-		if name = cookieTrim(name); name == "" {
+		if name = httpsyntax.TrimOWS(name); name == "" {
 			continue
 		}
 		sc.pairs++
-		value = cookieTrim(value)
+		value = httpsyntax.TrimOWS(value)
 		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
 			value = value[1 : len(value)-1]
 		}
 		return name, value, true
 	}
 	return "", "", false
-}
-
-// cookieTrim removes spaces and tabs from both ends of s.
-func cookieTrim(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // cookieDecode percent-decodes v like decodeURIComponent, or returns v
@@ -228,10 +218,15 @@ func cookieDecode(v string) string {
 	for ; i < len(v); i++ {
 		c := v[i]
 		if c == '%' {
-			if i+2 >= len(v) || !cookieIsHex(v[i+1]) || !cookieIsHex(v[i+2]) {
+			if i+2 >= len(v) {
 				return v
 			}
-			c = cookieUnhex(v[i+1])<<4 | cookieUnhex(v[i+2])
+			hi, okHi := httpsyntax.Unhex(v[i+1])
+			lo, okLo := httpsyntax.Unhex(v[i+2])
+			if !okHi || !okLo {
+				return v
+			}
+			c = hi<<4 | lo
 			i += 2
 		}
 		b.WriteByte(c)
@@ -241,19 +236,4 @@ func cookieDecode(v string) string {
 		return v
 	}
 	return s
-}
-
-func cookieIsHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func cookieUnhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	default:
-		return c - 'a' + 10
-	}
 }

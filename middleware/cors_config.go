@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // corsPolicy is a checked [CORSConfig] with every response header value
@@ -159,7 +161,7 @@ func corsError(why string) error {
 // corsCheckToken reports whether s, an entry of field, is "*"; it returns
 // an error unless s is a token, or "*" without credentials.
 func corsCheckToken(field, s string, creds bool) (bool, error) {
-	if !corsIsToken(s) {
+	if !httpsyntax.IsToken(s) {
 		return false, corsError(fmt.Sprintf("%s entry %q is not an HTTP token", field, s))
 	}
 	if s != "*" {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/microkit-go/micro/internal/httpsyntax"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -89,7 +90,7 @@ func (pt corsPattern) match(o string) bool {
 // methodAllowed reports whether a preflight may ask for method m.
 func (p *corsPolicy) methodAllowed(m string) bool {
 	if p.anyMethod {
-		return corsIsToken(m)
+		return httpsyntax.IsToken(m)
 	}
 	for _, a := range p.methods {
 		if a == m {
@@ -118,29 +119,21 @@ func (p *corsPolicy) headersAllowed(lines []string) (ok, named bool) {
 	}
 	elems := 0
 	for _, l := range lines {
-		for i := 0; ; i++ { // one element per turn; l[i] is a comma, if any
-			i = corsSkipSpace(l, i)
-			start := i
-			for i < len(l) && corsIsTchar(l[i]) {
-				i++
-			}
-			name := l[start:i]
-			i = corsSkipSpace(l, i)
-			if i < len(l) && l[i] != ',' {
-				return false, false
-			}
+		for {
+			elem, rest, more := cutByte(l, ',')
 			if elems++; elems > corsMaxRequestHeaderNames {
 				return false, false
 			}
-			if name != "" {
-				if !p.headerAllowed(name) {
+			if name := httpsyntax.TrimOWS(elem); name != "" {
+				if !httpsyntax.IsToken(name) || !p.headerAllowed(name) {
 					return false, false
 				}
 				named = true
 			}
-			if i == len(l) {
+			if !more {
 				break
 			}
+			l = rest
 		}
 	}
 	return true, named
@@ -156,38 +149,6 @@ func (p *corsPolicy) headerAllowed(name string) bool {
 		if corsEqualFold(name, a) {
 			return true
 		}
-	}
-	return false
-}
-
-// corsSkipSpace returns the index of the first byte of s from i on that is
-// not a space or tab.
-func corsSkipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	return i
-}
-
-// corsIsToken reports whether s is an HTTP token (RFC 9110, section 5.6.2).
-func corsIsToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !corsIsTchar(s[i]) {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// corsIsTchar reports whether c may appear in an HTTP token.
-func corsIsTchar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
 	}
 	return false
 }

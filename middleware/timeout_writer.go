@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/microkit-go/micro/internal/state"
 )
 
 // timeoutWriter guards the writer a route gets under [Timeout]. Every
@@ -116,7 +118,7 @@ func (tw *timeoutWriter) ReadFrom(src io.Reader) (int64, error) {
 	if rf, ok := tw.w.(io.ReaderFrom); ok {
 		return rf.ReadFrom(src)
 	}
-	return io.Copy(timeoutWriterOnly{tw.w}, src)
+	return io.Copy(state.WriterOnly{Writer: tw.w}, src)
 }
 
 // Flush sends what is buffered; use FlushError to see an error.
@@ -189,7 +191,3 @@ type timeoutRouteWriter struct{ timeoutWriter }
 // http.ResponseController needs no Unwrap here, as the guarded writer has
 // every method it looks for.
 func (rw *timeoutRouteWriter) Unwrap() http.ResponseWriter { return &rw.timeoutWriter }
-
-// timeoutWriterOnly hides every method but Write, so io.Copy cannot loop
-// back into ReadFrom.
-type timeoutWriterOnly struct{ io.Writer }

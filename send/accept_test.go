@@ -100,17 +100,3 @@ func TestAcceptsEventStreamReadsABoundedPrefix(t *testing.T) {
 		t.Error("an element under the limit with many parameters was refused")
 	}
 }
-
-func TestWeightAboveZero(t *testing.T) {
-	for q, want := range map[string]bool{
-		"": false, "0": false, "0.": false, "0.0": false, "0.00": false, "0.000": false,
-		"0.001": true, "0.01": true, "0.5": true, "0.999": true,
-		"1": true, "1.": true, "1.0": true, "1.000": true,
-		"0.0001": false, "01": false, "00": false, "0x5": false, "0.5x": false, "0,5": false,
-		"-1": false, ".5": false, "abc": false, "0.00a": false,
-	} {
-		if got := weightAboveZero(q); got != want {
-			t.Errorf("weightAboveZero(%q) = %v, want %v", q, got, want)
-		}
-	}
-}

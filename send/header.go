@@ -57,12 +57,6 @@ func setTypeAndLength(h http.Header, ctype []string, n int) {
 	}
 }
 
-// bodyAllowed reports whether a response with this status may carry a body
-// (RFC 9110 §6.4.1): not 1xx, 204 or 304.
-func bodyAllowed(status int) bool {
-	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
-}
-
 // validStatus reports whether status is one a final response can carry.
 func validStatus(status int) bool {
 	return status >= 200 && status <= 599

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/microkit-go/micro/internal/httpsyntax"
 	"github.com/microkit-go/micro/internal/report"
 )
 
@@ -152,7 +153,7 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 		sw.timeout = 0
 	}
 	defer sw.enc.release()
-	if r.Method == http.MethodHead || !bodyAllowed(status) || s.Items == nil {
+	if r.Method == http.MethodHead || !httpsyntax.BodyAllowed(status) || s.Items == nil {
 		sw.start()
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // encoder is a pooled JSON encoder writing into its own buffer.
@@ -61,7 +63,7 @@ func writeJSON(w http.ResponseWriter, status int, v any, head bool) (encErr, wri
 		e.release()
 		return err, nil
 	}
-	if bodyAllowed(status) {
+	if httpsyntax.BodyAllowed(status) {
 		b := e.buf.Bytes()
 		b = b[:len(b)-1] // json.Encoder's newline
 		setTypeAndLength(w.Header(), valueJSON, len(b))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/microkit-go/micro/internal/httpsyntax"
 	"github.com/microkit-go/micro/internal/report"
 )
 
@@ -23,7 +24,7 @@ func writeReader(w http.ResponseWriter, r *http.Request, status int, rd io.Reade
 	if c, ok := rd.(io.Closer); ok {
 		defer c.Close()
 	}
-	if !bodyAllowed(status) {
+	if !httpsyntax.BodyAllowed(status) {
 		w.WriteHeader(status)
 		return
 	}

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // Text writes s with the given status, Content-Type text/plain;
@@ -23,7 +25,7 @@ func writeText(w http.ResponseWriter, status int, s string, head bool) error {
 	if !validStatus(status) {
 		panic("send: invalid status code " + strconv.Itoa(status))
 	}
-	if !bodyAllowed(status) {
+	if !httpsyntax.BodyAllowed(status) {
 		w.WriteHeader(status)
 		return nil
 	}
@@ -38,7 +40,7 @@ func writeText(w http.ResponseWriter, status int, s string, head bool) error {
 
 // writeBytes is Text for raw bytes: application/octet-stream.
 func writeBytes(w http.ResponseWriter, status int, b []byte, head bool) {
-	if !bodyAllowed(status) {
+	if !httpsyntax.BodyAllowed(status) {
 		w.WriteHeader(status)
 		return
 	}

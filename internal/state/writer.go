@@ -70,7 +70,7 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok && !w.CopyThroughWrite {
 		n, err = rf.ReadFrom(src)
 	} else {
-		n, err = io.Copy(writerOnly{w.ResponseWriter}, src)
+		n, err = io.Copy(WriterOnly{w.ResponseWriter}, src)
 	}
 	w.Bytes += n
 	return n, err
@@ -100,6 +100,7 @@ func (w *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap returns the wrapped writer, for http.ResponseController.
 func (w *Writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// writerOnly hides every method but Write, so io.Copy cannot loop back
-// into ReadFrom.
-type writerOnly struct{ io.Writer }
+// WriterOnly hides every method of the writer it holds but Write. A
+// ReadFrom that copies through io.Copy or io.CopyBuffer wraps its
+// destination in one, so the copy cannot call ReadFrom back and loop.
+type WriterOnly struct{ io.Writer }
