@@ -187,8 +187,8 @@ func (sc *cookieScanner) next() (name, value string, ok bool) {
 			continue
 		}
 		var part string
-		part, sc.rest, _ = cutByte(sc.rest, ';')
-		name, value, found := cutByte(part, '=')
+		part, sc.rest, _ = strings.Cut(sc.rest, ";")
+		name, value, found := strings.Cut(part, "=")
 		if !found {
 			continue
 		}

@@ -129,6 +129,15 @@ func loggerClientIP(r *http.Request, s *state.State) string {
 	return a.String()
 }
 
+// headerValue is h.Get(key) for a key already in canonical form: the map
+// is read directly, without canonicalising the key on every request.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // ValidateLogger reports whether [Logger] accepts l: nil, or a
 // [*ConfigError] when l is nil.
 func ValidateLogger(l *slog.Logger) error {
