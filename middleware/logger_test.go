@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/gorilla/handlers"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
@@ -178,4 +179,11 @@ func TestLoggerStatusOfUnparseablePeer(t *testing.T) {
 	if l := logs.Lines(t); l[0]["client_ip"] != "" {
 		t.Errorf("client_ip %v, want empty", l[0]["client_ip"])
 	}
+}
+
+func BenchmarkLogger(b *testing.B) {
+	r := httptest.NewRequest("GET", "/api/comments", nil)
+	r.Header.Set("User-Agent", "bench")
+	l := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	benchAgainst(b, r, middleware.Logger(l)(ok), "gorilla", handlers.LoggingHandler(io.Discard, ok))
 }
