@@ -189,5 +189,7 @@ type timeoutRouteWriter struct{ timeoutWriter }
 // Unwrap chain ends there. The writer below is never handed out: after the
 // 503 it may already serve another request ([Compress] pools its writers).
 // http.ResponseController needs no Unwrap here, as the guarded writer has
-// every method it looks for.
+// every method it looks for. So a [BodyLimit] placed after Timeout cannot
+// reach net/http's writer: a body it cuts does not close the connection,
+// and net/http reads on (up to 256 KiB) to reuse it.
 func (rw *timeoutRouteWriter) Unwrap() http.ResponseWriter { return &rw.timeoutWriter }
