@@ -150,6 +150,17 @@ func compressWrite(status int, body string, header ...string) http.HandlerFunc {
 	}
 }
 
+// compressFlushed is a handler that sets Content-Type, writes first,
+// flushes and writes second.
+func compressFlushed(contentType, first, second string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		io.WriteString(w, first)
+		w.(http.Flusher).Flush()
+		io.WriteString(w, second)
+	}
+}
+
 var compressVary = []string{"Accept-Encoding"}
 
 func TestCompressPassesThrough(t *testing.T) {
@@ -238,12 +249,7 @@ func TestCompressPassesThrough(t *testing.T) {
 			},
 			compressResult{Status: 200, Body: compressBig}},
 		{"a Flush of a type not listed sends it as it is", "GET", "gzip", false,
-			func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "image/png")
-				io.WriteString(w, compressSmall)
-				w.(http.Flusher).Flush()
-				io.WriteString(w, compressBig)
-			},
+			compressFlushed("image/png", compressSmall, compressBig),
 			compressResult{Status: 200, Type: "image/png", Body: compressSmall + compressBig}},
 		{"an event stream is sent as it is, however long, and varies", "GET", "gzip", false,
 			compressWrite(0, compressBig, "Content-Type", "text/event-stream"),
@@ -252,12 +258,7 @@ func TestCompressPassesThrough(t *testing.T) {
 			compressWrite(0, compressBig, "Content-Type", "Application/X-NDJSON; charset=utf-8"),
 			compressResult{Status: 200, Vary: compressVary, Type: "Application/X-NDJSON; charset=utf-8", Body: compressBig}},
 		{"a Flush before MinSize of a listed type sends it as it is", "GET", "gzip", false,
-			func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", html)
-				io.WriteString(w, compressSmall)
-				w.(http.Flusher).Flush()
-				io.WriteString(w, compressBig)
-			},
+			compressFlushed(html, compressSmall, compressBig),
 			compressResult{Status: 200, Vary: compressVary, Type: html, Body: compressSmall + compressBig}},
 		{"a second WriteHeader before the body is ignored", "GET", "gzip", false,
 			func(w http.ResponseWriter, r *http.Request) {
@@ -363,20 +364,10 @@ func TestCompressCompresses(t *testing.T) {
 			},
 			compressResult{Status: 200, Encoding: "gzip", Vary: compressVary, Type: "text/plain", Body: compressBig}},
 		{"a Flush before MinSize compresses a listed type when Streams allows it", middleware.CompressConfig{Streams: 1},
-			func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/html")
-				io.WriteString(w, "<p>1</p>")
-				w.(http.Flusher).Flush()
-				io.WriteString(w, "<p>2</p>")
-			},
+			compressFlushed("text/html", "<p>1</p>", "<p>2</p>"),
 			compressResult{Status: 200, Encoding: "gzip", Vary: compressVary, Type: "text/html", Body: "<p>1</p><p>2</p>"}},
 		{"an event stream is compressed when Streams allows it", middleware.CompressConfig{Streams: 1},
-			func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/event-stream")
-				io.WriteString(w, "data: 1\n\n")
-				w.(http.Flusher).Flush()
-				io.WriteString(w, "data: 2\n\n")
-			},
+			compressFlushed("text/event-stream", "data: 1\n\n", "data: 2\n\n"),
 			compressResult{Status: 200, Encoding: "gzip", Vary: compressVary, Type: "text/event-stream", Body: "data: 1\n\ndata: 2\n\n"}},
 		{"a stream type with a Content-Length is no stream", middleware.CompressConfig{},
 			compressWrite(0, compressBig, "Content-Type", "application/x-ndjson", "Content-Length", strconv.Itoa(len(compressBig))),

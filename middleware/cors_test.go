@@ -64,15 +64,19 @@ func (s *corsTestServer) do(q corsReq) *httptest.ResponseRecorder {
 	return w
 }
 
-// corsHeaders returns the Access-Control-* headers and Vary of h.
-func corsHeaders(h http.Header) http.Header {
-	out := http.Header{}
-	for k, v := range h {
+// corsCheckHeaders reports, as what, the difference between want and the
+// CORS headers of got: Vary and every Access-Control- header.
+func corsCheckHeaders(t *testing.T, what string, want, got http.Header) {
+	t.Helper()
+	cors := http.Header{}
+	for k, v := range got {
 		if strings.HasPrefix(k, "Access-Control-") || k == "Vary" {
-			out[k] = v
+			cors[k] = v
 		}
 	}
-	return out
+	if diff := cmp.Diff(want, cors); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", what, diff)
+	}
 }
 
 var (
@@ -219,9 +223,7 @@ func TestCORSRefusedOriginGetsNoCORSHeaders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := s.calls.Load()
 			w := s.do(corsReq{origin: tt.origin})
-			if diff := cmp.Diff(http.Header{"Vary": corsVaryActual}, corsHeaders(w.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
+			corsCheckHeaders(t, "headers", http.Header{"Vary": corsVaryActual}, w.Header())
 			if w.Code != http.StatusOK || s.calls.Load() != before+1 {
 				t.Errorf("status %d, route calls %d: want 200 from the route", w.Code, s.calls.Load()-before)
 			}
@@ -252,9 +254,7 @@ func TestCORSAllowedOriginIsReflected(t *testing.T) {
 				"Access-Control-Allow-Credentials": corsOne("true"),
 				"Access-Control-Expose-Headers":    corsOne("X-Total, ETag"),
 			}
-			if diff := cmp.Diff(want, corsHeaders(w.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
+			corsCheckHeaders(t, "headers", want, w.Header())
 		})
 	}
 }
@@ -380,9 +380,7 @@ func TestCORSRefusedPreflightIs204WithoutCORSHeaders(t *testing.T) {
 			if w.Code != http.StatusNoContent {
 				t.Errorf("status %d, want 204", w.Code)
 			}
-			if diff := cmp.Diff(http.Header{"Vary": corsVaryPreflight}, corsHeaders(w.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
+			corsCheckHeaders(t, "headers", http.Header{"Vary": corsVaryPreflight}, w.Header())
 		})
 	}
 }
@@ -430,9 +428,7 @@ func TestCORSAllowedPreflight(t *testing.T) {
 			if w.Code != http.StatusNoContent || w.Body.Len() != 0 {
 				t.Errorf("status %d, body %q; want 204 and none", w.Code, w.Body)
 			}
-			if diff := cmp.Diff(tt.want, corsHeaders(w.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
+			corsCheckHeaders(t, "headers", tt.want, w.Header())
 		})
 	}
 }
@@ -475,9 +471,7 @@ func TestCORSWildcards(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := s.do(tt.req)
-			if diff := cmp.Diff(tt.want, corsHeaders(w.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
+			corsCheckHeaders(t, "headers", tt.want, w.Header())
 		})
 	}
 }
@@ -513,18 +507,12 @@ func TestCORSDefaultsSendOnlyWhatIsConfigured(t *testing.T) {
 		"Access-Control-Allow-Origin":  corsOne("https://example.com"),
 		"Access-Control-Allow-Methods": corsOne("GET, HEAD, POST"),
 	}
-	if diff := cmp.Diff(want, corsHeaders(pre.Header())); diff != "" {
-		t.Errorf("preflight headers (-want +got):\n%s", diff)
-	}
+	corsCheckHeaders(t, "preflight headers", want, pre.Header())
 	act := s.do(corsReq{origin: corsOne("https://example.com")})
 	want = http.Header{"Vary": corsVaryActual, "Access-Control-Allow-Origin": corsOne("https://example.com")}
-	if diff := cmp.Diff(want, corsHeaders(act.Header())); diff != "" {
-		t.Errorf("actual headers (-want +got):\n%s", diff)
-	}
+	corsCheckHeaders(t, "actual headers", want, act.Header())
 	refused := s.do(corsReq{method: "OPTIONS", origin: corsOne("https://example.com"), acrm: corsOne("PUT")})
-	if diff := cmp.Diff(http.Header{"Vary": corsVaryPreflight}, corsHeaders(refused.Header())); diff != "" {
-		t.Errorf("PUT is not in the defaults (-want +got):\n%s", diff)
-	}
+	corsCheckHeaders(t, "PUT is not in the defaults", http.Header{"Vary": corsVaryPreflight}, refused.Header())
 }
 
 func TestCORSRouteErrorResponseKeepsCORSHeaders(t *testing.T) {
@@ -540,9 +528,7 @@ func TestCORSRouteErrorResponseKeepsCORSHeaders(t *testing.T) {
 		"Access-Control-Allow-Credentials": corsOne("true"),
 		"Access-Control-Expose-Headers":    corsOne("X-Total"),
 	}
-	if diff := cmp.Diff(want, corsHeaders(w.Header())); diff != "" {
-		t.Errorf("headers (-want +got):\n%s", diff)
-	}
+	corsCheckHeaders(t, "headers", want, w.Header())
 	if w.Code != http.StatusNotFound || w.Header().Get("Content-Type") != "application/problem+json" {
 		t.Errorf("status %d, Content-Type %q; want the route's 404 problem", w.Code, w.Header().Get("Content-Type"))
 	}
@@ -556,9 +542,7 @@ func TestCORSOptionsActualRequestGetsActualHeaders(t *testing.T) {
 		"Access-Control-Allow-Origin":   corsOne("https://example.com"),
 		"Access-Control-Expose-Headers": corsOne("Allow"),
 	}
-	if diff := cmp.Diff(want, corsHeaders(w.Header())); diff != "" {
-		t.Errorf("headers (-want +got):\n%s", diff)
-	}
+	corsCheckHeaders(t, "headers", want, w.Header())
 }
 
 func TestCORSHostileRequestHeadersCostNothingPerByte(t *testing.T) {
