@@ -557,6 +557,46 @@ func TestSignedCookieIsSafeForConcurrentUse(t *testing.T) {
 	}
 }
 
+func TestSignCookieFailsWithoutKeys(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	if sc, err := SignCookie(r, &http.Cookie{Name: "a", Value: "b"}); sc != nil || err == nil {
+		t.Errorf("SignCookie without Cookies = %v, %v; want nil and an error", sc, err)
+	}
+	r = cookieTestThrough(t, CookiesConfig{Keys: [][]byte{cookieTestKey('k')}}, cookieTestRequest())
+	if sc, err := SignCookie(r, nil); sc != nil || err == nil {
+		t.Errorf("SignCookie(nil) = %v, %v; want nil and an error", sc, err)
+	}
+}
+
+func TestSignCookieRoundTrips(t *testing.T) {
+	h := Cookies(CookiesConfig{Keys: [][]byte{cookieTestKey('k')}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v, ok := SignedCookieFrom(r, "visitor"); ok {
+			_, _ = w.Write([]byte("back: " + v))
+			return
+		}
+		c := &http.Cookie{Name: "visitor", Value: "v 1;", Path: "/"}
+		sc, err := SignCookie(r, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Value != "v 1;" || sc.Value == c.Value || sc.Path != "/" {
+			t.Errorf("c %v, signed %v", c, sc)
+		}
+		w.Header().Add("Set-Cookie", sc.String())
+	}))
+	first := httptest.NewRecorder()
+	h.ServeHTTP(first, cookieTestRequest())
+	r := cookieTestRequest()
+	for _, c := range first.Result().Cookies() {
+		r.AddCookie(c)
+	}
+	second := httptest.NewRecorder()
+	h.ServeHTTP(second, r)
+	if got := second.Body.String(); got != "back: v 1;" {
+		t.Errorf("second response %q", got)
+	}
+}
+
 // cookieBenchHeader is a typical browser Cookie header: five cookies, one
 // of them a signed session.
 const cookieBenchHeader = "_ga=GA1.2.1234567890.1700000000; theme=dark; lang=en-GB; " +
