@@ -24,11 +24,11 @@ import (
 // is a space in the user and the request line, so each field splits on
 // spaces. Absent fields are "-".
 //
-// host is [ClientIPFrom]'s address (put [ClientIP] before any [Timeout],
-// as [Default] does), never the text of a header; user is r.URL.User's
-// name as the request reached AccessLog; time is when it reached
-// AccessLog, in local time; the target is r.RequestURI; status is 200 when
-// the handler wrote nothing; bytes counts the body bytes sent, through
+// host is the address of [ClientIPFrom], never the text of a header (put
+// [ClientIP] before any [Timeout], as [Default] does, or a route cut off
+// logs the peer's); user is r.URL.User's name and time the local time as
+// the request reached AccessLog; the target is r.RequestURI; status is 200
+// when the handler wrote nothing; bytes counts the body bytes sent, through
 // io.Copy and ReadFrom too, and is 0 for a HEAD.
 //
 // Each line is one Write of a pooled buffer, which out must not keep, and
