@@ -25,8 +25,7 @@ import (
 //
 //   - chain_errors_test.go: errors, panics, the Timeout 503, a client
 //     leaving (499) and a body over the limit (413);
-//   - chain_streams_test.go: server-sent events and micro streams through
-//     every middleware;
+//   - chain_streams_test.go: server-sent events through every middleware;
 //   - chain_bodies_test.go: bodyless responses and compressed JSON;
 //   - chain_cors_test.go: preflights and cross-origin writes;
 //   - chain_request_id_test.go: concurrent requests and their IDs.
