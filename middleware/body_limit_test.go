@@ -3,6 +3,7 @@ package middleware_test
 import (
 	"bufio"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -78,7 +79,7 @@ func TestBodyLimitCutsALyingContentLength(t *testing.T) {
 	r.ContentLength = 3 // declares less than it sends
 	serve(h, r)
 	var mbe *http.MaxBytesError
-	if !errorsAs(err, &mbe) || mbe.Limit != 4 {
+	if !errors.As(err, &mbe) || mbe.Limit != 4 {
 		t.Errorf("read error %v, want *http.MaxBytesError with limit 4", err)
 	}
 }

@@ -2,6 +2,7 @@ package middleware_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -157,7 +158,7 @@ func TestLoggerRespectsTheLevel(t *testing.T) {
 func TestLoggerLogsAClientThatLeftOnce(t *testing.T) {
 	var logs testkit.Log
 	h := middleware.Logger(logs.JSONLogger(slog.LevelDebug))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := contextWithCancel(r)
+		ctx, cancel := context.WithCancel(r.Context())
 		cancel()
 		send.Error(w, r.WithContext(ctx), ctx.Err()) // client gone: Debug line to this logger
 	}))
