@@ -1,7 +1,6 @@
 package middleware_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -146,12 +145,11 @@ func TestLoggerLogsAnAbortWithoutError(t *testing.T) {
 }
 
 func TestLoggerRespectsTheLevel(t *testing.T) {
-	var buf bytes.Buffer
-	l := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h := middleware.Logger(l)(ok)
+	var logs testkit.Log
+	h := middleware.Logger(logs.JSONLogger(slog.LevelWarn))(ok)
 	serve(h, httptest.NewRequest("GET", "/", nil))
-	if buf.Len() != 0 {
-		t.Errorf("Info line written at Warn level: %s", buf.String())
+	if logs.String() != "" {
+		t.Errorf("Info line written at Warn level: %s", logs.String())
 	}
 }
 

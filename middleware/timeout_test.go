@@ -272,10 +272,10 @@ func TestTimeoutParentCancelPropagates(t *testing.T) {
 
 func TestTimeoutClientGoneAtDeadlineIs499NotLogged(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs strings.Builder
+		var logs testkit.Log
 		parent, cancel := context.WithCancel(context.Background())
 		r, s := state.Attach(httptest.NewRequest("GET", "/", nil).WithContext(parent))
-		s.Log.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+		s.Log.Logger = logs.JSONLogger(slog.LevelInfo)
 		route := newTimeoutBlocked(nil)
 		h := Timeout(timeoutD)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			cancel()
@@ -286,7 +286,7 @@ func TestTimeoutClientGoneAtDeadlineIs499NotLogged(t *testing.T) {
 		if w.Code != send.StatusClientClosedRequest {
 			t.Errorf("status = %d, want %d when the client is gone at the deadline", w.Code, send.StatusClientClosedRequest)
 		}
-		if logs.Len() != 0 {
+		if logs.String() != "" {
 			t.Errorf("logged %q, want nothing at Info level", logs.String())
 		}
 		route.finish()
@@ -432,7 +432,7 @@ func TestTimeoutPanicAfter503IsLoggedNotCrashing(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var logs testkit.Log
 				r, s := state.Attach(httptest.NewRequest("GET", "/late", nil))
-				s.Log.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+				s.Log.Logger = logs.JSONLogger(slog.LevelInfo)
 				route := newTimeoutBlocked(func(http.ResponseWriter, *http.Request) { panic(tt.value) })
 				// The first line is the 503's, which send.Error logs as any 5xx.
 				w := httptest.NewRecorder()
