@@ -56,8 +56,8 @@ type CompressConfig struct {
 // Types (a missing Content-Type is sniffed and set, as net/http would) and
 // a body shorter than MinSize. A stream (text/event-stream or
 // application/x-ndjson without a Content-Length, or a response flushed
-// before MinSize bytes) is sent uncompressed, flushed as it is written,
-// beyond the [CompressConfig].Streams allowed.
+// before MinSize bytes) is sent uncompressed and flushed as it is written,
+// unless [CompressConfig].Streams lets it be compressed.
 //
 // A compressed response gets Content-Encoding: gzip, loses its
 // Content-Length and has its ETag made weak. Every response of a listed

@@ -49,9 +49,9 @@ type DefaultConfig struct {
 // (unless DisableCompress). Each sits where it sees what it needs: the
 // request ID and the client address reach every log line, the logger sees
 // the final status and the cause of a 500, CORS answers preflights and
-// labels every refusal below it, cross-site browser writes are refused
-// before any body is read, and Compress, innermost, compresses only what
-// routes write.
+// gives every refusal below it the headers a page needs to read it,
+// cross-site browser writes are refused before any body is read, and
+// Compress, innermost, compresses only what routes write.
 //
 // CrossOrigin trusts the CORS config's AllowedOrigins. A CORS config that
 // allows any origin ("*") is refused unless DisableCrossOrigin is set, as
