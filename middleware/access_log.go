@@ -16,49 +16,27 @@ import (
 //
 //	host - user [time] "method target proto" status bytes "referer" "user-agent"
 //
-// Threat model: the request target, the user name, the Referer and the
-// User-Agent are written by the client, and a log line that a client can
-// end early lets it write whole lines of its own, naming any address (a
-// fail2ban that reads them bans it). So no byte of theirs reaches out
-// unescaped, as Apache's mod_log_config writes them: `"` and `\` are
-// preceded by a backslash, and every byte outside printable ASCII (control
-// bytes, CR and LF among them, DEL and every byte of a non-ASCII character)
-// is written \xhh. A space is written \x20 in the user and in the request
-// line, so each field splits on spaces; Referer and User-Agent are quoted
-// and keep theirs. Each line is exactly one line, whatever the request
-// holds, and is written to out in a single Write of a pooled buffer, which
-// out must not keep (as the io.Writer contract says).
+// Threat model: the target, the user, the Referer and the User-Agent are
+// written by the client, and a line it could end early would let it forge
+// lines naming any address, which a fail2ban would ban. So each line is
+// exactly one line: as Apache's mod_log_config does, `"` and `\` get a
+// backslash and every byte outside printable ASCII is written \xhh, and so
+// is a space in the user and the request line, so each field splits on
+// spaces. Absent fields are "-".
 //
-// The fields:
-//   - host is the client address of [ClientIPFrom]: what [ClientIP] found
-//     when it is in the chain (before or after AccessLog), else the peer
-//     address of r.RemoteAddr; "-" when neither is an IP address. It is
-//     never the text of r.RemoteAddr or of a header. A ClientIP after a
-//     [Timeout] that cuts the route off found its address in the route's
-//     copy of the request state, which the cut discards: that line has
-//     the peer (a proxy's address, which a fail2ban would ban). Put
-//     ClientIP before any Timeout, as [Default] does.
-//   - user is the user name of r.URL.User as the request reached
-//     AccessLog, "-" when there is none. An authentication middleware that
-//     runs before AccessLog logs its user by setting r.URL.User (as with
-//     gorilla's handler); a client that sends a user in an absolute-form
-//     target (GET http://name@host/) is logged under that name, escaped.
-//   - time is when the request reached AccessLog, in the local time zone.
-//   - the request line is r.RequestURI as the client sent it (for a
-//     request not read by a server, r.URL's request URI; for an HTTP/2
-//     CONNECT, r.Host).
-//   - status is what the handler sent, 200 when it wrote nothing; bytes
-//     counts the body bytes sent, through io.Copy and ReadFrom too (which
-//     keep net/http's sendfile path; gorilla's handler logs 0 for them),
-//     and is 0 for a HEAD, whose body net/http discards.
-//   - an absent Referer or User-Agent is "-".
+// host is the address of [ClientIPFrom], never the text of a header (put
+// [ClientIP] before any [Timeout], as [Default] does, or a route cut off
+// logs the peer's); user is r.URL.User's name and time the local time as
+// the request reached AccessLog; the target is r.RequestURI; status is 200
+// when the handler wrote nothing; bytes counts the body bytes sent, through
+// io.Copy and ReadFrom too, and is 0 for a HEAD.
 //
-// Writes to out are not synchronised by AccessLog: give it a writer that
-// is safe for concurrent use (an *os.File is). Like gorilla's handler, it
-// logs nothing for a request whose handler panics, so put [Recover] after
-// AccessLog. For structured logs use [Logger]. A nil out panics at
-// construction, with the message of the error [ValidateAccessLog]
-// returns.
+// Each line is one Write of a pooled buffer, which out must not keep, and
+// writes are not synchronised: give it a writer safe for concurrent use
+// (an *os.File is). Nothing is logged for a request whose handler panics,
+// so put [Recover] after AccessLog. For structured logs use [Logger]. A
+// nil out panics at construction, with the message of the error
+// [ValidateAccessLog] returns.
 func AccessLog(out io.Writer) func(http.Handler) http.Handler {
 	mustValid(ValidateAccessLog(out))
 	l := &accessLog{out: out}
@@ -99,6 +77,8 @@ type accessLogRequest struct {
 func (q *accessLogRequest) read(r *http.Request) {
 	q.method, q.proto = r.Method, r.Proto
 	q.head = r.Method == http.MethodHead
+	// The target as the client sent it; for an HTTP/2 CONNECT, r.Host; for
+	// a request not read by a server, r.URL's request URI.
 	q.target = r.RequestURI
 	if r.ProtoMajor == 2 && r.Method == http.MethodConnect {
 		q.target = r.Host
@@ -107,6 +87,10 @@ func (q *accessLogRequest) read(r *http.Request) {
 		if q.target == "" {
 			q.target = r.URL.RequestURI()
 		}
+		// An authentication middleware before AccessLog logs its user by
+		// setting r.URL.User (as with gorilla's handler); a client that
+		// sends a user in an absolute-form target (GET
+		// http://name@host/) is logged under that name, escaped.
 		if r.URL.User != nil {
 			q.user = r.URL.User.Username()
 		}
@@ -122,6 +106,8 @@ func (l *accessLog) write(q *accessLogRequest, r *http.Request, rw *state.Writer
 	if status == 0 {
 		status = http.StatusOK
 	}
+	// Bytes counts io.Copy and ReadFrom, which keep net/http's sendfile
+	// path; gorilla's handler logs 0 for them.
 	sent := rw.Bytes
 	if q.head {
 		sent = 0 // net/http discards a HEAD response's body: nothing was sent
@@ -132,6 +118,11 @@ func (l *accessLog) write(q *accessLogRequest, r *http.Request, rw *state.Writer
 		bp = new([]byte)
 	}
 	b := (*bp)[:0]
+	// What ClientIP found, before or after AccessLog, else the peer; never
+	// the text of r.RemoteAddr or of a header. A ClientIP after a Timeout
+	// that cuts the route off found its address in the route's copy of the
+	// state, which the cut discards: that line has the peer (a proxy's
+	// address, which a fail2ban would ban).
 	if a := ClientIPFrom(r); a.IsValid() {
 		b = a.AppendTo(b)
 	} else {

@@ -25,8 +25,7 @@ import (
 // When a body is cut, the connection is closed after the response, as
 // net/http does for its own MaxBytesReader: the rest of an oversized body
 // is not read, and nothing the client sent after the limit is taken as the
-// next request. For that, MaxBytesReader is given the server's own writer,
-// found through the Unwrap methods of the writers wrapping it.
+// next request.
 func BodyLimit(n int64) func(http.Handler) http.Handler {
 	mustValid(ValidateBodyLimit(n))
 	// Answered as a body cut at n bytes is, by send.Error.

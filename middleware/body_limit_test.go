@@ -3,6 +3,7 @@ package middleware_test
 import (
 	"bufio"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -78,7 +79,7 @@ func TestBodyLimitCutsALyingContentLength(t *testing.T) {
 	r.ContentLength = 3 // declares less than it sends
 	serve(h, r)
 	var mbe *http.MaxBytesError
-	if !errorsAs(err, &mbe) || mbe.Limit != 4 {
+	if !errors.As(err, &mbe) || mbe.Limit != 4 {
 		t.Errorf("read error %v, want *http.MaxBytesError with limit 4", err)
 	}
 }
@@ -232,4 +233,23 @@ func TestNestedBodyLimitsGiveTheHelpersTheSmallest(t *testing.T) {
 			t.Errorf("%s: detail %q, want the smaller limit, 1024", name, p.Detail)
 		}
 	}
+}
+
+func BenchmarkBodyLimit(b *testing.B) {
+	body := strings.Repeat("x", 512)
+	drain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) })
+	run := func(b *testing.B, h http.Handler) {
+		sr := strings.NewReader(body)
+		r := httptest.NewRequest("POST", "/", nil)
+		w := &testkit.Discard{}
+		b.ReportAllocs()
+		for b.Loop() {
+			sr.Reset(body)
+			r.Body, r.ContentLength = io.NopCloser(sr), int64(len(body))
+			h.ServeHTTP(w, r)
+		}
+	}
+	b.Run("impl=bare", func(b *testing.B) { run(b, drain) })
+	b.Run("impl=micro", func(b *testing.B) { run(b, middleware.BodyLimit(1<<10)(drain)) })
+	b.Run("impl=nethttp", func(b *testing.B) { run(b, http.MaxBytesHandler(drain, 1<<10)) })
 }

@@ -18,59 +18,27 @@ const clientIPMaxHops = 64
 // ClientIP returns a middleware that finds the address of the client for
 // logs, rate limits and audit trails, and stores it for [ClientIPFrom].
 //
-// Threat model: any client can send X-Forwarded-For, Forwarded, X-Real-IP
-// and True-Client-IP with any content, so a header is believed only as far
-// as it was written by a proxy the server trusts. The only address nobody
-// can forge is the peer's, the address of the TCP connection
-// (r.RemoteAddr). A trusted proxy appends the address of its own peer to
-// the right of what it received, so the header is read from the right, and
-// reading stops at the first address that no trusted proxy vouches for.
-// Everything to its left was written by that untrusted party and is
-// ignored, whatever it says.
+// Threat model: any client can send X-Forwarded-For and Forwarded with any
+// content; the only address nobody can forge is the peer's (r.RemoteAddr).
+// So a header is believed only as far as trusted proxies wrote it. When
+// the peer is in none of the trusted prefixes (always, when none are
+// given), the client is the peer. Otherwise X-Forwarded-For, or only when
+// it is absent the for= parameters of RFC 7239 Forwarded, is walked from
+// the right, where each proxy appends its own peer, and the client is the
+// first entry outside the trusted prefixes (the leftmost when all are
+// trusted). The walk fails closed: an entry that is not an address, a
+// Forwarded element without exactly one for=, or an entry past the 64th
+// ends it at the nearest trusted hop, never believing anything to its
+// left. X-Real-IP and True-Client-IP are never read.
 //
-// The peer is r.RemoteAddr, as "ip:port", "[ipv6]:port" or a bare IP; an
-// IPv4-mapped IPv6 address (::ffff:192.0.2.1) is read as IPv4 and an IPv6
-// zone is dropped, here and in headers, so neither notation can alias an
-// address past the trusted prefixes.
-//
-//   - When the peer is in none of the trusted prefixes (always, when none
-//     are given: the default trusts nothing), the client is the peer and the
-//     forwarding headers are ignored entirely.
-//   - When the peer is trusted, X-Forwarded-For is walked from the right:
-//     every header line, merged in order, entries separated by commas, with
-//     optional spaces and tabs; empty entries are skipped. An entry inside a
-//     trusted prefix is the next proxy; the first entry that is not is the
-//     client. When every entry is trusted, the client is the leftmost one.
-//   - Only when the request has no X-Forwarded-For at all is the RFC 7239
-//     Forwarded header walked the same way, through the for= parameter of
-//     each element. See [ClientIPFrom] for the accepted formats.
-//
-// The walk fails closed: an entry that is not an address ("unknown", an
-// obfuscated "_hidden" identifier, a host name, garbage), an element of
-// Forwarded without exactly one for=, or an entry past the 64th ends the
-// walk, and the client is the last address validated, the nearest trusted
-// hop to the right of the bad entry, never anything to its left. The walk
-// reads the header in place, right to left: it costs no allocation
-// whatever the header holds, and nothing a client writes to the left of a
-// proxy's entry can change how that entry is read.
-//
-// Deployment rule: because X-Forwarded-For, when present, wins over
-// Forwarded, every trusted proxy must append to X-Forwarded-For. A proxy
-// that writes only Forwarded must remove any X-Forwarded-For the client
-// sent, otherwise the client's header is the one read. X-Real-IP and
-// True-Client-IP are never read: a proxy cannot append to them.
-//
-// Trust only the prefixes of your own proxies and load balancers.
-// Trusting 0.0.0.0/0 and ::/0 believes every client, which is the
-// behaviour of gorilla's ProxyHeaders that this middleware replaces. An
-// IPv4 prefix also matches IPv4-mapped addresses, and an IPv4-mapped
-// prefix (::ffff:10.0.0.0/104) is read as the IPv4 one; an IPv6 prefix
-// never matches an IPv4 address, even when it covers ::ffff:0:0/96.
-//
-// ClientIP never rewrites r.RemoteAddr or any header. It panics, at
-// construction, when a prefix is invalid (the zero [netip.Prefix], or a
-// length beyond the address size), with the message of the error
-// [ValidateClientIP] returns, and when it wraps a nil handler.
+// Trust only the prefixes of your own proxies (trusting 0.0.0.0/0 and ::/0
+// believes every client), and have each of them append to X-Forwarded-For,
+// or remove the client's when it writes only Forwarded. IPv4-mapped
+// addresses and prefixes are read as IPv4 and zones are dropped, so no
+// notation aliases an address past the prefixes. ClientIP never rewrites
+// r.RemoteAddr or a header. An invalid prefix (the zero [netip.Prefix], a
+// length beyond the address size) panics at construction, with the message
+// of the error [ValidateClientIP] returns, as does a nil handler.
 func ClientIP(trusted ...netip.Prefix) func(http.Handler) http.Handler {
 	c, err := clientIPCompile(trusted)
 	mustValid(err)
@@ -87,24 +55,20 @@ func ClientIP(trusted ...netip.Prefix) func(http.Handler) http.Handler {
 	}
 }
 
-// ClientIPFrom returns the client address that [ClientIP] found for r.
+// ClientIPFrom returns the client address that [ClientIP] found for r, or,
+// when ClientIP is not in the chain, the peer address of r.RemoteAddr,
+// forwarding headers unread. The address is never IPv4-mapped and has no
+// zone. It is the zero [netip.Addr] (check with IsValid) when r.RemoteAddr
+// is not an address ("@" or "" for a Unix socket or a hand-made request);
+// ClientIP serves such a request all the same, with no address.
 //
-// When ClientIP is not in the chain, it returns the peer address parsed
-// from r.RemoteAddr, forwarding headers unread. The address is never
-// IPv4-mapped and has no zone. It is the zero [netip.Addr] (check with
-// IsValid) when r.RemoteAddr is not an address: "@" or "" for a Unix
-// socket or a hand-made request, say; ClientIP serves such a request all
-// the same, with no address.
-//
-// The accepted forms are the same everywhere: a dotted-quad IPv4 address
-// without leading zeros, an IPv6 address (with an optional zone, dropped),
-// "ipv4:port", "[ipv6]" and "[ipv6]:port", where a port is 1 to 5 digits
-// up to 65535. X-Forwarded-For entries may take every form; some proxies
-// append a port. In Forwarded (RFC 7239) parameter names are
-// case-insensitive; the for= value is a token or a quoted-string, an IPv6
-// node must be bracketed and so quoted, a port may be obfuscated ("_p1"),
-// and a value holding a quoted-pair (a backslash) is malformed, as no
-// address needs one.
+// The accepted forms, in r.RemoteAddr and in headers alike, are an IPv4
+// address without leading zeros, an IPv6 address (its zone dropped),
+// "ipv4:port", "[ipv6]" and "[ipv6]:port", with a port of 1 to 5 digits up
+// to 65535 (some proxies append one in X-Forwarded-For). In Forwarded,
+// parameter names are case-insensitive, for= is a token or a
+// quoted-string, an IPv6 node is bracketed and quoted, a port may be
+// obfuscated ("_p1"), and a value holding a quoted-pair is malformed.
 func ClientIPFrom(r *http.Request) netip.Addr {
 	if s := state.From(r.Context()); s != nil && s.Data.ClientIP.IsValid() {
 		return s.Data.ClientIP
@@ -136,6 +100,10 @@ func (c *clientIPConfig) resolve(r *http.Request) netip.Addr {
 	}
 	// Direct map access: the keys are canonical, as net/http and
 	// Header.Add store them, and the lookup costs no canonicalisation.
+	// X-Forwarded-For, when present, wins over Forwarded: a proxy that
+	// writes only Forwarded must remove the client's X-Forwarded-For.
+	// X-Real-IP and True-Client-IP are never read, since a proxy cannot
+	// append to them.
 	if xff := r.Header["X-Forwarded-For"]; len(xff) > 0 {
 		return c.walkXFF(xff, peer)
 	}
@@ -162,6 +130,14 @@ func (c *clientIPConfig) walkForwarded(lines []string, last netip.Addr) netip.Ad
 // walk is walkXFF and walkForwarded: split returns the index of the last
 // separator of s (-1 when there is none), or false when s cannot be split
 // (a quoted-string left open); parse reads one entry.
+//
+// Every header line is walked, merged in order, entries separated by
+// commas with optional spaces and tabs; empty entries are skipped. The
+// header is read in place, right to left: the walk costs no allocation
+// whatever the header holds, and nothing a client writes to the left of a
+// proxy's entry can change how that entry is read. Where it stops, the
+// client is the last address validated, the nearest trusted hop to the
+// right of the bad entry.
 func (c *clientIPConfig) walk(lines []string, last netip.Addr,
 	split func(string) (int, bool), parse func(string) (netip.Addr, bool)) netip.Addr {
 	hops := 0
@@ -213,6 +189,10 @@ func ValidateClientIP(trusted ...netip.Prefix) error {
 
 // clientIPCompile checks the trusted prefixes and returns them masked, an
 // IPv4-mapped one as IPv4, or the [*ConfigError] that says what is wrong.
+// An IPv4 prefix thus also matches IPv4-mapped addresses (they are
+// unmapped before the match), and an IPv6 prefix never matches an IPv4
+// address, even when it covers ::ffff:0:0/96. Trusting 0.0.0.0/0 and ::/0
+// is the behaviour of gorilla's ProxyHeaders, which ClientIP replaces.
 func clientIPCompile(trusted []netip.Prefix) (*clientIPConfig, error) {
 	c := &clientIPConfig{trusted: make([]netip.Prefix, 0, len(trusted))}
 	for i, p := range trusted {

@@ -25,92 +25,51 @@ type CompressConfig struct {
 	MinSize int
 
 	// Types lists the media types to compress, such as "text/html", or
-	// "text/*" for a whole top-level type. Entries are matched
-	// case-insensitively against the response's Content-Type, whose
-	// parameters are ignored. An entry that is not a media type, has
-	// parameters, or is a wildcard other than "type/*" panics; "*/*" panics
-	// because compressing JPEG or zip wastes CPU for nothing. Empty means
-	// the default list, see [Compress].
+	// "text/*" for a whole top-level type, matched case-insensitively
+	// against the response's Content-Type without its parameters. An entry
+	// that is not a media type, has parameters, or is a wildcard other than
+	// "type/*" panics; so does "*/*", as compressing JPEG or zip wastes CPU
+	// for nothing. Empty means the common text, JSON, XML, JavaScript, SVG,
+	// wasm, icon and font types, and any type with a +json or +xml suffix
+	// (application/problem+json, application/rss+xml…); a list of one's
+	// own has no suffix rule.
 	Types []string
 
-	// Streams is how many streams may be compressed at once, by this
-	// Compress; the others are sent uncompressed. A stream is a response
-	// of type text/event-stream or application/x-ndjson without a
-	// Content-Length, or one flushed before MinSize bytes were written. A
-	// compressed stream holds its gzip writer until it ends: 795 KiB more
-	// heap than the same stream uncompressed, which costs no more than
-	// without gzip. 0, the default, compresses no stream; a negative value
-	// is an error.
+	// Streams is how many streams (see [Compress]) this Compress may
+	// compress at once; the others are sent uncompressed. A compressed
+	// stream holds its gzip writer until it ends, about 795 KiB of heap
+	// that an uncompressed one does not. 0, the default, compresses no
+	// stream; a negative value panics.
 	Streams int
 }
 
 // Compress returns a middleware that gzips response bodies for clients
-// that accept gzip. Only gzip is offered: every browser and HTTP library
-// decodes it, the standard library has no brotli or zstd encoder, and
-// deflate is the same algorithm with a history of client confusion.
+// that accept gzip. Only gzip is offered: every client decodes it, and the
+// standard library has no brotli or zstd encoder.
 //
-// Threat model. Accept-Encoding is attacker-controlled: it is parsed
-// without allocating and only its first 512 bytes (over all its lines) are
-// read, the rest is ignored, so a 100 KB header costs what a 512-byte one
-// does. Compression over TLS can leak a secret (a CSRF token, say) that
-// appears in the same response as text an attacker chooses, by the size of
-// the result (BREACH); do not put such responses behind Compress, or keep
-// the secret out of compressed bodies.
-//
-// Accept-Encoding is read as RFC 9110 says: q-values are honoured
-// ("gzip;q=0" refuses gzip), tokens are case-insensitive, "x-gzip" is
-// gzip, and "*" covers gzip unless gzip is listed on its own. A request
-// without Accept-Encoding, or with a malformed weight on every gzip
-// entry, gets no compression.
-//
-// The decision is made from the response headers at the first Write,
-// WriteHeader, ReadFrom or Flush. The body is sent as it is when the
-// request is a HEAD, a CONNECT or carries Upgrade (websockets), when the status has no body
-// (1xx, 204, 304), for 206 and any response with Content-Range, when
-// Content-Encoding is already set, when the media type is not listed
-// (without a Content-Type, the first bytes are sniffed with
-// [http.DetectContentType] and the result is set, as net/http would), and
-// when the body is shorter than MinSize: by its Content-Length if set,
-// otherwise by buffering up to MinSize bytes.
-//
-// Streams are sent uncompressed, flushed as they are written: a response
-// of type text/event-stream or application/x-ndjson without a
-// Content-Length (decided at its header), and one flushed before MinSize
-// bytes (decided at the Flush). A gzip writer holds its state for as long
-// as the response lasts: a compressed stream holds 795 KiB more heap than
-// an uncompressed one (measured through [Default]), so 200 open
-// server-sent event streams would hold 155 MiB; uncompressed, a stream
-// costs what it costs without gzip. [CompressConfig].Streams lets that
-// many streams be compressed at once.
+// Accept-Encoding is read as RFC 9110 says (q-values, case-insensitive
+// codings, "x-gzip", "*"), without allocating, and only its first 512
+// bytes over all its lines; without it, or with a malformed weight on every
+// gzip entry, nothing is compressed. A body is sent as it is for a HEAD,
+// a CONNECT or an Upgrade request, a status without a body, a 206 or a
+// Content-Range, a Content-Encoding already set, a media type not in
+// Types (a missing Content-Type is sniffed and set, as net/http would) and
+// a body shorter than MinSize. A stream (text/event-stream or
+// application/x-ndjson without a Content-Length, or a response flushed
+// before MinSize bytes) is sent uncompressed and flushed as it is written,
+// unless [CompressConfig].Streams lets it be compressed.
 //
 // A compressed response gets Content-Encoding: gzip, loses its
-// Content-Length, and its ETag is made weak (a strong ETag promises the
-// bytes on the wire). Every response whose media type is listed gets
-// Accept-Encoding appended to Vary, whether or not it was compressed, so a
-// shared cache never serves gzip to a client that did not ask for it (so
-// does a 304 without Content-Type, as [http.ServeContent] sends it, since
-// its 200 may have been compressed);
-// existing Vary values (Origin from CORS) are kept and it is never added
-// twice.
+// Content-Length and has its ETag made weak. Every response of a listed
+// type gets Accept-Encoding appended to Vary, compressed or not, once and
+// after the values already there. The writer keeps Flush, FlushError,
+// Hijack, ReadFrom and Unwrap for [http.ResponseController]. A handler that
+// panics leaves the response cut, never a gzip stream that looks whole.
 //
-// The response writer keeps Flush and FlushError (the gzip stream is
-// flushed, then the connection), Hijack (after which nothing more is
-// written), ReadFrom (forwarded unchanged when not compressing, so
-// net/http's sendfile path still works) and Unwrap for
-// [http.ResponseController]. gzip writers and response writers are pooled
-// by each Compress call, so a request allocates nothing for them. A panic in the
-// handler is left to unwind: nothing more is written (no gzip trailer that
-// would make a cut response look whole) and the request's writers are not
-// reused.
-//
-// The default Types are text/html, text/css, text/plain, text/javascript,
-// text/csv, text/markdown, text/xml, text/event-stream, text/calendar,
-// text/vtt, application/javascript, application/x-javascript,
-// application/json, application/x-ndjson, application/xml,
-// application/wasm, image/svg+xml, image/x-icon, font/ttf, font/otf, and
-// any type with a +json or +xml suffix (application/problem+json,
-// application/rss+xml, application/atom+xml, application/manifest+json,
-// application/ld+json…). A custom Types list has no suffix rule.
+// Over TLS, a secret compressed beside text an attacker chooses can leak by
+// the size of the result (BREACH): keep such responses out of Compress. An
+// invalid cfg panics at construction, with the message of the error
+// [CompressConfig.Validate] returns, as does a nil handler.
 func Compress(cfg CompressConfig) func(http.Handler) http.Handler {
 	mustValid(cfg.Validate())
 	level := cfg.Level
@@ -127,8 +86,10 @@ func Compress(cfg CompressConfig) func(http.Handler) http.Handler {
 		types, suffixes = cfg.Types, false
 	}
 	c := &compressor{
-		minSize:  minSize,
-		types:    compressNewTypes(types, suffixes),
+		minSize: minSize,
+		types:   compressNewTypes(types, suffixes),
+		// Deflate is not offered beside gzip: it is the same algorithm,
+		// with a history of client confusion.
 		encoding: []string{"gzip"},
 		vary:     []string{"Accept-Encoding"},
 		streams:  compressSlots{max: int64(cfg.Streams)},
@@ -171,6 +132,8 @@ type compressor struct {
 	encoding []string
 	vary     []string
 
+	// Pooled by each Compress call, so a request allocates nothing for
+	// its writers.
 	gzips   sync.Pool // *compressGzip
 	writers sync.Pool // *compressWriter
 

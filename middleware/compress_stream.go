@@ -9,7 +9,10 @@ import (
 )
 
 // compressSlots counts the streams one Compress is compressing, up to
-// max.
+// max. The bound is there because a gzip writer holds its state for as
+// long as the response lasts: a compressed stream holds 795 KiB more heap
+// than an uncompressed one (measured through Default), so 200 open
+// server-sent event streams would hold 155 MiB.
 type compressSlots struct {
 	max int64
 	n   atomic.Int64

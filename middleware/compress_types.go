@@ -70,7 +70,7 @@ func compressVaries(vary []string) bool {
 	for _, v := range vary {
 		for v != "" {
 			var tok string
-			tok, v, _ = cutByte(v, ',')
+			tok, v, _ = strings.Cut(v, ",")
 			tok = httpsyntax.TrimOWS(tok)
 			if tok == "*" || strings.EqualFold(tok, "Accept-Encoding") {
 				return true

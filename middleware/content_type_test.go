@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorilla/handlers"
 	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
@@ -66,4 +67,10 @@ func TestContentType(t *testing.T) {
 			}
 		})
 	}
+}
+
+func BenchmarkContentType(b *testing.B) {
+	r := httptest.NewRequest("POST", "/", strings.NewReader("{}"))
+	r.Header.Set("Content-Type", "application/json; charset=utf-8")
+	benchAgainst(b, r, middleware.ContentType("application/json")(ok), "gorilla", handlers.ContentTypeHandler(ok, "application/json"))
 }

@@ -24,7 +24,8 @@ type CookiesConfig struct {
 
 // cookieMaxPairs is how many name=value pairs the parser reads from a
 // request's Cookie header; the rest of the header is ignored. Browsers keep
-// about 180 cookies per domain, so 256 pairs hold any real request.
+// about 180 cookies per domain, so 256 pairs hold any real request, and a
+// header of many tiny cookies cannot build a large map.
 const cookieMaxPairs = 256
 
 // cookieMinKey is the shortest signing key [Cookies] accepts: the output
@@ -39,33 +40,25 @@ var cookieNone = map[string]string{}
 // into the map that [CookiesFrom], [CookieFrom] and [SignedCookieFrom] read:
 // the Go side of Next.js's req.cookies.
 //
-// Threat model: every cookie is input from the client, which can send any
-// Cookie header it likes, and cookies planted by a sibling subdomain or by a
-// plain-http page on the same host arrive beside the site's own, under the
-// same names. So parsing never fails: the header is read leniently, like
-// browsers and the cookie package behind req.cookies do, and malformed input
-// is skipped, never answered with an error. The parse is linear in the
-// header's size and reads at most 256 name=value pairs; the rest is
-// ignored, so a header of many tiny cookies cannot build a large map. The
-// first occurrence of a name wins, as in the cookie package (browsers send
-// cookies with longer paths first); a cookie that others must not shadow
-// should use the __Host- prefix. A value that must come from the server
-// itself should be a signed cookie: see [SignedCookieFrom].
+// Threat model: every cookie is client input, and cookies planted by a
+// sibling subdomain or by a plain-http page on the same host arrive beside
+// the site's own, under the same names. So parsing never fails: malformed
+// input is skipped, as browsers and the cookie package behind req.cookies
+// do, and the parse is linear in the header's size and keeps at most 256
+// pairs. The first occurrence of a name wins; a cookie that others must not
+// shadow should use the __Host- prefix, and a value that must come from
+// the server itself should be signed: see [SignedCookieFrom].
 //
-// The rules, over every Cookie header line (HTTP/1.1 may send several;
-// HTTP/2 splits one, which net/http joins again):
-//   - the header is split on ';'; a pair without '=' or with an empty name
-//     is skipped; names and values are trimmed of spaces and tabs, and
-//     otherwise not validated;
-//   - double quotes around a value are removed;
-//   - a value containing '%' is percent-decoded like JavaScript's
-//     decodeURIComponent ('+' stays '+'); when decoding fails, because a '%'
-//     is not followed by two hexadecimal digits or the decoded bytes are
-//     not valid UTF-8, the raw value is kept.
+// Over every Cookie header line, pairs are split on ';'; a pair without '='
+// or with an empty name is skipped; names and values are trimmed of spaces
+// and tabs and otherwise not validated; double quotes around a value are
+// removed; a value holding '%' is percent-decoded like JavaScript's
+// decodeURIComponent ('+' stays '+'), and kept raw when that fails (a '%'
+// not followed by two hex digits, or bytes that are not valid UTF-8).
 //
-// Cookies panics when a key in cfg.Keys is shorter than 32 bytes, with the
-// message of the error [CookiesConfig.Validate] returns. A second
-// Cookies further down a chain parses again and replaces the keys.
+// A key in cfg.Keys shorter than 32 bytes panics at construction, with the
+// message of the error [CookiesConfig.Validate] returns. A second Cookies
+// further down a chain parses again and replaces the keys.
 func Cookies(cfg CookiesConfig) func(http.Handler) http.Handler {
 	mustValid(cfg.Validate())
 	keys := cookieCopyKeys(cfg.Keys)
@@ -159,6 +152,8 @@ func cookieParse(lines []string) map[string]string {
 	m := make(map[string]string, min(hint, cookieMaxPairs))
 	sc := cookieScanner{lines: lines}
 	for name, v, ok := sc.next(); ok; name, v, ok = sc.next() {
+		// The first occurrence wins, as in the cookie package: browsers
+		// send cookies with longer paths first.
 		if _, dup := m[name]; !dup {
 			m[name] = cookieDecode(v)
 		}
@@ -169,6 +164,9 @@ func cookieParse(lines []string) map[string]string {
 // cookieScanner walks Cookie header lines one name=value pair at a time.
 // Each byte is looked at a bounded number of times, so a scan is linear in
 // the header's size; it stops after cookieMaxPairs pairs.
+//
+// HTTP/1.1 may send several Cookie lines; HTTP/2 splits one, which
+// net/http joins again.
 type cookieScanner struct {
 	lines []string // lines not started yet
 	rest  string   // the unread part of the current line
@@ -187,8 +185,8 @@ func (sc *cookieScanner) next() (name, value string, ok bool) {
 			continue
 		}
 		var part string
-		part, sc.rest, _ = cutByte(sc.rest, ';')
-		name, value, found := cutByte(part, '=')
+		part, sc.rest, _ = strings.Cut(sc.rest, ";")
+		name, value, found := strings.Cut(part, "=")
 		if !found {
 			continue
 		}

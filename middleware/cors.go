@@ -13,18 +13,13 @@ type CORSConfig struct {
 	// responses: "scheme://host" or "scheme://host:port", without path,
 	// query, userinfo or trailing slash, matched case-insensitively.
 	// "https://*.example.com" matches every subdomain of example.com at any
-	// depth (a.example.com, a.b.example.com) over https on the default port,
-	// but not example.com itself; "*." is allowed only as the whole first
-	// label, and never over a top-level domain, an IP address or a public
-	// suffix of the Public Suffix List ("https://*.github.io",
-	// "https://*.co.uk"), whose subdomains belong to different owners, nor
-	// over a base whose every subdomain is one ("https://*.kawasaki.jp").
-	// Nor does a pattern match a host under a public suffix below its base:
-	// "https://*.amazonaws.com" refuses evil.s3.amazonaws.com, a bucket's.
-	// "*" alone allows any origin and cannot be combined with
-	// AllowCredentials. "null" is refused: sandboxed iframes, file: pages
-	// and some redirects all send it, so allowing it allows them all.
-	// Required: an empty list panics rather than allowing everyone.
+	// depth, with that scheme and port, but not example.com itself; "*." is
+	// allowed only as the whole first label, never over a top-level domain,
+	// an IP address or a public suffix ("https://*.github.io"), and a
+	// pattern never matches a host under a public suffix below its base.
+	// "*" alone allows any origin, without AllowCredentials only. "null" is
+	// refused: sandboxed iframes, file: pages and some redirects all send
+	// it. Required: an empty list panics rather than allowing everyone.
 	AllowedOrigins []string
 
 	// AllowedMethods are the methods a preflight may ask for, as tokens
@@ -63,49 +58,28 @@ type CORSConfig struct {
 // standard's CORS protocol, as [CORSConfig] allows.
 //
 // Threat model: the browser hides a cross-origin response from the script
-// that asked for it unless the response says that script's origin may read
-// it. CORS is that permission, so its failure mode is granting it too
-// widely: to a look-alike origin (https://example.com.evil.com,
-// https://evilexample.com), to http where https was meant, to "null", to
-// every origin together with cookies, or through a shared cache that
-// stored one origin's answer and serves it to another. CORS is not an
-// access control: it stops no request from reaching the server (a simple
-// request runs the route before the browser decides) and binds no
-// non-browser client. Protect cookie-authenticated state changes with
-// [CrossOrigin] as well.
+// that asked for it unless the response grants that script's origin. CORS
+// is that grant, so it fails by granting too widely: to a look-alike origin
+// (https://example.com.evil.com), to http where https was meant, to "null",
+// to every origin together with cookies, or through a shared cache that
+// serves one origin's answer to another. So an Origin matches only an exact
+// configured origin or a pattern, never a prefix or a suffix of one, and
+// every response gets "Origin" appended to its Vary (a preflight's also the
+// request method and headers), after the values already there: a handler
+// may add to Vary but should not Set it. CORS is not an access control: it
+// stops no request and binds no non-browser client, so protect
+// cookie-authenticated writes with [CrossOrigin] as well.
 //
-// An Origin matches only an exact configured origin or a pattern, never a
-// prefix or a suffix of one. A request with no Origin, a refused one,
-// several Origin lines or a malformed one gets no CORS header at all.
-// Otherwise the response gets Access-Control-Allow-Origin with that origin
-// ("*" when any is allowed), Access-Control-Allow-Credentials when
-// configured and, except on preflights, Access-Control-Expose-Headers.
-//
-// A preflight (OPTIONS with a non-empty Access-Control-Request-Method) is
-// answered here with 204 and never reaches the next handler. When its
-// origin, its method and every header it names are allowed, the answer
-// carries the Allow-Origin, Allow-Methods, Allow-Headers (when headers were
-// named), Max-Age and Allow-Credentials headers; otherwise it carries none
-// and the browser fails the request. A malformed
-// Access-Control-Request-Headers, or one of more than 4 KiB or 64 list
-// elements over all its lines, is refused, at a cost linear in its length.
-// An OPTIONS request without Access-Control-Request-Method is an ordinary
-// request and reaches the next handler.
-//
-// Every response through the middleware, including refused ones and
-// responses to requests without an Origin, gets "Origin" (preflights:
-// "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
-// appended to its Vary header, after the values already there, so a shared
-// cache keeps the answers apart. The handler may add more; it should not
-// Set Vary, which would drop these.
-//
-// CORS panics on a bad configuration, with the message of the error
-// [CORSConfig.Validate] returns for it: see [CORSConfig]. Headers are set
-// from slices built here, so it does not allocate per request (but for
-// the Public Suffix List look-up of an origin two or more labels below a
-// pattern's base, as a.b.example.com under "https://*.example.com"); code
-// after it may append to those header values but must not modify them in
-// place.
+// A request with no Origin, a refused one, several or a malformed one gets
+// no CORS header; an allowed one gets Access-Control-Allow-Origin (its
+// origin, or "*" when any is allowed), with Allow-Credentials and
+// Expose-Headers as configured. A preflight (OPTIONS with a non-empty
+// Access-Control-Request-Method) is answered here with 204, never reaching
+// the next handler, and carries the grant only when its origin, its method
+// and every header it names (in at most 4 KiB and 64 elements) are allowed.
+// Header values are shared slices: code after CORS may append to them but
+// must not modify them in place. A bad cfg panics at construction, with
+// the message of the error [CORSConfig.Validate] returns.
 func CORS(cfg CORSConfig) func(http.Handler) http.Handler {
 	p, err := corsCompile(cfg)
 	mustValid(err)
@@ -130,6 +104,11 @@ func (c *corsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// An OPTIONS request without Access-Control-Request-Method is an
+	// ordinary request. The header values below are slices built by
+	// corsCompile, so a request allocates nothing here (but for the Public
+	// Suffix List look-up of an origin two or more labels below a
+	// pattern's base, as a.b.example.com under "https://*.example.com").
 	corsAddVary(h, p.varyActual)
 	if acao := p.allowOrigin(r); acao != nil {
 		h["Access-Control-Allow-Origin"] = acao

@@ -120,7 +120,7 @@ func (p *corsPolicy) headersAllowed(lines []string) (ok, named bool) {
 	elems := 0
 	for _, l := range lines {
 		for {
-			elem, rest, more := cutByte(l, ',')
+			elem, rest, more := strings.Cut(l, ",")
 			if elems++; elems > corsMaxRequestHeaderNames {
 				return false, false
 			}

@@ -77,6 +77,12 @@ func corsParseOrigin(raw string) (o string, pt corsPattern, isPattern bool, why 
 	if last := base[strings.LastIndexByte(base, '.')+1:]; strings.Trim(last, "0123456789") == "" {
 		return "", corsPattern{}, false, "is a pattern over an IP address, which has no subdomains"
 	}
+	// A public suffix of the Public Suffix List ("https://*.github.io",
+	// "https://*.co.uk") has subdomains that belong to different owners, and
+	// so does a base whose every subdomain is one ("https://*.kawasaki.jp").
+	// (A host under a public suffix below the base, as a bucket's
+	// evil.s3.amazonaws.com under "https://*.amazonaws.com", is refused
+	// when matched, in corsPattern's match.)
 	if ps, _ := publicsuffix.PublicSuffix(base); ps == base {
 		return "", corsPattern{}, false, `is a pattern over the public suffix "` + base +
 			`" (Public Suffix List), whose subdomains belong to different owners; list the origins, or a pattern under a domain you own`

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gorilla/handlers"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/send"
@@ -63,15 +64,19 @@ func (s *corsTestServer) do(q corsReq) *httptest.ResponseRecorder {
 	return w
 }
 
-// corsHeaders returns the Access-Control-* headers and Vary of h.
-func corsHeaders(h http.Header) http.Header {
-	out := http.Header{}
-	for k, v := range h {
+// corsCheckHeaders reports, as what, the difference between want and the
+// CORS headers of got: Vary and every Access-Control- header.
+func corsCheckHeaders(t *testing.T, what string, want, got http.Header) {
+	t.Helper()
+	cors := http.Header{}
+	for k, v := range got {
 		if strings.HasPrefix(k, "Access-Control-") || k == "Vary" {
-			out[k] = v
+			cors[k] = v
 		}
 	}
-	return out
+	if diff := cmp.Diff(want, cors); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", what, diff)
+	}
 }
 
 var (
@@ -218,9 +223,7 @@ func TestCORSRefusedOriginGetsNoCORSHeaders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := s.calls.Load()
 			w := s.do(corsReq{origin: tt.origin})
-			if diff := cmp.Diff(http.Header{"Vary": corsVaryActual}, corsHeaders(w.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
+			corsCheckHeaders(t, "headers", http.Header{"Vary": corsVaryActual}, w.Header())
 			if w.Code != http.StatusOK || s.calls.Load() != before+1 {
 				t.Errorf("status %d, route calls %d: want 200 from the route", w.Code, s.calls.Load()-before)
 			}
@@ -251,9 +254,7 @@ func TestCORSAllowedOriginIsReflected(t *testing.T) {
 				"Access-Control-Allow-Credentials": corsOne("true"),
 				"Access-Control-Expose-Headers":    corsOne("X-Total, ETag"),
 			}
-			if diff := cmp.Diff(want, corsHeaders(w.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
+			corsCheckHeaders(t, "headers", want, w.Header())
 		})
 	}
 }
@@ -379,9 +380,7 @@ func TestCORSRefusedPreflightIs204WithoutCORSHeaders(t *testing.T) {
 			if w.Code != http.StatusNoContent {
 				t.Errorf("status %d, want 204", w.Code)
 			}
-			if diff := cmp.Diff(http.Header{"Vary": corsVaryPreflight}, corsHeaders(w.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
+			corsCheckHeaders(t, "headers", http.Header{"Vary": corsVaryPreflight}, w.Header())
 		})
 	}
 }
@@ -429,9 +428,7 @@ func TestCORSAllowedPreflight(t *testing.T) {
 			if w.Code != http.StatusNoContent || w.Body.Len() != 0 {
 				t.Errorf("status %d, body %q; want 204 and none", w.Code, w.Body)
 			}
-			if diff := cmp.Diff(tt.want, corsHeaders(w.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
+			corsCheckHeaders(t, "headers", tt.want, w.Header())
 		})
 	}
 }
@@ -474,9 +471,7 @@ func TestCORSWildcards(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := s.do(tt.req)
-			if diff := cmp.Diff(tt.want, corsHeaders(w.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
+			corsCheckHeaders(t, "headers", tt.want, w.Header())
 		})
 	}
 }
@@ -512,18 +507,12 @@ func TestCORSDefaultsSendOnlyWhatIsConfigured(t *testing.T) {
 		"Access-Control-Allow-Origin":  corsOne("https://example.com"),
 		"Access-Control-Allow-Methods": corsOne("GET, HEAD, POST"),
 	}
-	if diff := cmp.Diff(want, corsHeaders(pre.Header())); diff != "" {
-		t.Errorf("preflight headers (-want +got):\n%s", diff)
-	}
+	corsCheckHeaders(t, "preflight headers", want, pre.Header())
 	act := s.do(corsReq{origin: corsOne("https://example.com")})
 	want = http.Header{"Vary": corsVaryActual, "Access-Control-Allow-Origin": corsOne("https://example.com")}
-	if diff := cmp.Diff(want, corsHeaders(act.Header())); diff != "" {
-		t.Errorf("actual headers (-want +got):\n%s", diff)
-	}
+	corsCheckHeaders(t, "actual headers", want, act.Header())
 	refused := s.do(corsReq{method: "OPTIONS", origin: corsOne("https://example.com"), acrm: corsOne("PUT")})
-	if diff := cmp.Diff(http.Header{"Vary": corsVaryPreflight}, corsHeaders(refused.Header())); diff != "" {
-		t.Errorf("PUT is not in the defaults (-want +got):\n%s", diff)
-	}
+	corsCheckHeaders(t, "PUT is not in the defaults", http.Header{"Vary": corsVaryPreflight}, refused.Header())
 }
 
 func TestCORSRouteErrorResponseKeepsCORSHeaders(t *testing.T) {
@@ -539,9 +528,7 @@ func TestCORSRouteErrorResponseKeepsCORSHeaders(t *testing.T) {
 		"Access-Control-Allow-Credentials": corsOne("true"),
 		"Access-Control-Expose-Headers":    corsOne("X-Total"),
 	}
-	if diff := cmp.Diff(want, corsHeaders(w.Header())); diff != "" {
-		t.Errorf("headers (-want +got):\n%s", diff)
-	}
+	corsCheckHeaders(t, "headers", want, w.Header())
 	if w.Code != http.StatusNotFound || w.Header().Get("Content-Type") != "application/problem+json" {
 		t.Errorf("status %d, Content-Type %q; want the route's 404 problem", w.Code, w.Header().Get("Content-Type"))
 	}
@@ -555,9 +542,7 @@ func TestCORSOptionsActualRequestGetsActualHeaders(t *testing.T) {
 		"Access-Control-Allow-Origin":   corsOne("https://example.com"),
 		"Access-Control-Expose-Headers": corsOne("Allow"),
 	}
-	if diff := cmp.Diff(want, corsHeaders(w.Header())); diff != "" {
-		t.Errorf("headers (-want +got):\n%s", diff)
-	}
+	corsCheckHeaders(t, "headers", want, w.Header())
 }
 
 func TestCORSHostileRequestHeadersCostNothingPerByte(t *testing.T) {
@@ -627,4 +612,58 @@ func TestCORSReflectedOriginDoesNotAliasTheRequest(t *testing.T) {
 	if got := backing[:2][1]; got != "" {
 		t.Errorf("the route's append wrote %q into the request's Origin slice", got)
 	}
+}
+
+// corsBenchConfig and corsBenchGorilla are the same policy in both
+// libraries; gorilla's CORS is the peer baseline, the bare handler the
+// floor.
+var corsBenchConfig = CORSConfig{
+	AllowedOrigins:   []string{"https://example.com", "https://app.example.com"},
+	AllowedMethods:   []string{"GET", "POST", "PUT"},
+	AllowedHeaders:   []string{"Content-Type", "X-Token", "X-Trace"},
+	AllowCredentials: true,
+	MaxAge:           10 * time.Minute,
+}
+
+func corsBenchGorilla() func(http.Handler) http.Handler {
+	return handlers.CORS(
+		handlers.AllowedOrigins([]string{"https://example.com", "https://app.example.com"}),
+		handlers.AllowedMethods([]string{"GET", "POST", "PUT"}),
+		handlers.AllowedHeaders([]string{"Content-Type", "X-Token", "X-Trace"}),
+		handlers.AllowCredentials(),
+		handlers.MaxAge(600),
+	)
+}
+
+var corsBenchRoute = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+
+// corsBench serves q through h b.N times with a reused header map, so the
+// figures are the middleware's own.
+func corsBench(b *testing.B, h http.Handler, q corsReq) {
+	testkit.Bench(b, h, q.request())
+}
+
+var (
+	corsBenchAllowed    = corsReq{origin: corsOne("https://app.example.com")}
+	corsBenchPreflight  = corsReq{method: "OPTIONS", origin: corsOne("https://app.example.com"), acrm: corsOne("PUT")}
+	corsBenchPreflight3 = corsReq{method: "OPTIONS", origin: corsOne("https://app.example.com"), acrm: corsOne("PUT"),
+		acrh: corsOne("content-type,x-token,x-trace")}
+)
+
+func BenchmarkCORS(b *testing.B) {
+	ours := CORS(corsBenchConfig)(corsBenchRoute)
+	gorilla := corsBenchGorilla()(corsBenchRoute)
+	b.Run("case=actual-allowed/impl=bare", func(b *testing.B) { corsBench(b, corsBenchRoute, corsBenchAllowed) })
+	b.Run("case=actual-allowed/impl=micro", func(b *testing.B) { corsBench(b, ours, corsBenchAllowed) })
+	b.Run("case=actual-allowed/impl=gorilla", func(b *testing.B) { corsBench(b, gorilla, corsBenchAllowed) })
+	b.Run("case=actual-refused/impl=micro", func(b *testing.B) { corsBench(b, ours, corsReq{origin: corsOne("https://evil.com")}) })
+	b.Run("case=no-origin/impl=micro", func(b *testing.B) { corsBench(b, ours, corsReq{}) })
+	b.Run("case=preflight/impl=micro", func(b *testing.B) { corsBench(b, ours, corsBenchPreflight) })
+	b.Run("case=preflight/impl=gorilla", func(b *testing.B) { corsBench(b, gorilla, corsBenchPreflight) })
+	b.Run("case=preflight-3-headers/impl=micro", func(b *testing.B) { corsBench(b, ours, corsBenchPreflight3) })
+	b.Run("case=preflight-3-headers/impl=gorilla", func(b *testing.B) { corsBench(b, gorilla, corsBenchPreflight3) })
+	b.Run("case=preflight-100KB-of-commas/impl=micro", func(b *testing.B) {
+		corsBench(b, ours, corsReq{method: "OPTIONS", origin: corsOne("https://app.example.com"), acrm: corsOne("PUT"),
+			acrh: corsOne(strings.Repeat(",", 100_000))})
+	})
 }

@@ -43,33 +43,19 @@ type DefaultConfig struct {
 	DisableCrossOrigin bool
 }
 
-// Default returns the recommended chain, outermost first:
+// Default returns the recommended chain, outermost first: [RequestID],
+// [ClientIP], [Logger], [Recover], [CORS] (when cfg.CORS is set),
+// [CrossOrigin] (unless DisableCrossOrigin), [BodyLimit] and [Compress]
+// (unless DisableCompress). Each sits where it sees what it needs: the
+// request ID and the client address reach every log line, the logger sees
+// the final status and the cause of a 500, CORS answers preflights and
+// gives every refusal below it the headers a page needs to read it,
+// cross-site browser writes are refused before any body is read, and
+// Compress, innermost, compresses only what routes write.
 //
-//  1. [RequestID]: first, so every later line, error and refusal carries
-//     the request's ID, the response included.
-//  2. [ClientIP]: before the logger, so its line has the real client.
-//  3. [Logger]: outside everything that can fail, so it sees the final
-//     status and bytes, the 500 Recover writes and the cause behind it,
-//     and times the whole request.
-//  4. [Recover]: outside everything that can panic, inside the logger.
-//  5. [CORS] (when configured): before anything that can refuse, so
-//     preflights are answered before a route or a limit sees them and
-//     refusals (413, 415, 403) still carry CORS headers that let the
-//     page read them.
-//  6. [CrossOrigin] (unless DisableCrossOrigin): after CORS, so preflights
-//     are answered, and before anything reads a body, so a cross-site
-//     browser's write (a form, a no-cors fetch, a sendBeacon, with or
-//     without a Content-Type) is a 403 before any route runs. It trusts
-//     the CORS config's AllowedOrigins, exact and patterns. Same-origin
-//     requests and non-browser clients (no Sec-Fetch-Site, no Origin)
-//     pass. A CORS config allowing any origin ("*") is refused unless
-//     DisableCrossOrigin is set: CrossOrigin would refuse every page's
-//     cross-site write that CORS allows, so the choice is the server
-//     owner's to make explicitly.
-//  7. [BodyLimit]: refuses oversized bodies before any route reads them.
-//  8. [Compress] (unless DisableCompress): innermost, so it compresses
-//     only what routes write and the logger counts the bytes that went on
-//     the wire.
+// CrossOrigin trusts the CORS config's AllowedOrigins. A CORS config that
+// allows any origin ("*") is refused unless DisableCrossOrigin is set, as
+// CrossOrigin would then refuse cross-site writes that CORS allows.
 //
 // Append route-specific middleware with the chain's Append, which adds it
 // inside Compress: [Cookies], [ContentType] and [Timeout] (innermost, so
@@ -78,15 +64,36 @@ type DefaultConfig struct {
 // [DefaultConfig.Validate] returns for it.
 func Default(cfg DefaultConfig) alice.Chain {
 	mustValid(cfg.Validate())
+	// RequestID first, so every later line, error and refusal carries the
+	// request's ID, the response included. ClientIP before the logger, so
+	// its line has the real client. Logger outside everything that can
+	// fail, so it sees the final status and bytes, the 500 Recover writes
+	// and the cause behind it, and times the whole request. Recover outside
+	// everything that can panic, inside the logger.
 	c := alice.New(RequestID(), ClientIP(cfg.TrustedProxies...), Logger(cfg.Logger), Recover())
 	if cfg.CORS != nil {
+		// Before anything that can refuse, so preflights are answered
+		// before a route or a limit sees them and refusals (413, 415, 403)
+		// still carry the CORS headers that let the page read them.
 		c = c.Append(CORS(*cfg.CORS))
 	}
 	if !cfg.DisableCrossOrigin {
+		// After CORS, so preflights are answered, and before anything reads
+		// a body, so a cross-site browser's write (a form, a no-cors fetch,
+		// a sendBeacon, with or without a Content-Type) is a 403 before any
+		// route runs. It trusts the CORS config's AllowedOrigins, exact and
+		// patterns; same-origin requests and non-browser clients (no
+		// Sec-Fetch-Site, no Origin) pass. Validate refuses a CORS "*"
+		// here: CrossOrigin would refuse every page's cross-site write that
+		// CORS allows, so that choice is the server owner's to make
+		// explicitly, with DisableCrossOrigin.
 		c = c.Append(CrossOrigin(cfg.trustedOrigins()...))
 	}
+	// BodyLimit refuses oversized bodies before any route reads them.
 	c = c.Append(BodyLimit(cfg.bodyLimit()))
 	if !cfg.DisableCompress {
+		// Innermost, so it compresses only what routes write and the
+		// logger counts the bytes that went on the wire.
 		c = c.Append(Compress(cfg.Compress))
 	}
 	return c

@@ -3,6 +3,12 @@
 // alice.Constructor), so it chains with alice.New, chi's r.Use or plain
 // wrapping, in servers that never use micro.Handler.
 //
+// The middlewares are [RequestID], [ClientIP], [Logger] (structured lines)
+// and [AccessLog] (Combined Log Format lines), [ErrorLogger], [Recover],
+// [CORS], [CrossOrigin] (cross-site request forgery), [BodyLimit],
+// [ContentType], [Compress], [Cookies] and [Timeout]. [Default] assembles
+// the recommended chain; its doc comment gives the order.
+//
 // Every error response a middleware writes is the RFC 9457 problem that
 // [send.Error] writes. Constructors check their configuration and panic on
 // a bad one, at start-up rather than on the first request; the same check
@@ -11,10 +17,8 @@
 //
 // The middlewares share one per-request struct in the request context
 // (request ID, client IP, cookies, the cause of a 5xx for the log line), so
-// a whole chain clones the request at most once, and one recording
-// response writer that keeps Flush, Hijack and ReadFrom working and has
-// Unwrap for http.ResponseController.
-//
-// [Default] assembles the recommended chain; its doc comment gives the
-// order and the reason for it.
+// a whole chain clones the request once ([Timeout], whose route needs a
+// context of its own, a second time), and one recording response writer
+// that keeps Flush, Hijack and ReadFrom working and has Unwrap for
+// http.ResponseController.
 package middleware

@@ -1,8 +1,6 @@
 package middleware_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -23,14 +21,6 @@ var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain")
 	_, _ = w.Write([]byte("ok"))
 })
-
-// errorsAs is errors.As, for brevity in tables.
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
-
-// contextWithCancel returns a cancelable child of r's context.
-func contextWithCancel(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithCancel(r.Context())
-}
 
 // benchAgainst runs r through ok alone (impl=bare), through ours
 // (impl=micro) and through peer (impl=peerName), one sub-benchmark each,

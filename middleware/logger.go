@@ -11,28 +11,22 @@ import (
 )
 
 // Logger returns middleware that writes one structured line to l for each
-// request, after it completes: method, path, status, bytes (the body bytes
-// sent, counting io.Copy and ReadFrom, which gorilla's logger misses; 0 for
-// a HEAD, whose body net/http discards),
-// duration, request_id (from [RequestID]), client_ip (from [ClientIP], else
-// the peer address), user_agent and, for a 5xx, the error behind it with
-// its stack when it was a panic.
+// request, after it completes: method, path (as the request reached Logger,
+// before any StripPrefix), status (200 when the handler wrote nothing, as
+// net/http sends), bytes (the body bytes sent, through io.Copy and ReadFrom
+// too; 0 for a HEAD, whose body net/http discards), duration, request_id
+// (from [RequestID]), client_ip (from [ClientIP], else the peer's),
+// user_agent and, for a 5xx, the error behind it, with its stack when it
+// was a panic. The level is Error for a 5xx, Warn for a 4xx, Info
+// otherwise.
 //
-// The level follows the status: Error for 5xx, Warn for 4xx, Info
-// otherwise. The 5xx cause comes from the [send.Error] call,
-// micro.Handler's recovered panic or [Recover] that produced the
-// response: with Logger in the chain they hand the cause to it instead of
-// logging it on their own line, so each failure is one line. Logger also
-// makes l the logger [send.Error] uses for the request.
-//
-// A panic that passes through Logger is logged (status 500 when nothing
-// was written, with the panic as the error) and then re-panicked, so put
-// [Recover] after Logger to answer it. A handler that writes nothing is
-// logged with status 200, which is what net/http sends. The path is the
-// request's path when it reached Logger, before any StripPrefix.
-//
-// A nil l panics at construction, with the message of the error
-// [ValidateLogger] returns.
+// Logger makes l the logger [send.Error] uses for the request, and the
+// cause of a 5xx, from [send.Error], micro.Handler's recovered panic or
+// [Recover], is handed to Logger rather than logged on its own line, so
+// each failure is one line. A panic passing through Logger is logged (as a
+// 500 when nothing was written) and panicked again: put [Recover] after
+// Logger to answer it. A nil l panics at construction, with the message of
+// the error [ValidateLogger] returns.
 func Logger(l *slog.Logger) func(http.Handler) http.Handler {
 	mustValid(ValidateLogger(l))
 	return func(next http.Handler) http.Handler {
@@ -74,6 +68,7 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 	case status == 0:
 		status = http.StatusOK
 	}
+	// Bytes counts io.Copy and ReadFrom too, which gorilla's logger misses.
 	sent := rw.Bytes
 	if r.Method == http.MethodHead {
 		sent = 0 // net/http discards a HEAD response's body: nothing was sent
@@ -127,6 +122,15 @@ func loggerClientIP(r *http.Request, s *state.State) string {
 		return ""
 	}
 	return a.String()
+}
+
+// headerValue is h.Get(key) for a key already in canonical form: the map
+// is read directly, without canonicalising the key on every request.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // ValidateLogger reports whether [Logger] accepts l: nil, or a

@@ -1,7 +1,7 @@
 package middleware_test
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/gorilla/handlers"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
@@ -144,19 +145,18 @@ func TestLoggerLogsAnAbortWithoutError(t *testing.T) {
 }
 
 func TestLoggerRespectsTheLevel(t *testing.T) {
-	var buf bytes.Buffer
-	l := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h := middleware.Logger(l)(ok)
+	var logs testkit.Log
+	h := middleware.Logger(logs.JSONLogger(slog.LevelWarn))(ok)
 	serve(h, httptest.NewRequest("GET", "/", nil))
-	if buf.Len() != 0 {
-		t.Errorf("Info line written at Warn level: %s", buf.String())
+	if logs.String() != "" {
+		t.Errorf("Info line written at Warn level: %s", logs.String())
 	}
 }
 
 func TestLoggerLogsAClientThatLeftOnce(t *testing.T) {
 	var logs testkit.Log
 	h := middleware.Logger(logs.JSONLogger(slog.LevelDebug))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := contextWithCancel(r)
+		ctx, cancel := context.WithCancel(r.Context())
 		cancel()
 		send.Error(w, r.WithContext(ctx), ctx.Err()) // client gone: Debug line to this logger
 	}))
@@ -178,4 +178,11 @@ func TestLoggerStatusOfUnparseablePeer(t *testing.T) {
 	if l := logs.Lines(t); l[0]["client_ip"] != "" {
 		t.Errorf("client_ip %v, want empty", l[0]["client_ip"])
 	}
+}
+
+func BenchmarkLogger(b *testing.B) {
+	r := httptest.NewRequest("GET", "/api/comments", nil)
+	r.Header.Set("User-Agent", "bench")
+	l := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	benchAgainst(b, r, middleware.Logger(l)(ok), "gorilla", handlers.LoggingHandler(io.Discard, ok))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorilla/handlers"
 	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
@@ -96,4 +97,9 @@ func TestRecoverHandsThePanicToLogger(t *testing.T) {
 	if l["level"] != "ERROR" || l["status"] != 500.0 || l["error"] != "panic: boom" || !strings.Contains(l["stack"].(string), "recover_test.go") {
 		t.Errorf("log line %v", l)
 	}
+}
+
+func BenchmarkRecover(b *testing.B) {
+	r := httptest.NewRequest("GET", "/", nil)
+	benchAgainst(b, r, middleware.Recover()(ok), "gorilla", handlers.RecoveryHandler()(ok))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -89,4 +90,13 @@ func TestRequestIDSurvivesErrorResponses(t *testing.T) {
 	if w.Code != http.StatusRequestEntityTooLarge || w.Header().Get("X-Request-ID") != "trace-1" {
 		t.Errorf("status %d, X-Request-ID %q", w.Code, w.Header().Get("X-Request-ID"))
 	}
+}
+
+func BenchmarkRequestID(b *testing.B) {
+	r := httptest.NewRequest("GET", "/", nil)
+	b.Run("case=generated/impl=bare", func(b *testing.B) { testkit.Bench(b, ok, r) })
+	b.Run("case=generated/impl=micro", func(b *testing.B) { testkit.Bench(b, middleware.RequestID()(ok), r) })
+	in := httptest.NewRequest("GET", "/", nil)
+	in.Header.Set("X-Request-ID", "0123456789abcdef0123456789abcdef")
+	b.Run("case=incoming/impl=micro", func(b *testing.B) { testkit.Bench(b, middleware.RequestID()(ok), in) })
 }

@@ -16,84 +16,30 @@ import (
 
 // Timeout returns middleware that bounds how long a route may take to start
 // its response: a route that has not started it d after the request reached
-// the middleware gets a 503 Service Unavailable problem, the one
-// [send.Error] writes, sent at that moment.
+// the middleware is cut off, and the client gets at that moment the 503
+// Service Unavailable problem that [send.Error] writes (or its quiet 499
+// when the client has gone). A response has started once the route has
+// called WriteHeader with a final status, Write, ReadFrom, Flush or Hijack.
 //
-// The route runs with a context whose Deadline is d from the start (or the
-// parent's, when earlier). A response has started once the route has
-// called WriteHeader with a final status, Write, ReadFrom, Flush or
-// Hijack; a 1xx such as 103 Early Hints is sent but starts nothing. At the
-// deadline:
+// The route's context has a Deadline d from the start (or the parent's,
+// when earlier). A route cut off has its context canceled (Err reports
+// context.DeadlineExceeded; contexts derived from it report
+// context.Canceled with a Cause wrapping it), its body reads and later
+// writes fail with [http.ErrHandlerTimeout], the headers it set are not in
+// the 503, and the connection is closed unless the body was read to its
+// end. A route that has started is not cut: its deadline is lifted and
+// its writes go straight through, so streams and Flush work (unlike
+// [http.TimeoutHandler], which buffers the body).
 //
-//   - A route that has not started is cut off: its context is canceled,
-//     with Err reporting context.DeadlineExceeded, and the middleware
-//     answers 503 at once, even when the route ignores its context: the route runs
-//     in its own goroutine, as under [http.TimeoutHandler], while the
-//     middleware waits for it or the deadline, so the client is not kept
-//     waiting. No Retry-After is sent, since a slow route says nothing
-//     about when it will be faster. Headers the route had set are not in
-//     the 503: until it starts, the route writes to a copy of the header
-//     map (made when it first calls Header), which becomes the response's
-//     header when it starts. Its later writes are dropped and return
-//     [http.ErrHandlerTimeout], and they never reach the real writer, so
-//     the middleware may return while the route still runs.
-//   - A response that has started is not cut: no 503, the deadline is
-//     lifted (the context is not canceled, so a stream keeps producing, and
-//     Deadline keeps reporting the time that passed) and the middleware
-//     waits for the route to finish. Unlike [http.TimeoutHandler], which
-//     buffers the whole body, writes go straight through once started, so
-//     streaming and Flush work.
-//
-// The client going away (the request's own context canceled) still cancels
-// the route's context; if the route has still not started at the deadline,
-// the answer is the 499 that [send.Error] gives a client that left, which
-// is not logged as an error. When the route finishes, its context is
-// canceled too, and the timer is stopped.
-//
-// Timeout is the one middleware here that clones the request a second
-// time: the route's context must change. The per-request state (request
-// ID, logger, client IP, cookies) stays visible, since that context is
-// derived from the request's. The route works on its own copy of the
-// state, copied back when it returns in time, so a route still running
-// after the 503 never writes what [Logger] or [Recover] are reading.
-//
-// A panic in the route before the deadline (or in a route whose response
-// had started) is recovered in its goroutine and panicked again in the
-// caller's, so a [Recover] or [Logger] placed before Timeout sees it. The
-// value panicked again is the [*micro.Error] of [micro.Recovered], which
-// carries the route goroutine's stack, which Recover and Logger log, and
-// unwraps to the original value when that was an error;
-// http.ErrAbortHandler is panicked again as it is, keeping its meaning. A panic after
-// the 503 was sent is logged with its stack and dropped (http.ErrAbortHandler
-// silently), never crashing the process.
-//
-// A route cut off loses its request body as well: a read in progress ends
-// at once (the connection's read deadline is set to the deadline, through
-// http.ResponseController) and later reads return [http.ErrHandlerTimeout].
-// So the 503 goes out on time even while the route waits for a client that
-// stopped sending, with no server ReadTimeout, and a read that passes a
-// [BodyLimit] never races with the 503. Unless the route had read the body
-// to its end, the 503 closes the connection, as the rest of the body is
-// not read (Connection: close under HTTP/1.x; under HTTP/2 only the stream
-// ends). Behind a writer that hides net/http's (no Unwrap reaching
-// it) a read in progress cannot be ended: the 503 is sent, but the
-// connection stays open until that read returns.
-//
-// Unwrap on the route's writer returns the same guarded writer, never the
-// one below, which after the 503 may serve another request ([Compress]
-// pools its writers); http.ResponseController finds every method it needs
-// on the guarded writer. A [BodyLimit] placed after Timeout therefore
-// cannot reach net/http's writer: a body it cuts does not close the
-// connection, and net/http reads on (up to 256 KiB) to reuse it.
-//
-// Caveat: contexts derived from the route's context (context.WithCancel,
-// WithTimeout) report context.Canceled when the timeout cancels it; their
-// context.Cause wraps context.DeadlineExceeded.
-//
-// Put Timeout after [Recover], [Logger], [RequestID] and [BodyLimit] (as
-// the chain of [Default] and its Append does) and before the routes. A d
-// of zero or less panics at construction, with the message of the error
-// [ValidateTimeout] returns, as does a nil handler.
+// The route runs in its own goroutine, so the 503 goes out even when it
+// ignores its context; what a route cut off still writes to the request
+// state is discarded. A panic in the route is panicked again in the
+// caller's goroutine as the [*micro.Error] of [micro.Recovered], for a
+// [Recover] or [Logger] before Timeout; after the 503 it is logged and
+// dropped. Put Timeout after [Recover], [Logger], [RequestID], [ClientIP]
+// and [BodyLimit], and before the routes. A d of zero or less panics at
+// construction, with the message of the error [ValidateTimeout] returns,
+// as does a nil handler.
 func Timeout(d time.Duration) func(http.Handler) http.Handler {
 	mustValid(ValidateTimeout(d))
 	cfg := &timeoutConfig{
@@ -152,7 +98,13 @@ func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		own:      &run.st,
 	}
 	// The second clone of the chain, and the only one allowed: the route's
-	// context must change. Its state is run.st, through timeoutCtx.Value.
+	// context must change. Its state is run.st, through timeoutCtx.Value:
+	// the per-request state (request ID, logger, client IP, cookies) stays
+	// visible, since the context is derived from the request's, but the
+	// route works on its own copy, copied back when it returns in time, so
+	// a route still running after the 503 never writes what [Logger] or
+	// [Recover] are reading. (A ClientIP after a Timeout that cuts the
+	// route off found its address in that discarded copy.)
 	rr := r.WithContext(&run.ctx)
 	if r.Body != nil && r.Body != http.NoBody {
 		run.body.rc, run.body.closer, rr.Body = r.Body, r.Body, &run.body
@@ -179,7 +131,8 @@ func (h *timeoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // reply answers a route cut off at the deadline, after cutting its body
 // off. A client that went away gets the quiet 499 of [send.Error] rather
-// than a logged 503.
+// than a logged 503. No Retry-After is sent: a slow route says nothing
+// about when it will be faster.
 func (h *timeoutHandler) reply(w http.ResponseWriter, r *http.Request, body *timeoutBody) {
 	var err error = h.cfg.problem
 	// Decided before the cut: a read the cut ends cancels the request's
@@ -187,6 +140,14 @@ func (h *timeoutHandler) reply(w http.ResponseWriter, r *http.Request, body *tim
 	if cerr := r.Context().Err(); errors.Is(cerr, context.Canceled) {
 		err = cerr
 	}
+	// The cut ends a read in progress at once (the connection's read
+	// deadline is set, through http.ResponseController), so the 503 goes
+	// out on time even while the route waits for a client that stopped
+	// sending, with no server ReadTimeout, and a read that passes a
+	// [BodyLimit] never races with the 503. Behind a writer that hides
+	// net/http's (no Unwrap reaching it) a read in progress cannot be
+	// ended: the 503 is sent, but the connection stays open until that
+	// read returns.
 	if body.rc != nil && body.cut(w) && r.ProtoMajor == 1 {
 		// The rest of the body will not be read: the connection cannot
 		// carry another request. (Under HTTP/2 the stream ends alone, and
@@ -214,9 +175,15 @@ func (run *timeoutRun) serve(next http.Handler, r *http.Request) {
 		}
 		run.finished = true
 		run.panicked, run.panicVal = p != nil, p
+		// A panic before the deadline, or in a route whose response had
+		// started, goes on in the caller's goroutine; after the 503 it was
+		// logged above, with its stack, and dropped, never crashing the
+		// process (http.ErrAbortHandler silently).
 		if p != nil && p != http.ErrAbortHandler {
 			// The stack is the route goroutine's, where the panic happened;
-			// the one in the caller's goroutine would not show it.
+			// the one in the caller's goroutine would not show it. The
+			// Error unwraps to the original value when that was an error;
+			// http.ErrAbortHandler goes on as it is, keeping its meaning.
 			run.panicVal = micro.Recovered(p)
 		}
 		run.w.mu.Unlock()
@@ -279,6 +246,9 @@ func (c *timeoutCtx) Deadline() (time.Time, bool) {
 
 // Err is context.DeadlineExceeded when the context was canceled by a
 // timeout (this one or an enclosing one), else the cancel context's error.
+// Contexts derived from this one (context.WithCancel, WithTimeout) do not
+// call it: they report context.Canceled, and their context.Cause wraps
+// context.DeadlineExceeded.
 func (c *timeoutCtx) Err() error {
 	err := c.Context.Err()
 	if err == context.Canceled && errors.Is(context.Cause(c.Context), context.DeadlineExceeded) {

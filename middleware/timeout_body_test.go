@@ -2,7 +2,6 @@ package middleware
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // timeoutGuard bounds every wait of these tests. The code answers within
@@ -90,12 +91,8 @@ func timeoutRead(t *testing.T, br *bufio.Reader) (*http.Response, string) {
 // timeoutIs503 checks that res and body are Timeout's 503 problem.
 func timeoutIs503(t *testing.T, res *http.Response, body string) {
 	t.Helper()
-	var p struct {
-		Status int    `json:"status"`
-		Detail string `json:"detail"`
-	}
-	if err := json.Unmarshal([]byte(body), &p); err != nil || res.StatusCode != 503 || p.Status != 503 ||
-		!strings.Contains(p.Detail, "did not start its response") {
+	p := testkit.Problem(t, res.Header, []byte(body))
+	if res.StatusCode != 503 || p.Status != 503 || !strings.Contains(p.Detail, "did not start its response") {
 		t.Errorf("got %d %q, want the 503 problem", res.StatusCode, body)
 	}
 }

@@ -155,30 +155,26 @@ func (tw *timeoutWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // after the timeout the connection may serve another request.
 
 func (tw *timeoutWriter) SetReadDeadline(t time.Time) error {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	if tw.timedOut {
-		return http.ErrHandlerTimeout
-	}
-	return http.NewResponseController(tw.w).SetReadDeadline(t)
+	return tw.control(func(rc *http.ResponseController) error { return rc.SetReadDeadline(t) })
 }
 
 func (tw *timeoutWriter) SetWriteDeadline(t time.Time) error {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	if tw.timedOut {
-		return http.ErrHandlerTimeout
-	}
-	return http.NewResponseController(tw.w).SetWriteDeadline(t)
+	return tw.control(func(rc *http.ResponseController) error { return rc.SetWriteDeadline(t) })
 }
 
 func (tw *timeoutWriter) EnableFullDuplex() error {
+	return tw.control((*http.ResponseController).EnableFullDuplex)
+}
+
+// control calls f with the real writer's controller, under mu; after the
+// timeout it returns http.ErrHandlerTimeout without calling f.
+func (tw *timeoutWriter) control(f func(*http.ResponseController) error) error {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
 	if tw.timedOut {
 		return http.ErrHandlerTimeout
 	}
-	return http.NewResponseController(tw.w).EnableFullDuplex()
+	return f(http.NewResponseController(tw.w))
 }
 
 // timeoutRouteWriter is the writer the route gets: timeoutWriter and an
@@ -189,5 +185,7 @@ type timeoutRouteWriter struct{ timeoutWriter }
 // Unwrap chain ends there. The writer below is never handed out: after the
 // 503 it may already serve another request ([Compress] pools its writers).
 // http.ResponseController needs no Unwrap here, as the guarded writer has
-// every method it looks for.
+// every method it looks for. So a [BodyLimit] placed after Timeout cannot
+// reach net/http's writer: a body it cuts does not close the connection,
+// and net/http reads on (up to 256 KiB) to reuse it.
 func (rw *timeoutRouteWriter) Unwrap() http.ResponseWriter { return &rw.timeoutWriter }
