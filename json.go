@@ -6,8 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
-	"strings"
-	"unicode/utf8"
 )
 
 // JSON reads the request body and decodes it as JSON into a T (Micro's
@@ -74,36 +72,6 @@ func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
 	return v, nil
 }
 
-// Text reads the request body as a UTF-8 string (Micro's text(req)), with
-// the limit, content codings and read-once rule of [JSON]. Any Content-Type is accepted,
-// but a charset other than UTF-8 or US-ASCII is 415, and a body that is not
-// valid UTF-8 is 400 "Invalid body". A UTF-8 byte order mark is skipped. A
-// request without a body gives "".
-func Text(r *http.Request, opts ...BodyOption) (string, error) {
-	if cs, ok := charset(r.Header.Get("Content-Type")); ok && !isUTF8(cs) && !strings.EqualFold(cs, "us-ascii") {
-		return "", Errorf(http.StatusUnsupportedMediaType,
-			"Unsupported charset %.64q: expected utf-8", cs)
-	}
-	b, err := readBody(r, opts)
-	if err != nil {
-		return "", err
-	}
-	b = trimBOM(b)
-	if !utf8.Valid(b) {
-		return "", Errorf(http.StatusBadRequest, "Invalid body: not valid UTF-8")
-	}
-	return string(b), nil
-}
-
-// Buffer reads the raw request body (Micro's buffer(req)), with the limit,
-// content codings and read-once rule of [JSON]; any Content-Type is
-// accepted and no charset is applied. A request without a body gives an empty slice. The
-// slice is shared with later calls on the same request and must not be
-// modified.
-func Buffer(r *http.Request, opts ...BodyOption) ([]byte, error) {
-	return readBody(r, opts)
-}
-
 // jsonError turns an encoding/json error into a 400 [*Error].
 func jsonError(err error) error {
 	var (
@@ -154,8 +122,4 @@ func jsonKind(t reflect.Type) string {
 		return "an object"
 	}
 	return "a " + t.String()
-}
-
-func trimBOM(b []byte) []byte {
-	return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 }
