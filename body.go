@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/microkit-go/micro/internal/bodylimit"
+	"github.com/microkit-go/micro/internal/response"
 	"github.com/microkit-go/micro/internal/state"
 )
 
@@ -196,7 +196,7 @@ func bodyError(err error, limit int64) error {
 }
 
 func tooLarge(limit int64) *Error {
-	return &Error{status: http.StatusRequestEntityTooLarge, msg: bodylimit.Exceeded(limit)}
+	return &Error{status: http.StatusRequestEntityTooLarge, msg: response.BodyTooLarge(limit)}
 }
 
 // readOnce replaces a request body once it has been read: it replays the

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/microkit-go/micro/internal/bodylimit"
 	"github.com/microkit-go/micro/internal/report"
+	"github.com/microkit-go/micro/internal/response"
 )
 
 // StatusClientClosedRequest is the status [Error] uses when the error is
@@ -86,7 +86,7 @@ func classify(err error, r *http.Request) (status int, detail string, hdr http.H
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 		// A body cut by http.MaxBytesReader (middleware.BodyLimit) that the
 		// route read itself: the client's mistake, as micro.JSON reports it.
-		return http.StatusRequestEntityTooLarge, bodylimit.Exceeded(mbe.Limit), nil, true
+		return http.StatusRequestEntityTooLarge, response.BodyTooLarge(mbe.Limit), nil, true
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return StatusClientClosedRequest, "", nil, false

@@ -57,7 +57,7 @@ func TestStreamProducerPanicIsAnError(t *testing.T) {
 				t.Fatalf("log %q: %v", logs.String(), err)
 			}
 			if line["error"] != "send: panic in a stream's producer: secret state" ||
-				!strings.Contains(line["stack"].(string), "items_panic_test.go") {
+				!strings.Contains(line["stack"].(string), "stream_panic_test.go") {
 				t.Errorf("log line %v", line)
 			}
 		})
