@@ -9,50 +9,37 @@ import (
 )
 
 // JSON reads the request body and decodes it as JSON into a T (Micro's
-// json(req), typed). The body is read once and kept: later calls to JSON,
-// [Text] or [Buffer] on the same request decode the same bytes, and r.Body
-// is replaced by a reader that replays them (inflated, when the body was
-// compressed) to code that reads it later. Once a compressed body is
-// inflated, r describes what r.Body replays, as http.Transport leaves a
-// response it inflated: r.Header becomes a copy without Content-Encoding
-// and Content-Length, and r.ContentLength is the inflated length, so r
-// can be forwarded as it is.
+// json(req), typed). The body is read once, within the limit [DefaultLimit]
+// describes, and kept: later calls to JSON, [Text] or [Buffer] on r decode
+// the same bytes, and r.Body replays them. A body with Content-Encoding
+// gzip, x-gzip or deflate is inflated and the limit counts inflated bytes;
+// r then describes what r.Body replays (no Content-Encoding, the inflated
+// ContentLength), so it can be forwarded as it is.
 //
 // Errors are all [*Error], so a route can return them as they are:
 //
-//   - a Content-Type other than application/json or a +json type
-//     (parameters and case ignored; none at all is accepted), or a charset
-//     other than UTF-8, is 415, with a detail naming what was expected and
-//     what came;
-//   - a body over the limit (see [DefaultLimit]) is 413; a plain body
-//     whose declared Content-Length is over it is refused before any byte
-//     is read;
-//   - a body with Content-Encoding gzip, x-gzip or deflate (case ignored)
-//     is inflated, and the limit applies to the inflated bytes: more is 413
-//     however small the compressed body, after at most the limit plus one
-//     inflated byte. deflate is the zlib format of RFC 9110 (a raw deflate
-//     stream is 400). Data that does not decompress (bad header, corrupt,
-//     bad checksum, truncated, or followed by bytes that are not another
-//     gzip member) is 400 "Invalid body". The compressed bytes
-//     are bounded too, at twice the limit plus 64 KiB: more, declared or
-//     read, is 413 "Compressed body exceeded". identity or no
-//     Content-Encoding is plain; any other coding, or more than one, is 415
-//     naming the supported ones, with an Accept-Encoding header (a request
-//     without a body has nothing to decode, whatever its Content-Encoding);
-//   - an empty body, invalid JSON and trailing data after the value are 400
-//     with a detail that starts "Invalid JSON" and gives the byte offset; a
-//     value of the wrong type names the field and both types;
-//   - a body that cannot be read (client abort, a body shorter than its
-//     Content-Length) is 400 "Invalid body"; one that does not arrive before
-//     the server's read deadline is 408.
+//   - 415: a Content-Type other than application/json or a +json type (none
+//     at all is accepted), a charset other than UTF-8, or a Content-Encoding
+//     other than those above and identity (with an Accept-Encoding header);
+//   - 413 "Body exceeded N byte limit": a body over the limit, refused
+//     unread when its Content-Length says so; 413 "Compressed body
+//     exceeded" for compressed bytes over twice the limit plus 64 KiB;
+//   - 400 "Invalid JSON ...": an empty body, invalid JSON, trailing data,
+//     or a value of the wrong type, with the field, the types and the offset;
+//   - 400 "Invalid body": a body that does not decompress or cannot be read;
+//     408 when it does not arrive before the server's read deadline.
 //
-// Unknown fields are ignored, as by encoding/json. A UTF-8 byte order mark is
-// skipped. Invalid UTF-8 and unpaired surrogate escapes inside strings become
-// U+FFFD, as encoding/json decodes them (unlike [Text], which refuses a body
-// that is not UTF-8). Nesting deeper than encoding/json's limit is invalid JSON. When
-// an UnmarshalJSON method of T returns an error with a status, that error is
-// returned as it is.
+// Unknown fields are ignored and a UTF-8 byte order mark is skipped; invalid
+// UTF-8 inside strings becomes U+FFFD, as encoding/json decodes it. An error
+// with a status from an UnmarshalJSON method of T is returned as it is.
 func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
+	// What the contract above leaves out: a request without a body has
+	// nothing to decode, whatever its Content-Encoding; deflate is the zlib
+	// format of RFC 9110, so a raw deflate stream is 400; an inflated body
+	// is cut after at most the limit plus one byte, however small the
+	// compressed one; bytes after a gzip member that are not another
+	// member are 400; nesting deeper than encoding/json's limit is invalid
+	// JSON. Text, unlike JSON, refuses a body that is not UTF-8.
 	var v T
 	if err := checkJSONType(r.Header.Get("Content-Type")); err != nil {
 		return v, err

@@ -33,11 +33,12 @@ import (
 //     [*Response] to choose the status and headers.
 //
 // A panic in the function is treated like a returned error, the one
-// [Recovered] makes of it: a 500 problem, logged with its stack. http.ErrAbortHandler is re-panicked, so it keeps its
-// meaning of aborting the connection. A panic in the producer of a
-// [Stream] is treated the same way (an error item once the stream has
-// started); a panic while any other value is being written (inside a
-// returned http.Handler, say) is not caught here.
+// [Recovered] makes of it: a 500 problem, logged with its stack.
+// http.ErrAbortHandler is panicked again, so it keeps aborting the
+// connection. A panic in the producer of a [Stream] is treated the same way
+// (an error item once the stream has started); a panic while any other
+// value is being written (inside a returned http.Handler, say) is not
+// caught here.
 type Handler func(r *http.Request) (any, error)
 
 // ServeHTTP calls h and sends its result, as described on [Handler].

@@ -35,52 +35,27 @@ const DefaultWriteTimeout = 30 * time.Second
 // server-sent events to a client whose Accept header lists
 // text/event-stream, else as NDJSON (application/x-ndjson, one compact JSON
 // value per line). micro.Stream, micro.Stream2 and micro.StreamChan make
-// one from an iterator or a channel.
+// one from an iterator or a channel. A HEAD request gets the header of the
+// stream and Items is not called.
 //
-// Each item is written and flushed as soon as Items yields it. An [Event]
-// item sets the id, event and retry fields of a server-sent event (for
-// NDJSON only its Data is written); any other item is the event's data,
-// as JSON. The writes pace the producer: yield returns only once the item
-// is handed to the connection, so a slow client slows the producer instead
-// of letting items pile up in memory.
+// Each item is written and flushed as Items yields it; yield returns only
+// once the item is handed to the connection, so a slow client slows the
+// producer. An [Event] item sets the id, event and retry fields (NDJSON
+// writes only its Data); any other item is the data, as JSON.
 //
-// Errors: an error yielded before the first item is an ordinary problem
-// response with its status, as [Error] writes it. After the first item the
-// status is on the wire, so the error ends the stream with a last item: an
-// "error" event whose data is the problem JSON, or an NDJSON line
-// {"error": problem}. Its cause is logged as [Error] logs it. An item that
-// cannot be encoded as JSON is such an error (a 500).
+// An error (yielded, an item that cannot be encoded, a panic in Items other
+// than http.ErrAbortHandler) before anything is sent is a problem response,
+// as [Error] writes it; after that, it ends the stream with an "error"
+// event whose data is the problem JSON, or an NDJSON line {"error":
+// problem}, and is logged as [Error] logs it (a panic with its stack). A
+// heartbeat before the first item sends the header too.
 //
-// A panic in Items is such an error too (a 500, logged with its stack),
-// except http.ErrAbortHandler, which aborts the connection as usual.
-//
-// The client going away stops the producer: yield returns false at its
-// next item, as it does after an error, and Items must then return.
-// Producers that block between items (on a channel, a timer) should also
-// watch the context Items is given, which is the request's.
-//
-// A client that stops reading without closing the connection stops the
-// stream too: each frame (an item, a heartbeat, the error item) must be
-// written and flushed within WriteTimeout, or yield returns false and the
-// server closes the connection (HTTP/2 resets the stream). The deadline is
-// set with [http.ResponseController], through the Unwrap methods of the
-// writers wrapping the connection's; it replaces the server's
-// WriteTimeout, so that no longer cuts a long stream, nor one whose first
-// write (an item, the header of an empty stream, the problem response of
-// an error) comes after it. A writer that cannot set one
-// (http.ErrNotSupported: a test recorder, a wrapper without Unwrap) gets
-// its frames without a deadline:
-// a client that stops reading then blocks the producer for as long as it
-// keeps the connection open. Any other error setting the deadline ends
-// the stream, as a failed write does.
-//
-// A server-sent event stream that has sent nothing for Heartbeat gets a
-// comment line, so proxies keep the connection open. When the first
-// heartbeat comes before the first item, it sends the header: an error
-// after that ends the stream with an error event. The response carries
-// Cache-Control: no-cache and X-Accel-Buffering: no (so nginx does not
-// buffer it), and Vary: Accept, since the format depends on it. A HEAD
-// request gets the header of the stream and Items is not called.
+// yield returns false, and Items must return, once the client is gone,
+// after an error, or when a frame is not written within WriteTimeout (the
+// connection is then closed, or the HTTP/2 stream reset). Items gets the
+// request's context, to watch while it blocks between items. The
+// response carries Cache-Control: no-cache, X-Accel-Buffering: no and Vary:
+// Accept; an idle server-sent event stream sends a comment every Heartbeat.
 type Stream struct {
 	// Items produces the items, calling yield for each in turn, and an
 	// error at most once, as the last call. It must return once yield
@@ -146,6 +121,15 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 		// deadline passes even while it is idle.
 		keep: r.ProtoMajor == 1,
 	}
+	// The write deadline of each frame is set with
+	// http.ResponseController, through the Unwrap methods of the writers
+	// wrapping the connection's, and replaces the server's WriteTimeout:
+	// that no longer cuts a long stream, nor one whose first write comes
+	// after it. A writer that cannot set one (http.ErrNotSupported: a test
+	// recorder, a wrapper without Unwrap) gets its frames without a
+	// deadline, so a client that stops reading then blocks the producer
+	// for as long as it keeps the connection open. Any other error setting
+	// the deadline ends the stream, as a failed write does.
 	switch {
 	case sw.timeout == 0:
 		sw.timeout = DefaultWriteTimeout
