@@ -174,6 +174,50 @@ func fuzzCheckError(t *testing.T, err error, want fuzzWant, wantStatus int, pref
 	}
 }
 
+// fuzzBodies runs check on each input of a body target, seeded by
+// fuzzBodySeeds.
+func fuzzBodies(f *testing.F, check func(t *testing.T, in fuzzInput)) {
+	fuzzBodySeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte, ctype string, limit uint16, framing uint8, lie int8) {
+		check(t, fuzzInputOf(body, ctype, limit, framing, lie))
+	})
+}
+
+// fuzzCheckRefused checks the verdict on the Content-Type, given before a
+// byte is read: when the oracle parses it (judged) and refuses it, err must
+// be a 415 whose detail starts with prefix, with nothing read; when the
+// oracle cannot parse it, a 415 is fine too. It reports whether the
+// Content-Type decided the input.
+func fuzzCheckRefused(t *testing.T, err error, src *testkit.CountingReader, judged, refused bool, prefix string) bool {
+	t.Helper()
+	if judged && refused {
+		fuzzCheckError(t, err, fuzzWant{}, 415, prefix)
+		if src.N() != 0 {
+			t.Fatalf("415 after reading %d bytes of the body", src.N())
+		}
+		return true
+	}
+	var me *micro.Error
+	return !judged && errors.As(err, &me) && me.StatusCode() == 415 // a Content-Type the oracle cannot read, refused: fine
+}
+
+// fuzzCheckFraming checks what the model decides from the framing (the
+// limit, a short or lying body): the bytes read and, when the model says
+// the read fails, the error and its replay. It returns the model and
+// whether the framing decided the input; if not, the model's data is the
+// body.
+func fuzzCheckFraming(t *testing.T, in fuzzInput, r *http.Request, src *testkit.CountingReader, err error) (fuzzWant, bool) {
+	t.Helper()
+	w := fuzzModel(in)
+	fuzzCheckReads(t, src, w)
+	if w.status != 0 {
+		fuzzCheckError(t, err, w, w.status, "Invalid body")
+		fuzzCheckReplay(t, r, w)
+		return w, true
+	}
+	return w, false
+}
+
 // fuzzCheckReads checks the bound on the bytes taken from the client.
 func fuzzCheckReads(t *testing.T, src *testkit.CountingReader, want fuzzWant) {
 	t.Helper()
@@ -270,9 +314,7 @@ type fuzzDoc struct {
 // with cmp) into any and into a struct. The body is never read past the
 // limit plus one byte.
 func FuzzJSON(f *testing.F) {
-	fuzzBodySeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte, ctype string, limit uint16, framing uint8, lie int8) {
-		in := fuzzInputOf(body, ctype, limit, framing, lie)
+	fuzzBodies(f, func(t *testing.T, in fuzzInput) {
 		for _, typed := range []bool{false, true} {
 			r, src := fuzzRequest(in)
 			var (
@@ -290,23 +332,11 @@ func FuzzJSON(f *testing.F) {
 			mt, cs, hasCS, judged := fuzzMediaType(in.ctype)
 			_, sub, _ := strings.Cut(mt, "/")
 			isJSON := mt == "" || mt == "application/json" || len(sub) > len("+json") && strings.HasSuffix(sub, "+json")
-			if judged && (!isJSON || hasCS && !fuzzIsUTF8Name(cs)) {
-				fuzzCheckError(t, err, fuzzWant{}, 415, "Unsupported ")
-				if src.N() != 0 {
-					t.Fatalf("415 after reading %d bytes of the body", src.N())
-				}
+			if fuzzCheckRefused(t, err, src, judged, !isJSON || hasCS && !fuzzIsUTF8Name(cs), "Unsupported ") {
 				continue
 			}
-			var me *micro.Error
-			if !judged && errors.As(err, &me) && me.StatusCode() == 415 {
-				continue // a Content-Type the oracle cannot read, refused: fine
-			}
-
-			w := fuzzModel(in)
-			fuzzCheckReads(t, src, w)
-			if w.status != 0 {
-				fuzzCheckError(t, err, w, w.status, "Invalid body")
-				fuzzCheckReplay(t, r, w)
+			w, done := fuzzCheckFraming(t, in, r, src, err)
+			if done {
 				continue
 			}
 			data := bytes.TrimPrefix(w.data, []byte(fuzzBOM))
@@ -341,29 +371,16 @@ func FuzzJSON(f *testing.F) {
 // framing; else exactly the bytes after one BOM when they are valid
 // UTF-8, and 400 "Invalid body" when not.
 func FuzzText(f *testing.F) {
-	fuzzBodySeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte, ctype string, limit uint16, framing uint8, lie int8) {
-		in := fuzzInputOf(body, ctype, limit, framing, lie)
+	fuzzBodies(f, func(t *testing.T, in fuzzInput) {
 		r, src := fuzzRequest(in)
 		got, err := micro.Text(r, fuzzOptions(in)...)
 
 		_, cs, hasCS, judged := fuzzMediaType(in.ctype)
-		if judged && hasCS && !fuzzIsUTF8Name(cs) && !strings.EqualFold(cs, "us-ascii") {
-			fuzzCheckError(t, err, fuzzWant{}, 415, "Unsupported charset")
-			if src.N() != 0 {
-				t.Fatalf("415 after reading %d bytes of the body", src.N())
-			}
+		if fuzzCheckRefused(t, err, src, judged, hasCS && !fuzzIsUTF8Name(cs) && !strings.EqualFold(cs, "us-ascii"), "Unsupported charset") {
 			return
 		}
-		var me *micro.Error
-		if !judged && errors.As(err, &me) && me.StatusCode() == 415 {
-			return
-		}
-		w := fuzzModel(in)
-		fuzzCheckReads(t, src, w)
-		if w.status != 0 {
-			fuzzCheckError(t, err, w, w.status, "Invalid body")
-			fuzzCheckReplay(t, r, w)
+		w, done := fuzzCheckFraming(t, in, r, src, err)
+		if done {
 			return
 		}
 		data := bytes.TrimPrefix(w.data, []byte(fuzzBOM))
@@ -381,16 +398,14 @@ func FuzzText(f *testing.F) {
 // FuzzBuffer checks micro.Buffer: whatever the Content-Type, the model's
 // 413 and 400 for the framing, else exactly the bytes sent, BOM included.
 func FuzzBuffer(f *testing.F) {
-	fuzzBodySeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte, ctype string, limit uint16, framing uint8, lie int8) {
-		in := fuzzInputOf(body, ctype, limit, framing, lie)
+	fuzzBodies(f, func(t *testing.T, in fuzzInput) {
 		r, src := fuzzRequest(in)
 		got, err := micro.Buffer(r, fuzzOptions(in)...)
-		w := fuzzModel(in)
-		fuzzCheckReads(t, src, w)
-		if w.status != 0 {
-			fuzzCheckError(t, err, w, w.status, "Invalid body")
-		} else if err != nil || !bytes.Equal(got, w.data) {
+		w, done := fuzzCheckFraming(t, in, r, src, err)
+		if done {
+			return
+		}
+		if err != nil || !bytes.Equal(got, w.data) {
 			t.Fatalf("Buffer = %q, %v; want %q", got, err, w.data)
 		}
 		fuzzCheckReplay(t, r, w)
