@@ -1,7 +1,6 @@
 package send_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -699,16 +698,13 @@ func TestStreamProducerPanicIsAnError(t *testing.T) {
 		status       int
 		body         string
 	}{
-		{"before the first item: a 500 problem", "", 0, 500,
-			`{"type":"about:blank","title":"Internal Server Error","status":500}`},
-		{"after it, NDJSON: an error line", "", 2, 200,
-			"0\n1\n" + `{"error":{"type":"about:blank","title":"Internal Server Error","status":500}}` + "\n"},
-		{"after it, SSE: an error event", "text/event-stream", 1, 200,
-			"data: 0\n\nevent: error\ndata: " + `{"type":"about:blank","title":"Internal Server Error","status":500}` + "\n\n"},
+		{"before the first item: a 500 problem", "", 0, 500, streamTProblem500},
+		{"after it, NDJSON: an error line", "", 2, 200, "0\n1\n" + `{"error":` + streamTProblem500 + "}\n"},
+		{"after it, SSE: an error event", "text/event-stream", 1, 200, "data: 0\n\nevent: error\ndata: " + streamTProblem500 + "\n\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs bytes.Buffer
-			h := middleware.ErrorLogger(slog.New(slog.NewJSONHandler(&logs, nil)))(panicStream(tc.items, "secret state"))
+			var log testkit.Log
+			h := streamTLogged(&log, panicStream(tc.items, "secret state"))
 			r := httptest.NewRequest("GET", "/", nil)
 			if tc.accept != "" {
 				r.Header.Set("Accept", tc.accept)
@@ -718,11 +714,11 @@ func TestStreamProducerPanicIsAnError(t *testing.T) {
 			if w.Code != tc.status || w.Body.String() != tc.body {
 				t.Errorf("%d %q\nwant %d %q", w.Code, w.Body, tc.status, tc.body)
 			}
-			var line map[string]any
-			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
-				t.Fatalf("log %q: %v", logs.String(), err)
+			lines := log.Lines(t)
+			if len(lines) != 1 {
+				t.Fatalf("log lines %v, want one", lines)
 			}
-			if line["error"] != "send: panic in a stream's producer: secret state" ||
+			if line := lines[0]; line["error"] != "send: panic in a stream's producer: secret state" ||
 				!strings.Contains(line["stack"].(string), "stream_test.go") {
 				t.Errorf("log line %v", line)
 			}
