@@ -11,6 +11,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // req describes a request sent over a real connection.
@@ -78,20 +79,12 @@ func roundTrip(t *testing.T, h http.Handler, q req) resp {
 	if q.ctype != "" {
 		r.Header.Set("Content-Type", q.ctype)
 	}
-	res, err := srv.Client().Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := testkit.Do(t, srv.Client(), r)
 	return resp{
-		Status:        res.StatusCode,
+		Status:        res.Status,
 		ContentType:   res.Header.Get("Content-Type"),
 		ContentLength: cmp.Or(strings.Join(res.Header.Values("Content-Length"), ","), "-"),
-		Body:          string(b),
+		Body:          res.Body,
 		Header:        res.Header,
 	}
 }

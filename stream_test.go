@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/testkit"
@@ -707,7 +706,7 @@ func TestStreamBBaselinesMatchMicro(t *testing.T) {
 			if microType != baseType {
 				t.Errorf("Content-Type: micro %q, baseline %q", microType, baseType)
 			}
-			if diff := cmp.Diff(baseBody, microBody); diff != "" {
+			if diff := gocmp.Diff(baseBody, microBody); diff != "" {
 				t.Errorf("body (-baseline +micro):\n%s", diff)
 			}
 			if got := strings.Count(microBody, "\n"+f.prefix) + 1; !strings.HasPrefix(microBody, f.prefix) || got != 3 {
