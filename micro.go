@@ -17,6 +17,7 @@ package micro
 import (
 	"net/http"
 
+	"github.com/microkit-go/micro/internal/report"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -56,13 +57,6 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // call runs h, turning a panic into an error.
 func (h Handler) call(r *http.Request) (v any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			v, err = nil, Recovered(p)
-		}
-	}()
+	defer report.OnPanic(func(p any) { v, err = nil, Recovered(p) })
 	return h(r)
 }

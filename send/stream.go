@@ -179,14 +179,7 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 // item, an error item after it). http.ErrAbortHandler is panicked again,
 // keeping its meaning.
 func (sw *streamWriter) produce(s *Stream) {
-	defer func() {
-		p := recover()
-		if p == nil {
-			return
-		}
-		if p == http.ErrAbortHandler {
-			panic(p)
-		}
+	defer report.OnPanic(func(p any) {
 		err := &producerPanic{value: p, stack: debug.Stack()}
 		sw.mu.Lock()
 		defer sw.mu.Unlock()
@@ -195,7 +188,7 @@ func (sw *streamWriter) produce(s *Stream) {
 			return
 		}
 		sw.fail(err)
-	}()
+	})
 	s.Items(sw.r.Context(), sw.yield)
 }
 
