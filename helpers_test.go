@@ -2,6 +2,7 @@ package micro_test
 
 import (
 	"cmp"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/testkit"
 )
 
@@ -99,4 +101,44 @@ func expect(t *testing.T, h http.Handler, q req, want resp) resp {
 		t.Errorf("response (-want +got):\n%s", diff)
 	}
 	return got
+}
+
+// post builds a server-side request with a body of known length.
+func post(body, ctype string) *http.Request {
+	r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	return r
+}
+
+// chunked builds a request whose body length is not declared.
+func chunked(body io.Reader, ctype string) *http.Request {
+	r := httptest.NewRequest("POST", "/", body)
+	r.ContentLength = -1
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	return r
+}
+
+// errorOf checks that err is a *micro.Error and returns its status and
+// message.
+func errorOf(t *testing.T, err error) (int, string) {
+	t.Helper()
+	if err == nil {
+		return 0, ""
+	}
+	var e *micro.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T) is not a *micro.Error", err, err)
+	}
+	return e.StatusCode(), e.Error()
+}
+
+// outcome is the status and detail of a body helper's error; zero for
+// none.
+type outcome struct {
+	Status int
+	Detail string
 }

@@ -2,7 +2,6 @@ package micro_test
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,44 +18,6 @@ import (
 type comment struct {
 	Comment string `json:"comment"`
 	Likes   int    `json:"likes"`
-}
-
-// post builds a server-side request with a body of known length.
-func post(body, ctype string) *http.Request {
-	r := httptest.NewRequest("POST", "/", strings.NewReader(body))
-	if ctype != "" {
-		r.Header.Set("Content-Type", ctype)
-	}
-	return r
-}
-
-// chunked builds a request whose body length is not declared.
-func chunked(body io.Reader, ctype string) *http.Request {
-	r := httptest.NewRequest("POST", "/", body)
-	r.ContentLength = -1
-	if ctype != "" {
-		r.Header.Set("Content-Type", ctype)
-	}
-	return r
-}
-
-// errorOf checks that err is a *micro.Error and returns its status and
-// message.
-func errorOf(t *testing.T, err error) (int, string) {
-	t.Helper()
-	if err == nil {
-		return 0, ""
-	}
-	var e *micro.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not a *micro.Error", err, err)
-	}
-	return e.StatusCode(), e.Error()
-}
-
-type outcome struct {
-	Status int
-	Detail string
 }
 
 // jsonCase is a request for micro.JSON and what it must return.
