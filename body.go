@@ -47,10 +47,10 @@ func Limit(bytes int64) BodyOption {
 }
 
 // Text reads the request body as a UTF-8 string (Micro's text(req)), with
-// the limit, content codings and read-once rule of [JSON]. Any Content-Type is accepted,
-// but a charset other than UTF-8 or US-ASCII is 415, and a body that is not
-// valid UTF-8 is 400 "Invalid body". A UTF-8 byte order mark is skipped. A
-// request without a body gives "".
+// the limit, content codings and read-once rule of [JSON]. Any Content-Type
+// is accepted, but a charset other than UTF-8 or US-ASCII is 415, and a
+// body that is not valid UTF-8 is 400 "Invalid body". A UTF-8 byte order
+// mark is skipped. A request without a body gives "".
 func Text(r *http.Request, opts ...BodyOption) (string, error) {
 	if cs, ok := charset(r.Header.Get("Content-Type")); ok && !isUTF8(cs) && !strings.EqualFold(cs, "us-ascii") {
 		return "", Errorf(http.StatusUnsupportedMediaType,
@@ -69,9 +69,9 @@ func Text(r *http.Request, opts ...BodyOption) (string, error) {
 
 // Buffer reads the raw request body (Micro's buffer(req)), with the limit,
 // content codings and read-once rule of [JSON]; any Content-Type is
-// accepted and no charset is applied. A request without a body gives an empty slice. The
-// slice is shared with later calls on the same request and must not be
-// modified.
+// accepted and no charset is applied. A request without a body gives an
+// empty slice. The slice is shared with later calls on the same request and
+// must not be modified.
 func Buffer(r *http.Request, opts ...BodyOption) ([]byte, error) {
 	return readBody(r, opts)
 }

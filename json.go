@@ -39,7 +39,7 @@ func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
 	// is cut after at most the limit plus one byte, however small the
 	// compressed one; bytes after a gzip member that are not another
 	// member are 400; nesting deeper than encoding/json's limit is invalid
-	// JSON. Text, unlike JSON, refuses a body that is not UTF-8.
+	// JSON.
 	var v T
 	if err := checkJSONType(r.Header.Get("Content-Type")); err != nil {
 		return v, err

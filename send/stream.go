@@ -52,8 +52,10 @@ const DefaultWriteTimeout = 30 * time.Second
 //
 // yield returns false, and Items must return, once the client is gone,
 // after an error, or when a frame is not written within WriteTimeout (the
-// connection is then closed, or the HTTP/2 stream reset). Items gets the
-// request's context, to watch while it blocks between items. The
+// connection is then closed, or the HTTP/2 stream reset). These deadlines
+// replace the server's WriteTimeout, which cuts no stream; a writer that
+// cannot take one (a wrapper without Unwrap) streams without. Items gets
+// the request's context, to watch while it blocks between items. The
 // response carries Cache-Control: no-cache, X-Accel-Buffering: no and Vary:
 // Accept; an idle server-sent event stream sends a comment every Heartbeat.
 type Stream struct {
