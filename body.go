@@ -1,13 +1,16 @@
 package micro
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math"
 	"net/http"
 	"os"
+	"strings"
+	"unicode/utf8"
 
-	"github.com/microkit-go/micro/internal/bodylimit"
+	"github.com/microkit-go/micro/internal/response"
 	"github.com/microkit-go/micro/internal/state"
 )
 
@@ -41,6 +44,41 @@ func Limit(bytes int64) BodyOption {
 		panic("micro: Limit must not be negative")
 	}
 	return func(o *bodyOptions) { o.limit, o.set = bytes, true }
+}
+
+// Text reads the request body as a UTF-8 string (Micro's text(req)), with
+// the limit, content codings and read-once rule of [JSON]. Any Content-Type
+// is accepted, but a charset other than UTF-8 or US-ASCII is 415, and a
+// body that is not valid UTF-8 is 400 "Invalid body". A UTF-8 byte order
+// mark is skipped. A request without a body gives "".
+func Text(r *http.Request, opts ...BodyOption) (string, error) {
+	if cs, ok := charset(r.Header.Get("Content-Type")); ok && !isUTF8(cs) && !strings.EqualFold(cs, "us-ascii") {
+		return "", Errorf(http.StatusUnsupportedMediaType,
+			"Unsupported charset %.64q: expected utf-8", cs)
+	}
+	b, err := readBody(r, opts)
+	if err != nil {
+		return "", err
+	}
+	b = trimBOM(b)
+	if !utf8.Valid(b) {
+		return "", Errorf(http.StatusBadRequest, "Invalid body: not valid UTF-8")
+	}
+	return string(b), nil
+}
+
+// Buffer reads the raw request body (Micro's buffer(req)), with the limit,
+// content codings and read-once rule of [JSON]; any Content-Type is
+// accepted and no charset is applied. A request without a body gives an
+// empty slice. The slice is shared with later calls on the same request and
+// must not be modified.
+func Buffer(r *http.Request, opts ...BodyOption) ([]byte, error) {
+	return readBody(r, opts)
+}
+
+// trimBOM drops a leading UTF-8 byte order mark.
+func trimBOM(b []byte) []byte {
+	return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 }
 
 // bodyLimit is the limit of a helper called on r with opts, chosen as
@@ -158,7 +196,7 @@ func bodyError(err error, limit int64) error {
 }
 
 func tooLarge(limit int64) *Error {
-	return &Error{status: http.StatusRequestEntityTooLarge, msg: bodylimit.Exceeded(limit)}
+	return &Error{status: http.StatusRequestEntityTooLarge, msg: response.BodyTooLarge(limit)}
 }
 
 // readOnce replaces a request body once it has been read: it replays the

@@ -2,6 +2,7 @@ package micro_test
 
 import (
 	"cmp"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // req describes a request sent over a real connection.
@@ -78,20 +81,12 @@ func roundTrip(t *testing.T, h http.Handler, q req) resp {
 	if q.ctype != "" {
 		r.Header.Set("Content-Type", q.ctype)
 	}
-	res, err := srv.Client().Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := testkit.Do(t, srv.Client(), r)
 	return resp{
-		Status:        res.StatusCode,
+		Status:        res.Status,
 		ContentType:   res.Header.Get("Content-Type"),
 		ContentLength: cmp.Or(strings.Join(res.Header.Values("Content-Length"), ","), "-"),
-		Body:          string(b),
+		Body:          res.Body,
 		Header:        res.Header,
 	}
 }
@@ -106,4 +101,44 @@ func expect(t *testing.T, h http.Handler, q req, want resp) resp {
 		t.Errorf("response (-want +got):\n%s", diff)
 	}
 	return got
+}
+
+// post builds a server-side request with a body of known length.
+func post(body, ctype string) *http.Request {
+	r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	return r
+}
+
+// chunked builds a request whose body length is not declared.
+func chunked(body io.Reader, ctype string) *http.Request {
+	r := httptest.NewRequest("POST", "/", body)
+	r.ContentLength = -1
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	return r
+}
+
+// errorOf checks that err is a *micro.Error and returns its status and
+// message.
+func errorOf(t *testing.T, err error) (int, string) {
+	t.Helper()
+	if err == nil {
+		return 0, ""
+	}
+	var e *micro.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T) is not a *micro.Error", err, err)
+	}
+	return e.StatusCode(), e.Error()
+}
+
+// outcome is the status and detail of a body helper's error; zero for
+// none.
+type outcome struct {
+	Status int
+	Detail string
 }

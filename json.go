@@ -6,55 +6,40 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
-	"strings"
-	"unicode/utf8"
 )
 
 // JSON reads the request body and decodes it as JSON into a T (Micro's
-// json(req), typed). The body is read once and kept: later calls to JSON,
-// [Text] or [Buffer] on the same request decode the same bytes, and r.Body
-// is replaced by a reader that replays them (inflated, when the body was
-// compressed) to code that reads it later. Once a compressed body is
-// inflated, r describes what r.Body replays, as http.Transport leaves a
-// response it inflated: r.Header becomes a copy without Content-Encoding
-// and Content-Length, and r.ContentLength is the inflated length, so r
-// can be forwarded as it is.
+// json(req), typed). The body is read once, within the limit [DefaultLimit]
+// describes, and kept: later calls to JSON, [Text] or [Buffer] on r decode
+// the same bytes, and r.Body replays them. A body with Content-Encoding
+// gzip, x-gzip or deflate is inflated and the limit counts inflated bytes;
+// r then describes what r.Body replays (no Content-Encoding, the inflated
+// ContentLength), so it can be forwarded as it is.
 //
 // Errors are all [*Error], so a route can return them as they are:
 //
-//   - a Content-Type other than application/json or a +json type
-//     (parameters and case ignored; none at all is accepted), or a charset
-//     other than UTF-8, is 415, with a detail naming what was expected and
-//     what came;
-//   - a body over the limit (see [DefaultLimit]) is 413; a plain body
-//     whose declared Content-Length is over it is refused before any byte
-//     is read;
-//   - a body with Content-Encoding gzip, x-gzip or deflate (case ignored)
-//     is inflated, and the limit applies to the inflated bytes: more is 413
-//     however small the compressed body, after at most the limit plus one
-//     inflated byte. deflate is the zlib format of RFC 9110 (a raw deflate
-//     stream is 400). Data that does not decompress (bad header, corrupt,
-//     bad checksum, truncated, or followed by bytes that are not another
-//     gzip member) is 400 "Invalid body". The compressed bytes
-//     are bounded too, at twice the limit plus 64 KiB: more, declared or
-//     read, is 413 "Compressed body exceeded". identity or no
-//     Content-Encoding is plain; any other coding, or more than one, is 415
-//     naming the supported ones, with an Accept-Encoding header (a request
-//     without a body has nothing to decode, whatever its Content-Encoding);
-//   - an empty body, invalid JSON and trailing data after the value are 400
-//     with a detail that starts "Invalid JSON" and gives the byte offset; a
-//     value of the wrong type names the field and both types;
-//   - a body that cannot be read (client abort, a body shorter than its
-//     Content-Length) is 400 "Invalid body"; one that does not arrive before
-//     the server's read deadline is 408.
+//   - 415: a Content-Type other than application/json or a +json type (none
+//     at all is accepted), a charset other than UTF-8, or a Content-Encoding
+//     other than those above and identity (with an Accept-Encoding header);
+//   - 413 "Body exceeded N byte limit": a body over the limit, refused
+//     unread when its Content-Length says so; 413 "Compressed body
+//     exceeded" for compressed bytes over twice the limit plus 64 KiB;
+//   - 400 "Invalid JSON ...": an empty body, invalid JSON, trailing data,
+//     or a value of the wrong type, with the field, the types and the offset;
+//   - 400 "Invalid body": a body that does not decompress or cannot be read;
+//     408 when it does not arrive before the server's read deadline.
 //
-// Unknown fields are ignored, as by encoding/json. A UTF-8 byte order mark is
-// skipped. Invalid UTF-8 and unpaired surrogate escapes inside strings become
-// U+FFFD, as encoding/json decodes them (unlike [Text], which refuses a body
-// that is not UTF-8). Nesting deeper than encoding/json's limit is invalid JSON. When
-// an UnmarshalJSON method of T returns an error with a status, that error is
-// returned as it is.
+// Unknown fields are ignored and a UTF-8 byte order mark is skipped; invalid
+// UTF-8 inside strings becomes U+FFFD, as encoding/json decodes it. An error
+// with a status from an UnmarshalJSON method of T is returned as it is.
 func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
+	// What the contract above leaves out: a request without a body has
+	// nothing to decode, whatever its Content-Encoding; deflate is the zlib
+	// format of RFC 9110, so a raw deflate stream is 400; an inflated body
+	// is cut after at most the limit plus one byte, however small the
+	// compressed one; bytes after a gzip member that are not another
+	// member are 400; nesting deeper than encoding/json's limit is invalid
+	// JSON.
 	var v T
 	if err := checkJSONType(r.Header.Get("Content-Type")); err != nil {
 		return v, err
@@ -72,36 +57,6 @@ func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
 		return zero, jsonError(err)
 	}
 	return v, nil
-}
-
-// Text reads the request body as a UTF-8 string (Micro's text(req)), with
-// the limit, content codings and read-once rule of [JSON]. Any Content-Type is accepted,
-// but a charset other than UTF-8 or US-ASCII is 415, and a body that is not
-// valid UTF-8 is 400 "Invalid body". A UTF-8 byte order mark is skipped. A
-// request without a body gives "".
-func Text(r *http.Request, opts ...BodyOption) (string, error) {
-	if cs, ok := charset(r.Header.Get("Content-Type")); ok && !isUTF8(cs) && !strings.EqualFold(cs, "us-ascii") {
-		return "", Errorf(http.StatusUnsupportedMediaType,
-			"Unsupported charset %.64q: expected utf-8", cs)
-	}
-	b, err := readBody(r, opts)
-	if err != nil {
-		return "", err
-	}
-	b = trimBOM(b)
-	if !utf8.Valid(b) {
-		return "", Errorf(http.StatusBadRequest, "Invalid body: not valid UTF-8")
-	}
-	return string(b), nil
-}
-
-// Buffer reads the raw request body (Micro's buffer(req)), with the limit,
-// content codings and read-once rule of [JSON]; any Content-Type is
-// accepted and no charset is applied. A request without a body gives an empty slice. The
-// slice is shared with later calls on the same request and must not be
-// modified.
-func Buffer(r *http.Request, opts ...BodyOption) ([]byte, error) {
-	return readBody(r, opts)
 }
 
 // jsonError turns an encoding/json error into a 400 [*Error].
@@ -154,8 +109,4 @@ func jsonKind(t reflect.Type) string {
 		return "an object"
 	}
 	return "a " + t.String()
-}
-
-func trimBOM(b []byte) []byte {
-	return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 }

@@ -17,6 +17,7 @@ package micro
 import (
 	"net/http"
 
+	"github.com/microkit-go/micro/internal/report"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -33,11 +34,12 @@ import (
 //     [*Response] to choose the status and headers.
 //
 // A panic in the function is treated like a returned error, the one
-// [Recovered] makes of it: a 500 problem, logged with its stack. http.ErrAbortHandler is re-panicked, so it keeps its
-// meaning of aborting the connection. A panic in the producer of a
-// [Stream] is treated the same way (an error item once the stream has
-// started); a panic while any other value is being written (inside a
-// returned http.Handler, say) is not caught here.
+// [Recovered] makes of it: a 500 problem, logged with its stack.
+// http.ErrAbortHandler is panicked again, so it keeps aborting the
+// connection. A panic in the producer of a [Stream] is treated the same way
+// (an error item once the stream has started); a panic while any other
+// value is being written (inside a returned http.Handler, say) is not
+// caught here.
 type Handler func(r *http.Request) (any, error)
 
 // ServeHTTP calls h and sends its result, as described on [Handler].
@@ -55,13 +57,6 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // call runs h, turning a panic into an error.
 func (h Handler) call(r *http.Request) (v any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			v, err = nil, Recovered(p)
-		}
-	}()
+	defer report.OnPanic(func(p any) { v, err = nil, Recovered(p) })
 	return h(r)
 }

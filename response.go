@@ -3,7 +3,7 @@ package micro
 import (
 	"net/http"
 
-	"github.com/microkit-go/micro/internal/header"
+	"github.com/microkit-go/micro/internal/response"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -30,7 +30,7 @@ func (resp *Response) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	header.Merge(w.Header(), resp.Header)
+	response.MergeHeader(w.Header(), resp.Header)
 	status := resp.Status
 	if status == 0 {
 		status = http.StatusOK

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/microkit-go/micro/internal/bodylimit"
 	"github.com/microkit-go/micro/internal/report"
+	"github.com/microkit-go/micro/internal/response"
 )
 
 // StatusClientClosedRequest is the status [Error] uses when the error is
@@ -20,27 +20,20 @@ const StatusClientClosedRequest = 499
 // When err, or an error it wraps (found with errors.As), has a StatusCode()
 // int method returning a status from 400 to 599, the response has that
 // status and that error's message as "detail": the code that built it chose
-// to make it public. If the same error also has a Header() http.Header
-// method, those headers (Allow, Retry-After, WWW-Authenticate…) are set on
-// the response.
+// to make it public; a Header() http.Header method on the same error adds
+// its headers (Allow, Retry-After…). An *http.MaxBytesError is a 413 "Body
+// exceeded N byte limit", as micro's body helpers word it. Any other error,
+// a nil one included, is a 500 with no detail: its text is never sent.
 //
-// An *http.MaxBytesError (a body cut by http.MaxBytesReader) is a 413
-// "Body exceeded N byte limit", as micro's body helpers report it. Any
-// other error, including one whose StatusCode is outside 400–599 and a nil
-// err, is a 500 with no detail: its text is never sent.
-//
-// Every 5xx, public or not, is logged once, with method, path and status,
-// through the logger set by middleware.ErrorLogger (or middleware.Logger),
-// else slog.Default(); when an access-log middleware reports the cause in
-// its own line, Error hands the cause to it instead. 4xx errors are not
-// logged.
-// context.Canceled after the client went away is answered with
-// [StatusClientClosedRequest] and is not logged as an error.
+// Every 5xx is logged once, with method, path and status, through the
+// logger set by middleware.ErrorLogger (or middleware.Logger), else
+// slog.Default(), or handed to the access-log middleware that reports it.
+// 4xx are not logged, nor is context.Canceled once the client went away: it
+// is answered with [StatusClientClosedRequest].
 //
 // The response carries X-Content-Type-Options: nosniff and replaces any
-// Content-Type set before. HEAD responses get the headers without a body.
-// Call Error before anything is written: once the status is on the wire,
-// nothing can change it.
+// Content-Type set before; HEAD gets the headers only. Call Error before
+// anything is written: once the status is on the wire, nothing can change it.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	status, detail, hdr, public := classify(err, r)
 	switch {
@@ -86,7 +79,7 @@ func classify(err error, r *http.Request) (status int, detail string, hdr http.H
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 		// A body cut by http.MaxBytesReader (middleware.BodyLimit) that the
 		// route read itself: the client's mistake, as micro.JSON reports it.
-		return http.StatusRequestEntityTooLarge, bodylimit.Exceeded(mbe.Limit), nil, true
+		return http.StatusRequestEntityTooLarge, response.BodyTooLarge(mbe.Limit), nil, true
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return StatusClientClosedRequest, "", nil, false

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/microkit-go/micro/internal/header"
+	"github.com/microkit-go/micro/internal/response"
 )
 
 // Problem is an RFC 9457 problem details object: the body [Error] writes,
@@ -23,7 +23,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, hdr http.He
 	for _, k := range [...]string{"Content-Encoding", "Content-Range", "Content-Disposition", "Etag", "Last-Modified"} {
 		delete(h, k)
 	}
-	header.Merge(h, hdr)
+	response.MergeHeader(h, hdr)
 	h["Content-Type"] = valueProblem
 	h["X-Content-Type-Options"] = valueNosniff
 

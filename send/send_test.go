@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -370,4 +371,62 @@ func TestJSONAndTextAlike(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestErrorAnswersACutBodyWith413 checks that a route reading a body cut
+// by http.MaxBytesReader itself, and returning the error, gets the 413 the
+// body helpers give, not a 500.
+func TestErrorAnswersACutBodyWith413(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 8)
+		if _, err := io.ReadAll(r.Body); err != nil {
+			send.Error(w, r, fmt.Errorf("reading the upload: %w", err))
+		}
+	})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/", strings.NewReader("0123456789")))
+	var p send.Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != 413 || p.Status != 413 || p.Detail != "Body exceeded 8 byte limit" {
+		t.Errorf("%d %+v", w.Code, p)
+	}
+}
+
+// Each benchmark runs send beside a hand-written net/http baseline, as
+// sub-benchmarks impl=send and impl=nethttp: compare them with
+// benchstat -col /impl.
+
+func bench(b *testing.B, impls map[string]http.HandlerFunc) {
+	for _, name := range []string{"impl=nethttp", "impl=send"} {
+		b.Run(name, func(b *testing.B) {
+			testkit.Bench(b, impls[name], httptest.NewRequest("GET", "/", nil))
+		})
+	}
+}
+
+// BenchmarkError compares a problem response with http.Error's plain text.
+func BenchmarkError(b *testing.B) {
+	bench(b, map[string]http.HandlerFunc{
+		"impl=nethttp": func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "no such comment", http.StatusNotFound)
+		},
+		"impl=send": func(w http.ResponseWriter, r *http.Request) {
+			send.Error(w, r, statusErr{http.StatusNotFound})
+		},
+	})
+}
+
+// BenchmarkText compares send.Text with setting the headers and writing.
+func BenchmarkText(b *testing.B) {
+	bench(b, map[string]http.HandlerFunc{
+		"impl=nethttp": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, "hello, world")
+		},
+		"impl=send": func(w http.ResponseWriter, r *http.Request) {
+			_ = send.Text(w, r, http.StatusOK, "hello, world")
+		},
+	})
 }

@@ -90,3 +90,19 @@ func Stack(err error) []byte {
 	}
 	return nil
 }
+
+// OnPanic recovers a panic and hands its value to handle, which turns it
+// into a 500 logged with its stack; http.ErrAbortHandler is panicked again,
+// so it keeps aborting the connection. It does nothing without a panic. It
+// must be the deferred call itself (defer report.OnPanic(handle)): called
+// from inside another deferred function, recover finds nothing.
+func OnPanic(handle func(p any)) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	handle(p)
+}

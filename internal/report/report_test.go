@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/report"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 func TestStackFindsTheRecoveredPanicInTheTree(t *testing.T) {
@@ -57,5 +59,26 @@ func TestAttrsNameTheRequest(t *testing.T) {
 	}
 	if a := report.Attrs(r, 0); !a[2].Equal(slog.Attr{}) {
 		t.Errorf("Attrs with status 0: third is %v, want the empty Attr", a[2])
+	}
+}
+
+func TestOnPanicHandsOnThePanicAndLetsAbortThrough(t *testing.T) {
+	var handled []any
+	run := func(v any) any {
+		return testkit.Recover(func() {
+			defer report.OnPanic(func(p any) { handled = append(handled, p) })
+			if v != nil {
+				panic(v)
+			}
+		})
+	}
+	if p := run(nil); p != nil || len(handled) != 0 {
+		t.Errorf("without a panic: panicked %v, handled %v", p, handled)
+	}
+	if p := run("boom"); p != nil || !cmp.Equal(handled, []any{"boom"}) {
+		t.Errorf("a panic: panicked %v, handled %v; want it handled", p, handled)
+	}
+	if p := run(http.ErrAbortHandler); p != http.ErrAbortHandler || len(handled) != 1 {
+		t.Errorf("http.ErrAbortHandler: panicked %v, handled %v; want it panicked again", p, handled)
 	}
 }
