@@ -31,7 +31,16 @@ func Fetch(t testing.TB, h http.Handler, method string, header ...string) Respon
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Add(header[i], header[i+1])
 	}
-	res, err := srv.Client().Do(r)
+	res := Do(t, srv.Client(), r)
+	srv.Close()
+	return res
+}
+
+// Do sends r with client and reads the whole response. It fails the test
+// if the request or the body read fails.
+func Do(t testing.TB, client *http.Client, r *http.Request) Response {
+	t.Helper()
+	res, err := client.Do(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +49,5 @@ func Fetch(t testing.TB, h http.Handler, method string, header ...string) Respon
 	if err != nil {
 		t.Fatalf("reading the body: %v (read %q)", err, b)
 	}
-	srv.Close()
 	return Response{res.StatusCode, res.Header, string(b)}
 }

@@ -2,8 +2,6 @@ package api
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -22,22 +20,12 @@ type reply struct {
 	Body   string
 }
 
+// do sends a request with a body of type ctype ("": no Content-Type) to
+// srv.
 func do(t *testing.T, srv *httptest.Server, method, path, ctype, body string) reply {
 	t.Helper()
-	r, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		r.Header.Set("Content-Type", ctype)
-	}
-	res, err := srv.Client().Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return reply{res.StatusCode, res.Header.Get("Content-Type"), string(b)}
+	res := fetch(t, srv, method, path, body, map[string]string{"Content-Type": ctype})
+	return reply{res.Status, res.Header.Get("Content-Type"), res.Body}
 }
 
 // TestSeedIsTheEmbeddedFile: a new store starts with the comments of
