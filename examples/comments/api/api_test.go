@@ -104,11 +104,7 @@ func readFile(t *testing.T, path string) []Comment {
 }
 
 func TestDataFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempStore(t, seed)
 	if diff := cmp.Diff(seed, readFile(t, path)); diff != "" {
 		t.Fatalf("a missing file is created with the seed (-want +got):\n%s", diff)
 	}
@@ -122,10 +118,7 @@ func TestDataFile(t *testing.T) {
 	if diff := cmp.Diff(want, readFile(t, path)); diff != "" {
 		t.Errorf("file after the 201 (-want +got):\n%s", diff)
 	}
-	restarted, err := OpenStore(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	restarted := openStore(t, path, nil)
 	if diff := cmp.Diff(want, restarted.List()); diff != "" {
 		t.Errorf("after a restart (-want +got):\n%s", diff)
 	}
@@ -165,10 +158,7 @@ func TestDataFileErrors(t *testing.T) {
 func TestFailedWriteIsNotStored(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, seed)
 	s.path = filepath.Join(dir, "missing-dir", "comments.json") // every save now fails
 	srv := httptest.NewServer(NewHandler(s, testConfig(t)))
 	defer srv.Close()
@@ -182,11 +172,7 @@ func TestFailedWriteIsNotStored(t *testing.T) {
 }
 
 func TestConcurrentPostsAreAllStored(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempStore(t, seed)
 	srv := httptest.NewServer(NewHandler(s, testConfig(t)))
 	defer srv.Close()
 	const n = 40

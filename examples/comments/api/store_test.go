@@ -49,11 +49,7 @@ func storeQueue(t *testing.T, s *Store, texts ...string) (release func() []error
 }
 
 func TestStoreSavesCommentsThatArriveDuringASaveTogether(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempStore(t, seed)
 	before := s.List()
 	release := storeQueue(t, s, "a", "b", "c")
 	if diff := cmp.Diff(seed, s.List()); diff != "" {
@@ -84,10 +80,7 @@ func TestStoreSavesCommentsThatArriveDuringASaveTogether(t *testing.T) {
 func TestStoreFailedSaveFailsEveryCommentOfItsBatch(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, seed)
 	release := storeQueue(t, s, "lost 1", "lost 2", "lost 3")
 	s.path = filepath.Join(dir, "missing-dir", "comments.json") // the batch's save fails
 	for i, err := range release() {
@@ -108,6 +101,24 @@ func TestStoreFailedSaveFailsEveryCommentOfItsBatch(t *testing.T) {
 	}
 }
 
+// openStore opens the store on the data file path; t fails if it cannot.
+func openStore(t testing.TB, path string, seed []Comment) *Store {
+	t.Helper()
+	s, err := OpenStore(path, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// tempStore opens a store seeded with seed on a new data file in a
+// temporary directory, and returns it with the file's path.
+func tempStore(t testing.TB, seed []Comment) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "comments.json")
+	return openStore(t, path, seed), path
+}
+
 // logOf returns the bytes of a data file holding comments.
 func logOf(t *testing.T, comments ...Comment) []byte {
 	t.Helper()
@@ -119,11 +130,7 @@ func logOf(t *testing.T, comments ...Comment) []byte {
 }
 
 func TestStoreAppendsToTheFileAndNeverRewritesIt(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempStore(t, seed)
 	before, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -198,10 +205,7 @@ func TestStoreConvertsAJSONArrayFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(` [{"comment":"from"},{"comment":"the first format"}]`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, seed)
 	if diff := cmp.Diff(old, s.List()); diff != "" {
 		t.Errorf("the comments of the array file (-want +got):\n%s", diff)
 	}
@@ -218,11 +222,7 @@ func TestStoreConvertsAJSONArrayFile(t *testing.T) {
 }
 
 func TestStoreCutsWhatAFailedAppendLeft(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempStore(t, seed)
 	// What a write that failed half way, and whose undo failed too, left.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
@@ -281,15 +281,8 @@ func BenchmarkStoreSave(b *testing.B) {
 // The second must refuse its save, not write its line over the first's,
 // whose 201 said it was on disk.
 func TestStoreNeverWritesOverAnotherWritersLines(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	first, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := OpenStore(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first, path := tempStore(t, seed)
+	second := openStore(t, path, nil)
 	if err := first.Add(Comment{"acknowledged by the first server"}); err != nil {
 		t.Fatal(err)
 	}
@@ -316,10 +309,7 @@ func TestStoreKeepsEveryAcknowledgedCommentWithTwoWriters(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "comments.json")
 	var stores [2]*Store
 	for i := range stores {
-		s, err := OpenStore(path, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openStore(t, path, seed)
 		stores[i] = s
 	}
 	var mu sync.Mutex
