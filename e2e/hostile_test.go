@@ -98,7 +98,7 @@ func hostileStart(t *testing.T) *hostileServer {
 	}
 	mux := api.Routes(s, cfg)                      // as api.NewHandler builds it
 	mux.HandleFunc(hostilePanicPath, hostilePanic) // test-only
-	h.server = startServer(t, api.Chain(cfg).Then(mux), cfg.Logger, func(srv *http.Server) {
+	h.server = startServer(t, api.Chain(cfg).Then(mux), cfg.Logger, hostileWait, func(srv *http.Server) {
 		// The example waits 5 s for headers and 30 s for a whole request;
 		// the slowloris and stalled-body cases would take that long, so
 		// the test shortens both. Nothing else is changed.
@@ -122,7 +122,7 @@ func hostileStart(t *testing.T) *hostileServer {
 func (h *hostileServer) stop(t *testing.T) {
 	t.Helper()
 	h.tr.CloseIdleConnections()
-	if err := h.shutdown(hostileWait); err != nil {
+	if err := h.shutdown(); err != nil {
 		t.Error(err)
 	}
 }
