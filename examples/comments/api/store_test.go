@@ -92,13 +92,7 @@ func TestStoreFailedSaveFailsEveryCommentOfItsBatch(t *testing.T) {
 		t.Errorf("comments that were not saved are listed (-want +got):\n%s", diff)
 	}
 	s.path = path
-	if err := s.Add(Comment{"kept"}); err != nil {
-		t.Fatal(err)
-	}
-	want := append(slices.Clone(seed), Comment{"kept"})
-	if diff := cmp.Diff(want, readFile(t, path)); diff != "" {
-		t.Errorf("the file after a failed batch and a good add (-want +got):\n%s", diff)
-	}
+	addToSeed(t, s, path, "kept", "after a failed batch and a good add")
 }
 
 // openStore opens the store on the data file path; t fails if it cannot.
@@ -117,6 +111,20 @@ func tempStore(t testing.TB, seed []Comment) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "comments.json")
 	return openStore(t, path, seed), path
+}
+
+// addToSeed adds the comment text to s, whose data file path holds seed,
+// and checks that the file then holds seed and text; when names the
+// moment in a failure.
+func addToSeed(t *testing.T, s *Store, path, text, when string) {
+	t.Helper()
+	if err := s.Add(Comment{text}); err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Clone(seed), Comment{text})
+	if diff := cmp.Diff(want, readFile(t, path)); diff != "" {
+		t.Errorf("the file %s (-want +got):\n%s", when, diff)
+	}
 }
 
 // logOf returns the bytes of a data file holding comments.
@@ -233,13 +241,7 @@ func TestStoreCutsWhatAFailedAppendLeft(t *testing.T) {
 	}
 	f.Close()
 	s.torn = true
-	if err := s.Add(Comment{"next"}); err != nil {
-		t.Fatal(err)
-	}
-	want := append(slices.Clone(seed), Comment{"next"})
-	if diff := cmp.Diff(want, readFile(t, path)); diff != "" {
-		t.Errorf("the file after the next add (-want +got):\n%s", diff)
-	}
+	addToSeed(t, s, path, "next", "after the next add")
 }
 
 // BenchmarkStoreSave measures one save of one comment into a data file
