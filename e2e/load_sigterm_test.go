@@ -212,12 +212,14 @@ func loadStartChild(t *testing.T, path string) *loadChild {
 	ctx := t.Context() // done when the test ends, before its cleanups run
 	if deadline, ok := t.Deadline(); ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-2*loadWait))
+		// Stopped then, it is gone (killed at the latest loadWait later)
+		// before the -timeout panic, which runs no cleanup.
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-loadWait-5*time.Second))
 		t.Cleanup(cancel)
 	}
 	cmd := exec.CommandContext(ctx, program(t, "comments"), "-addr", "127.0.0.1:0", "-data", path, "-grace", loadGrace.String())
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = loadWait // then Wait kills it
+	cmd.WaitDelay = loadWait // from Cancel to the kill
 	dieWithParent(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
