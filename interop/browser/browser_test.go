@@ -255,10 +255,12 @@ type program struct {
 
 // startProgram runs bin with args, which must make it listen on
 // 127.0.0.1:0, and returns once it logs where it listens. It is stopped
-// when t ends, if it was not before.
+// when t ends, if it was not before, and killed if the test process dies
+// (see killedWithTest).
 func startProgram(t *testing.T, bin string, args ...string) *program {
 	t.Helper()
 	p := &program{name: filepath.Base(bin), cmd: exec.Command(bin, args...), exited: make(chan struct{})}
+	p.cmd.SysProcAttr = killedWithTest()
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
