@@ -304,7 +304,7 @@ func hostilePanicked(t *testing.T, h *hostileServer, r hostileReply) {
 		t.Errorf("log stack does not show hostilePanic:\n%.2000s", st)
 	}
 	n := 0
-	for _, rec := range h.log.lines(t) {
+	for _, rec := range h.log.Lines(t) {
 		b, _ := json.Marshal(rec)
 		if bytes.Contains(b, []byte(hostilePanicText)) {
 			n++

@@ -48,10 +48,7 @@ func hostileSlowCases() []hostileCase {
 // before closing. Both are accepted, nothing else.
 func hostileSlowloris(t *testing.T, h *hostileServer) hostileExchange {
 	t.Helper()
-	conn, err := net.Dial("tcp", h.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := h.dial(t)
 	defer conn.Close()
 	// 2 KB at a byte every 20 ms would take 40 s; the server gives 2 s.
 	head := "GET /api/comments HTTP/1.1\r\nHost: hostile.test\r\nX-Slow: " + strings.Repeat("s", 2000) + "\r\n\r\n"
@@ -103,7 +100,7 @@ func hostileSlowloris(t *testing.T, h *hostileServer) hostileExchange {
 		t.Errorf("another client during the slowloris: %d %s", ex.replies[0].status, ex.replies[0].body)
 	}
 
-	err = <-closedAt
+	err := <-closedAt
 	close(stop)
 	n := <-trickled
 	if n == len(head) {
@@ -141,18 +138,14 @@ func hostileShortBodyThenEOF(t *testing.T, h *hostileServer) hostileExchange {
 // calls then, and reads the one response within hostileWait.
 func (h *hostileServer) partialBody(t *testing.T, then func(*net.TCPConn)) hostileExchange {
 	t.Helper()
-	conn, err := net.Dial("tcp", h.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := h.dial(t)
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(hostileWait))
-	_, err = io.WriteString(conn, "POST /api/comments HTTP/1.1\r\nHost: hostile.test\r\n"+
+	_, err := io.WriteString(conn, "POST /api/comments HTTP/1.1\r\nHost: hostile.test\r\n"+
 		"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"+`{"comment"`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	then(conn.(*net.TCPConn))
+	then(conn)
 	br := bufio.NewReader(conn)
 	res, err := http.ReadResponse(br, nil)
 	if err != nil {

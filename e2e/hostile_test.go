@@ -17,7 +17,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -29,13 +28,13 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro/examples/comments/api"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // hostileCookieKey is the fixed 32-byte key that signs the visitor cookie.
@@ -56,8 +55,8 @@ var hostileGeneratedID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // about it.
 type hostileServer struct {
 	*server
-	path   string // the data file
-	log    *hostileLog
+	path   string       // the data file
+	log    *testkit.Log // slog JSON lines
 	tr     *http.Transport
 	client *http.Client  // no compression of its own: the test sees the wire
 	want   []api.Comment // the seed plus every comment a case stored
@@ -85,7 +84,7 @@ func hostileStart(t *testing.T) *hostileServer {
 	seed := api.Seed()
 	h := &hostileServer{
 		path: filepath.Join(t.TempDir(), "comments.json"),
-		log:  &hostileLog{},
+		log:  &testkit.Log{},
 		want: seed,
 	}
 	s, err := api.OpenStore(h.path, seed)
@@ -93,13 +92,13 @@ func hostileStart(t *testing.T) *hostileServer {
 		t.Fatal(err)
 	}
 	cfg := api.Config{
-		Logger:      slog.New(slog.NewJSONHandler(h.log, nil)),
+		Logger:      h.log.JSONLogger(slog.LevelInfo),
 		CORSOrigins: []string{hostileOrigin},
 		CookieKey:   []byte(hostileCookieKey),
 	}
 	mux := api.Routes(s, cfg)                      // as api.NewHandler builds it
 	mux.HandleFunc(hostilePanicPath, hostilePanic) // test-only
-	h.server = startServer(t, api.Chain(cfg).Then(mux), cfg.Logger, func(srv *http.Server) {
+	h.server = startServer(t, api.Chain(cfg).Then(mux), cfg.Logger, hostileWait, func(srv *http.Server) {
 		// The example waits 5 s for headers and 30 s for a whole request;
 		// the slowloris and stalled-body cases would take that long, so
 		// the test shortens both. Nothing else is changed.
@@ -123,47 +122,17 @@ func hostileStart(t *testing.T) *hostileServer {
 func (h *hostileServer) stop(t *testing.T) {
 	t.Helper()
 	h.tr.CloseIdleConnections()
-	if err := h.shutdown(hostileWait); err != nil {
+	if err := h.shutdown(); err != nil {
 		t.Error(err)
 	}
 }
 
-// hostileLog is the server's log, slog JSON lines, written by the server's
-// goroutines while the test reads it.
-type hostileLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *hostileLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// lines returns the records logged so far.
-func (l *hostileLog) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	b := bytes.Clone(l.buf.Bytes())
-	l.mu.Unlock()
-	var recs []map[string]any
-	for line := range bytes.Lines(b) {
-		var rec map[string]any
-		if err := json.Unmarshal(line, &rec); err != nil {
-			t.Fatalf("log line is not JSON: %v\n%s", err, line)
-		}
-		recs = append(recs, rec)
-	}
-	return recs
-}
-
 // requestLines returns the "request" records of Logger whose request_id is
 // id.
-func (l *hostileLog) requestLines(t *testing.T, id string) []map[string]any {
+func (h *hostileServer) requestLines(t *testing.T, id string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, rec := range l.lines(t) {
+	for _, rec := range h.log.Lines(t) {
 		if rec["msg"] == "request" && rec["request_id"] == id {
 			out = append(out, rec)
 		}
@@ -177,7 +146,7 @@ func (h *hostileServer) lineFor(t *testing.T, id string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(hostileWait)
 	for {
-		switch recs := h.log.requestLines(t, id); {
+		switch recs := h.requestLines(t, id); {
 		case len(recs) == 1:
 			return recs[0]
 		case len(recs) > 1:
@@ -248,18 +217,26 @@ func (h *hostileServer) do(t *testing.T, r *hostileReq) hostileExchange {
 	return hostileExchange{replies: []hostileReply{reply}}
 }
 
+// dial opens a TCP connection to the server whose reads and writes fail
+// after hostileWait; t fails if it cannot connect.
+func (h *hostileServer) dial(t *testing.T) *net.TCPConn {
+	t.Helper()
+	conn, err := net.Dial("tcp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(hostileWait))
+	return conn.(*net.TCPConn)
+}
+
 // raw writes payload on a new TCP connection, reads n responses (to a
 // request of method method), then waits for the server to close the
 // connection when closeWait is positive. The write runs beside the reads,
 // so a server that answers before it has read everything is seen as it is.
 func (h *hostileServer) raw(t *testing.T, method, payload string, n int, closeWait time.Duration) hostileExchange {
 	t.Helper()
-	conn, err := net.Dial("tcp", h.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := h.dial(t)
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(hostileWait))
 	wrote := make(chan struct{})
 	go func() {
 		defer close(wrote)
@@ -389,7 +366,7 @@ func TestHostileInputEndToEnd(t *testing.T) {
 func (h *hostileServer) checkLog(t *testing.T) {
 	t.Helper()
 	perID := map[string]int{}
-	recs := h.log.lines(t)
+	recs := h.log.Lines(t)
 	for _, rec := range recs {
 		if msg, _ := rec["msg"].(string); strings.Contains(msg, "panic serving") {
 			t.Errorf("a panic reached net/http: %v", rec)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -202,10 +203,24 @@ const loadTailLines = 30
 
 // loadStartChild starts the program on the data file path, listening on
 // a free port of 127.0.0.1, and waits until it listens. The child is gone
-// when the test ends: told to stop, then killed.
+// when the test ends, and before the test binary's -timeout: told to stop
+// (SIGTERM), then killed loadWait later. If the test process dies without
+// running its cleanups (a crash, the -timeout panic), the child is killed
+// with it where the system can do that (see dieWithParent).
 func loadStartChild(t *testing.T, path string) *loadChild {
 	t.Helper()
-	cmd := exec.Command(program(t, "comments"), "-addr", "127.0.0.1:0", "-data", path, "-grace", loadGrace.String())
+	ctx := t.Context() // done when the test ends, before its cleanups run
+	if deadline, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		// Stopped then, it is gone (killed at the latest loadWait later)
+		// before the -timeout panic, which runs no cleanup.
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-loadWait-5*time.Second))
+		t.Cleanup(cancel)
+	}
+	cmd := exec.CommandContext(ctx, program(t, "comments"), "-addr", "127.0.0.1:0", "-data", path, "-grace", loadGrace.String())
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = loadWait // from Cancel to the kill
+	dieWithParent(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -216,15 +231,7 @@ func loadStartChild(t *testing.T, path string) *loadChild {
 	c := &loadChild{cmd: cmd, shuttingDown: make(chan struct{}), exited: make(chan struct{})}
 	listening := make(chan string, 1)
 	go c.read(stderr, listening)
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-c.exited:
-		case <-time.After(loadWait):
-			cmd.Process.Kill()
-			<-c.exited
-		}
-	})
+	t.Cleanup(func() { <-c.exited }) // ctx is done: stopped, or killed after WaitDelay
 	select {
 	case c.addr = <-listening:
 	case <-c.exited:

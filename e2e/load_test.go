@@ -71,7 +71,7 @@ func TestLoad(t *testing.T) {
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
-			srv.shutdown(loadWait)
+			srv.shutdown()
 		}
 	})
 
@@ -144,7 +144,7 @@ func TestLoad(t *testing.T) {
 	}
 
 	stopped = true
-	if err := srv.shutdown(loadGrace); err != nil {
+	if err := srv.shutdown(); err != nil {
 		t.Fatalf("the graceful shutdown failed: %v", err)
 	}
 	tr.CloseIdleConnections()
@@ -182,7 +182,7 @@ func loadStartServer(t *testing.T, path string, log io.Writer) *server {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	return startServer(t, api.NewHandler(s, cfg), cfg.Logger, nil)
+	return startServer(t, api.NewHandler(s, cfg), cfg.Logger, loadGrace, nil)
 }
 
 // loadSaveCost returns how long one store.add takes in dir, alone: the

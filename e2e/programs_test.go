@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// buildTimeout bounds the go build of the examples: generous, for a cold
+// build cache on a loaded machine, and still finite, so a hang is one.
+const buildTimeout = 10 * time.Minute
+
 // built builds every example program, once, on first use, and returns the
 // directory that holds them. TestMain sets it before any test runs and
 // never reassigns it.
@@ -24,12 +28,16 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	built = sync.OnceValues(func() (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 		defer cancel()
 		// go test puts the go command of its GOROOT first in PATH; -o with
 		// a directory and a pattern writes each main package there.
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "../examples/...")
-		if out, err := cmd.CombinedOutput(); err != nil {
+		out, err := cmd.CombinedOutput()
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("go build ../examples/... was slower than %s: a cold build cache on a loaded machine?\n%s", buildTimeout, out)
+		}
+		if err != nil {
 			return "", fmt.Errorf("go build ../examples/...: %w\n%s", err, out)
 		}
 		return dir, nil

@@ -1,9 +1,7 @@
 package interop_test
 
 import (
-	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/microkit-go/micro"
@@ -20,9 +18,7 @@ func chiPathValues(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rctx := chi.RouteContext(r.Context()); rctx != nil && r.URL.RawPath != "" {
 			for i, k := range rctx.URLParams.Keys {
-				if v, err := url.PathUnescape(rctx.URLParams.Values[i]); err == nil {
-					r.SetPathValue(k, v)
-				}
+				setEscapedPathValue(r, k, rctx.URLParams.Values[i])
 			}
 		}
 		next.ServeHTTP(w, r)
@@ -38,8 +34,9 @@ var chiMethodNotAllowed = micro.Handler(func(r *http.Request) (any, error) {
 })
 
 // chiRoutes is a chi router with the API: every path for every method, our
-// 404 and 405 routes, and the middleware mws in its r.Use slot.
-func chiRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) *chi.Mux {
+// 404 and 405 routes, and the middleware mws in its r.Use slot, which runs
+// before chi routes, so it also covers chi's 404 and 405 handlers.
+func chiRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler {
 	r := chi.NewRouter()
 	r.Use(mws...)
 	r.NotFound(notFound.ServeHTTP)
@@ -48,17 +45,6 @@ func chiRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) *chi.Mux {
 		r.With(chiPathValues).Handle(rt.path, rt.h)
 	}
 	return r
-}
-
-// chiOutside is chi inside our chain.
-func chiOutside(a *testAPI, logs io.Writer) http.Handler {
-	return testChain(logs).Then(chiRoutes(a))
-}
-
-// chiInside is our chain in chi's r.Use: it runs before chi routes, so it
-// also covers chi's 404 and 405 handlers.
-func chiInside(a *testAPI, logs io.Writer) http.Handler {
-	return chiRoutes(a, testChain(logs).Then)
 }
 
 // chiDifferences are where chi cannot answer as ServeMux does.

@@ -1,9 +1,7 @@
 package interop_test
 
 import (
-	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 	"github.com/microkit-go/micro/send"
@@ -23,13 +21,11 @@ func echoRoute(h http.Handler) echo.HandlerFunc {
 		r := c.Request()
 		values := c.ParamValues()
 		for i, name := range c.ParamNames() {
-			v := values[i]
 			if r.URL.RawPath != "" {
-				if u, err := url.PathUnescape(v); err == nil {
-					v = u
-				}
+				setEscapedPathValue(r, name, values[i])
+			} else {
+				r.SetPathValue(name, values[i])
 			}
-			r.SetPathValue(name, v)
 		}
 		h.ServeHTTP(c.Response(), r)
 		return nil
@@ -59,7 +55,7 @@ func (e statusError) StatusCode() int { return e.code }
 // echoRoutes is an echo server with the API, every path for every method
 // echo knows, our 404 route, and the middleware mws in its Use slot (which
 // echo runs after routing, for RouteNotFound routes too).
-func echoRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) *echo.Echo {
+func echoRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = echoErrors
@@ -71,16 +67,6 @@ func echoRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) *echo.Echo {
 		e.Any(colonPattern(rt.path), echoRoute(rt.h))
 	}
 	return e
-}
-
-// echoOutside is echo inside our chain.
-func echoOutside(a *testAPI, logs io.Writer) http.Handler {
-	return testChain(logs).Then(echoRoutes(a))
-}
-
-// echoInside is our chain in echo's Use slot.
-func echoInside(a *testAPI, logs io.Writer) http.Handler {
-	return echoRoutes(a, testChain(logs).Then)
 }
 
 // echoDifferences are where echo cannot answer as ServeMux does.

@@ -70,7 +70,7 @@ func (g *ginWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // knows, our 404 route, and the middleware mws in its Use slot (which
 // gin also runs for NoRoute). It sets gin's test mode, so gin prints
 // nothing.
-func ginRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) *gin.Engine {
+func ginRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler {
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
 	e.UseRawPath = true             // route on the escaped path, so %2F stays in its param
@@ -83,16 +83,6 @@ func ginRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) *gin.Engine {
 		e.Any(colonPattern(rt.path), ginRoute(rt.h))
 	}
 	return e
-}
-
-// ginOutside is gin inside our chain.
-func ginOutside(a *testAPI, logs io.Writer) http.Handler {
-	return testChain(logs).Then(ginRoutes(a))
-}
-
-// ginInside is our chain in gin's Use slot.
-func ginInside(a *testAPI, logs io.Writer) http.Handler {
-	return ginRoutes(a, testChain(logs).Then)
 }
 
 // ginDifferences are where gin cannot answer as ServeMux does.

@@ -1,9 +1,7 @@
 package interop_test
 
 import (
-	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/gorilla/mux"
 )
@@ -17,10 +15,7 @@ import (
 func gorillaPathValues(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for k, v := range mux.Vars(r) {
-			if u, err := url.PathUnescape(v); err == nil {
-				v = u
-			}
-			r.SetPathValue(k, v)
+			setEscapedPathValue(r, k, v)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -30,7 +25,7 @@ func gorillaPathValues(next http.Handler) http.Handler {
 // method, and the middleware mws in its r.Use slot. gorilla runs r.Use
 // middleware only for matched routes, never for its NotFoundHandler, so
 // the 404 route is wrapped in mws by hand.
-func gorillaRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) *mux.Router {
+func gorillaRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler {
 	r := mux.NewRouter().UseEncodedPath()
 	for _, mw := range mws {
 		r.Use(mw)
@@ -45,14 +40,4 @@ func gorillaRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) *mux.Rout
 		r.Handle(rt.path, rt.h)
 	}
 	return r
-}
-
-// gorillaOutside is gorilla/mux inside our chain.
-func gorillaOutside(a *testAPI, logs io.Writer) http.Handler {
-	return testChain(logs).Then(gorillaRoutes(a))
-}
-
-// gorillaInside is our chain in gorilla's r.Use slot.
-func gorillaInside(a *testAPI, logs io.Writer) http.Handler {
-	return gorillaRoutes(a, testChain(logs).Then)
 }

@@ -3,6 +3,7 @@ package interop_test
 import (
 	"io"
 	"net/http"
+	"net/url"
 )
 
 // stdRouter is the reference: the API on a std ServeMux, whose 1.22
@@ -15,4 +16,15 @@ func stdRouter(a *testAPI, logs io.Writer) http.Handler {
 	}
 	mux.Handle("/", notFound)
 	return testChain(logs).Then(mux)
+}
+
+// setEscapedPathValue sets r's path value name to escaped unescaped, as
+// ServeMux sets its values; one that does not unescape is set as it is.
+// It is for the adapters of routers that match the escaped path.
+func setEscapedPathValue(r *http.Request, name, escaped string) {
+	v, err := url.PathUnescape(escaped)
+	if err != nil {
+		v = escaped
+	}
+	r.SetPathValue(name, v)
 }

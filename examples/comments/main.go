@@ -24,13 +24,11 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -97,27 +95,9 @@ func run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	srv := api.NewServer(ctx, api.NewHandler(s, cfg), logger)
 	logger.Info("listening", "addr", ln.Addr().String(), "data", *data)
 	if listening != nil {
 		listening(ln.Addr())
 	}
-
-	// Shutdown makes Serve return at once; it returns itself once the
-	// requests in flight are done.
-	shutdown := make(chan error, 1)
-	defer context.AfterFunc(ctx, func() {
-		logger.Info("shutting down", "grace", *grace)
-		graceCtx, cancel := context.WithTimeout(context.Background(), *grace)
-		defer cancel()
-		shutdown <- srv.Shutdown(graceCtx)
-	})()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	if err := <-shutdown; err != nil {
-		srv.Close()
-		return fmt.Errorf("requests still in flight after %s: %w", *grace, err)
-	}
-	return nil
+	return api.Serve(ctx, api.NewServer(ctx, api.NewHandler(s, cfg), logger), ln, *grace, logger)
 }

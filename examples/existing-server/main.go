@@ -39,9 +39,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, flag.NewFlagSet("existing-server", flag.ExitOnError), os.Args[1:], os.Stderr, nil); err != nil {
+	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "existing-server:", err)
 		os.Exit(1)
 	}
@@ -54,10 +52,12 @@ type config struct {
 	timeout   time.Duration
 }
 
-// run parses args with flags (main's exit on -h with 0, on a bad flag
-// with 2), serves until ctx is done, then shuts down gracefully.
-func run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writer, listening func(net.Addr)) error {
-	flags.SetOutput(stderr)
+// run parses args (exiting 0 after the usage on -h, 2 on a bad flag),
+// serves until SIGINT or SIGTERM, then shuts down gracefully.
+func run(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	flags := flag.NewFlagSet("existing-server", flag.ExitOnError)
 	addr := flags.String("addr", ":3001", "address to listen on")
 	proxies := flags.String("trusted-proxies", "", "comma-separated CIDR prefixes of proxies whose X-Forwarded-For is believed")
 	accessLog := flags.String("access-log", "", "file to append Combined Log Format lines to")
@@ -83,7 +83,7 @@ func run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writ
 		defer f.Close()
 		cfg.accessLog = f
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -98,9 +98,6 @@ func run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writ
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("listening", "addr", ln.Addr().String())
-	if listening != nil {
-		listening(ln.Addr())
-	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"io"
@@ -16,22 +15,30 @@ import (
 	"github.com/microkit-go/micro/internal/testkit"
 )
 
-// server starts the example's handler on a loopback server; the log lines
-// and access-log lines go to the returned buffers.
-func server(t *testing.T) (*httptest.Server, *testkit.Log, *testkit.Log) {
+// routeTimeout is the Timeout of the tests' servers: the program's 2 s,
+// as generous on a loaded machine. Only the test of the timeout itself
+// shortens it, for its slow route alone.
+const routeTimeout = 2 * time.Second
+
+// server starts the example's handler, with the Timeout middleware set to
+// timeout, on a loopback server; the log lines and access-log lines go to
+// the returned buffers.
+func server(t *testing.T, timeout time.Duration) (*httptest.Server, *testkit.Log, *testkit.Log) {
 	t.Helper()
 	logs, access := new(testkit.Log), new(testkit.Log)
 	cfg := config{
 		trusted:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		accessLog: access,
-		timeout:   200 * time.Millisecond,
+		timeout:   timeout,
 	}
 	srv := httptest.NewServer(newHandler(slog.New(slog.NewJSONHandler(logs, nil)), cfg))
 	t.Cleanup(srv.Close)
 	return srv, logs, access
 }
 
-func get(t *testing.T, srv *httptest.Server, path string, header map[string]string) (*http.Response, []byte) {
+// get sends GET path to srv, with header, from a client that does not ask
+// for gzip by itself, and reads the whole response.
+func get(t *testing.T, srv *httptest.Server, path string, header map[string]string) testkit.Response {
 	t.Helper()
 	r, _ := http.NewRequest("GET", srv.URL+path, nil)
 	for k, v := range header {
@@ -39,44 +46,38 @@ func get(t *testing.T, srv *httptest.Server, path string, header map[string]stri
 	}
 	tr := &http.Transport{DisableCompression: true}
 	defer tr.CloseIdleConnections()
-	res, err := (&http.Client{Transport: tr}).Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, b
+	return testkit.Do(t, &http.Client{Transport: tr}, r)
 }
 
 func TestErrorsAreProblems(t *testing.T) {
-	srv, logs, _ := server(t)
 	for _, tc := range []struct {
-		path   string
-		status int
+		path    string
+		timeout time.Duration // short for the route that sleeps past it alone
+		status  int
+		logged  string
 	}{
-		{"/api/panic", 500},
-		{"/api/slow", 503},
+		{"/api/panic", routeTimeout, 500, "this route has a bug"},
+		{"/api/slow", 200 * time.Millisecond, 503, "/api/slow"},
 	} {
-		res, b := get(t, srv, tc.path, nil)
+		srv, logs, _ := server(t, tc.timeout)
+		res := get(t, srv, tc.path, nil)
 		var p struct{ Status int }
-		if res.StatusCode != tc.status || res.Header.Get("Content-Type") != "application/problem+json" ||
-			json.Unmarshal(b, &p) != nil || p.Status != tc.status {
-			t.Errorf("%s: %d %s %s", tc.path, res.StatusCode, res.Header.Get("Content-Type"), b)
+		if res.Status != tc.status || res.Header.Get("Content-Type") != "application/problem+json" ||
+			json.Unmarshal([]byte(res.Body), &p) != nil || p.Status != tc.status {
+			t.Errorf("%s: %d %s %s", tc.path, res.Status, res.Header.Get("Content-Type"), res.Body)
 		}
-		if strings.Contains(string(b), "bug") {
-			t.Errorf("%s: panic text sent to the client: %s", tc.path, b)
+		if strings.Contains(res.Body, "bug") {
+			t.Errorf("%s: panic text sent to the client: %s", tc.path, res.Body)
 		}
-	}
-	if !strings.Contains(logs.String(), "this route has a bug") {
-		t.Errorf("panic not logged:\n%s", logs)
+		srv.Close() // waits for handlers, so the lines are written
+		if !strings.Contains(logs.String(), tc.logged) {
+			t.Errorf("%s: %q not logged:\n%s", tc.path, tc.logged, logs)
+		}
 	}
 }
 
 func TestEchoBodyLimit(t *testing.T) {
-	srv, _, _ := server(t)
+	srv, _, _ := server(t, routeTimeout)
 	res, err := http.Post(srv.URL+"/api/echo", "application/json", strings.NewReader(`"`+strings.Repeat("x", 20<<10)+`"`))
 	if err != nil {
 		t.Fatal(err)
@@ -97,12 +98,12 @@ func TestEchoBodyLimit(t *testing.T) {
 }
 
 func TestReportIsCompressedForGzipClients(t *testing.T) {
-	srv, _, _ := server(t)
-	res, b := get(t, srv, "/api/report", map[string]string{"Accept-Encoding": "gzip"})
+	srv, _, _ := server(t, routeTimeout)
+	res := get(t, srv, "/api/report", map[string]string{"Accept-Encoding": "gzip"})
 	if res.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("Content-Encoding %q", res.Header.Get("Content-Encoding"))
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
+	zr, err := gzip.NewReader(strings.NewReader(res.Body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,15 +111,15 @@ func TestReportIsCompressedForGzipClients(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(plain), "day,visits\n") || len(plain) < 15000 {
 		t.Errorf("decompressed %d bytes, %v", len(plain), err)
 	}
-	res, b = get(t, srv, "/api/report", nil)
-	if res.Header.Get("Content-Encoding") != "" || !strings.HasPrefix(string(b), "day,visits") {
+	res = get(t, srv, "/api/report", nil)
+	if res.Header.Get("Content-Encoding") != "" || !strings.HasPrefix(res.Body, "day,visits") {
 		t.Errorf("identity response: encoding %q", res.Header.Get("Content-Encoding"))
 	}
 }
 
 func TestEveryRequestIsIdentifiedAndLogged(t *testing.T) {
-	srv, logs, access := server(t)
-	res, _ := get(t, srv, "/healthz", map[string]string{"X-Request-ID": "probe-1", "X-Forwarded-For": "203.0.113.9"})
+	srv, logs, access := server(t, routeTimeout)
+	res := get(t, srv, "/healthz", map[string]string{"X-Request-ID": "probe-1", "X-Forwarded-For": "203.0.113.9"})
 	if res.Header.Get("X-Request-ID") != "probe-1" {
 		t.Errorf("X-Request-ID %q", res.Header.Get("X-Request-ID"))
 	}

@@ -79,6 +79,15 @@ func get(t *testing.T, client *http.Client, url string, header ...string) reply 
 	return reply{res.StatusCode, res.Header.Get("Content-Type"), string(b)}
 }
 
+// eventSource returns the header lines of an EventSource's request: its
+// Accept, and the Last-Event-ID it resumes after unless lastID is empty.
+func eventSource(lastID string) []string {
+	if lastID == "" {
+		return []string{"Accept: text/event-stream"}
+	}
+	return []string{"Accept: text/event-stream", "Last-Event-ID: " + lastID}
+}
+
 // clients are the two ways a client reads the stream: asking for gzip,
 // as Go's transport and every EventSource do (the middleware sends
 // streams uncompressed all the same), and not, as curl does.
@@ -166,11 +175,7 @@ func TestTicksResumeAfterLastEventID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			header := []string{"Accept: text/event-stream"}
-			if tt.lastID != "" {
-				header = append(header, "Last-Event-ID: "+tt.lastID)
-			}
-			got := get(t, srv.Client(), srv.URL+"/api/ticks?n=4&every=10ms", header...)
+			got := get(t, srv.Client(), srv.URL+"/api/ticks?n=4&every=10ms", eventSource(tt.lastID)...)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Last-Event-ID %q (-want +got):\n%s", tt.lastID, diff)
 			}
@@ -218,11 +223,7 @@ func TestTicksBadParametersAre400(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			header := []string{"Accept: text/event-stream"}
-			if tt.lastID != "" {
-				header = append(header, "Last-Event-ID: "+tt.lastID)
-			}
-			got := get(t, srv.Client(), srv.URL+"/api/ticks?"+tt.query, header...)
+			got := get(t, srv.Client(), srv.URL+"/api/ticks?"+tt.query, eventSource(tt.lastID)...)
 			body, _ := json.Marshal(map[string]any{"type": "about:blank", "title": "Bad Request", "status": 400, "detail": tt.detail})
 			want := reply{400, "application/problem+json", string(body)}
 			var gotJSON, wantJSON any

@@ -27,7 +27,7 @@ const (
 	testTimeout  = 30 * time.Second // a test's tab, and every action and wait in it
 	startTimeout = 30 * time.Second // Chromium's start; an example's until it listens
 	stopTimeout  = 15 * time.Second // an example's exit after SIGTERM
-	buildTimeout = 3 * time.Minute  // go build of an example, cold cache, loaded machine
+	buildTimeout = 10 * time.Minute // go build of an example, cold cache, loaded machine
 	httpTimeout  = 10 * time.Second // a plain Go request to an example
 )
 
@@ -219,7 +219,11 @@ func (s *suite) buildExample(name string) (string, error) {
 	defer cancel()
 	bin := filepath.Join(s.dir, name)
 	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", bin, "github.com/microkit-go/micro/examples/"+name)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("go build examples/%s was slower than %s: a cold build cache on a loaded machine?\n%s", name, buildTimeout, out)
+	}
+	if err != nil {
 		return "", fmt.Errorf("go build examples/%s: %w\n%s", name, err, out)
 	}
 	return bin, nil
@@ -251,10 +255,12 @@ type program struct {
 
 // startProgram runs bin with args, which must make it listen on
 // 127.0.0.1:0, and returns once it logs where it listens. It is stopped
-// when t ends, if it was not before.
+// when t ends, if it was not before, and killed if the test process dies
+// (see killedWithTest).
 func startProgram(t *testing.T, bin string, args ...string) *program {
 	t.Helper()
 	p := &program{name: filepath.Base(bin), cmd: exec.Command(bin, args...), exited: make(chan struct{})}
+	p.cmd.SysProcAttr = killedWithTest()
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package api
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -22,22 +20,12 @@ type reply struct {
 	Body   string
 }
 
+// do sends a request with a body of type ctype ("": no Content-Type) to
+// srv.
 func do(t *testing.T, srv *httptest.Server, method, path, ctype, body string) reply {
 	t.Helper()
-	r, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		r.Header.Set("Content-Type", ctype)
-	}
-	res, err := srv.Client().Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return reply{res.StatusCode, res.Header.Get("Content-Type"), string(b)}
+	res := fetch(t, srv, method, path, body, map[string]string{"Content-Type": ctype})
+	return reply{res.Status, res.Header.Get("Content-Type"), res.Body}
 }
 
 // TestSeedIsTheEmbeddedFile: a new store starts with the comments of
@@ -116,11 +104,7 @@ func readFile(t *testing.T, path string) []Comment {
 }
 
 func TestDataFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempStore(t, seed)
 	if diff := cmp.Diff(seed, readFile(t, path)); diff != "" {
 		t.Fatalf("a missing file is created with the seed (-want +got):\n%s", diff)
 	}
@@ -134,10 +118,7 @@ func TestDataFile(t *testing.T) {
 	if diff := cmp.Diff(want, readFile(t, path)); diff != "" {
 		t.Errorf("file after the 201 (-want +got):\n%s", diff)
 	}
-	restarted, err := OpenStore(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	restarted := openStore(t, path, nil)
 	if diff := cmp.Diff(want, restarted.List()); diff != "" {
 		t.Errorf("after a restart (-want +got):\n%s", diff)
 	}
@@ -177,10 +158,7 @@ func TestDataFileErrors(t *testing.T) {
 func TestFailedWriteIsNotStored(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, seed)
 	s.path = filepath.Join(dir, "missing-dir", "comments.json") // every save now fails
 	srv := httptest.NewServer(NewHandler(s, testConfig(t)))
 	defer srv.Close()
@@ -194,11 +172,7 @@ func TestFailedWriteIsNotStored(t *testing.T) {
 }
 
 func TestConcurrentPostsAreAllStored(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempStore(t, seed)
 	srv := httptest.NewServer(NewHandler(s, testConfig(t)))
 	defer srv.Close()
 	const n = 40

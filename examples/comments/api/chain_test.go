@@ -3,12 +3,13 @@ package api
 import (
 	"compress/gzip"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 // testConfig is the chain's configuration in tests: logs to t.Log, a fixed
@@ -30,52 +31,53 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func doReq(t *testing.T, srv *httptest.Server, method, path, body string, header map[string]string) *http.Response {
+// fetch sends a request to srv with body and the header given (an empty
+// value is not sent), from a client that does not ask for gzip by itself,
+// and reads the whole response.
+func fetch(t *testing.T, srv *httptest.Server, method, path, body string, header map[string]string) testkit.Response {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	r, err := http.NewRequest(method, srv.URL+path, rd)
+	r, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range header {
-		r.Header.Set(k, v)
+		if v != "" {
+			r.Header.Set(k, v)
+		}
 	}
 	tr := &http.Transport{DisableCompression: true}
-	t.Cleanup(tr.CloseIdleConnections)
-	res, err := (&http.Client{Transport: tr}).Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { res.Body.Close() })
-	return res
+	defer tr.CloseIdleConnections()
+	return testkit.Do(t, &http.Client{Transport: tr}, r)
+}
+
+// cookies returns the cookies a response sets.
+func cookies(res testkit.Response) []*http.Cookie {
+	return (&http.Response{Header: res.Header}).Cookies()
 }
 
 func TestChainCORSAndCSRF(t *testing.T) {
 	srv := httptest.NewServer(NewHandler(NewMemoryStore(seed), testConfig(t)))
 	defer srv.Close()
 
-	pre := doReq(t, srv, "OPTIONS", "/api/comments", "", map[string]string{
+	pre := fetch(t, srv, "OPTIONS", "/api/comments", "", map[string]string{
 		"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
 		"Access-Control-Request-Headers": "content-type"})
-	if pre.StatusCode != 204 || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+	if pre.Status != 204 || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
 		pre.Header.Get("Access-Control-Allow-Credentials") != "true" {
-		t.Errorf("preflight: %d %v", pre.StatusCode, pre.Header)
+		t.Errorf("preflight: %d %v", pre.Status, pre.Header)
 	}
 
 	body := `{"comment":"from the app"}`
-	ok := doReq(t, srv, "POST", "/api/comments", body, map[string]string{
+	ok := fetch(t, srv, "POST", "/api/comments", body, map[string]string{
 		"Origin": "https://app.example.com", "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"})
-	if ok.StatusCode != 201 || ok.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
-		t.Errorf("allowed cross-origin POST: %d %v", ok.StatusCode, ok.Header)
+	if ok.Status != 201 || ok.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("allowed cross-origin POST: %d %v", ok.Status, ok.Header)
 	}
 
-	evil := doReq(t, srv, "POST", "/api/comments", body, map[string]string{
+	evil := fetch(t, srv, "POST", "/api/comments", body, map[string]string{
 		"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"})
-	if evil.StatusCode != 403 || evil.Header.Get("Access-Control-Allow-Origin") != "" {
-		t.Errorf("forged cross-site POST: %d %v", evil.StatusCode, evil.Header)
+	if evil.Status != 403 || evil.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("forged cross-site POST: %d %v", evil.Status, evil.Header)
 	}
 	if !strings.Contains(strings.Join(evil.Header.Values("Vary"), ","), "Origin") {
 		t.Errorf("refused response without Vary: Origin: %v", evil.Header)
@@ -86,10 +88,9 @@ func TestChainBodyLimitIs64KiB(t *testing.T) {
 	srv := httptest.NewServer(NewHandler(NewMemoryStore(seed), testConfig(t)))
 	defer srv.Close()
 	big := `{"comment":"` + strings.Repeat("x", 64<<10) + `"}`
-	res := doReq(t, srv, "POST", "/api/comments", big, map[string]string{"Content-Type": "application/json"})
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 413 || !strings.Contains(string(b), "Body exceeded 65536 byte limit") {
-		t.Errorf("%d %s", res.StatusCode, b)
+	res := fetch(t, srv, "POST", "/api/comments", big, map[string]string{"Content-Type": "application/json"})
+	if res.Status != 413 || !strings.Contains(res.Body, "Body exceeded 65536 byte limit") {
+		t.Errorf("%d %s", res.Status, res.Body)
 	}
 }
 
@@ -102,11 +103,11 @@ func TestChainIdentifiesAndCompresses(t *testing.T) {
 	}
 	srv := httptest.NewServer(NewHandler(s, testConfig(t)))
 	defer srv.Close()
-	res := doReq(t, srv, "GET", "/api/comments", "", map[string]string{"Accept-Encoding": "gzip", "X-Request-ID": "trace-7"})
+	res := fetch(t, srv, "GET", "/api/comments", "", map[string]string{"Accept-Encoding": "gzip", "X-Request-ID": "trace-7"})
 	if res.Header.Get("X-Request-ID") != "trace-7" || res.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("headers %v", res.Header)
 	}
-	zr, err := gzip.NewReader(res.Body)
+	zr, err := gzip.NewReader(strings.NewReader(res.Body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,25 +124,51 @@ func TestChainVisitorCookie(t *testing.T) {
 		Visitor string
 		New     bool
 	}
-	read := func(res *http.Response) answer {
+	read := func(res testkit.Response) answer {
 		var a answer
-		if err := json.NewDecoder(res.Body).Decode(&a); err != nil {
+		if err := json.Unmarshal([]byte(res.Body), &a); err != nil {
 			t.Fatal(err)
 		}
 		return a
 	}
-	first := doReq(t, srv, "GET", "/api/visitor", "", nil)
+	first := fetch(t, srv, "GET", "/api/visitor", "", nil)
 	a := read(first)
-	cookies := first.Cookies()
-	if !a.New || a.Visitor == "" || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteNoneMode {
-		t.Fatalf("first visit %+v, cookies %v", a, cookies)
+	set := cookies(first)
+	if !a.New || a.Visitor == "" || len(set) != 1 || !set[0].HttpOnly || set[0].SameSite != http.SameSiteNoneMode {
+		t.Fatalf("first visit %+v, cookies %v", a, set)
 	}
-	again := doReq(t, srv, "GET", "/api/visitor", "", map[string]string{"Cookie": cookies[0].Name + "=" + cookies[0].Value})
-	if b := read(again); b.New || b.Visitor != a.Visitor || len(again.Cookies()) != 0 {
+	again := fetch(t, srv, "GET", "/api/visitor", "", map[string]string{"Cookie": set[0].Name + "=" + set[0].Value})
+	if b := read(again); b.New || b.Visitor != a.Visitor || len(cookies(again)) != 0 {
 		t.Errorf("second visit %+v, want the same visitor", b)
 	}
-	forged := doReq(t, srv, "GET", "/api/visitor", "", map[string]string{"Cookie": "visitor=" + cookies[0].Value[:10] + "x"})
+	forged := fetch(t, srv, "GET", "/api/visitor", "", map[string]string{"Cookie": "visitor=" + set[0].Value[:10] + "x"})
 	if b := read(forged); !b.New || b.Visitor == a.Visitor {
 		t.Errorf("forged cookie accepted: %+v", b)
+	}
+}
+
+// TestChainTrustsCORSPatterns: a CORSOrigins pattern is trusted by the
+// CSRF protection as CORS allows it, so a page on a subdomain can post;
+// a cross-site page, with or without a Content-Type, cannot.
+func TestChainTrustsCORSPatterns(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.CORSOrigins = []string{"https://*.example.com"}
+	srv := httptest.NewServer(NewHandler(NewMemoryStore(nil), cfg))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"same-site page of the pattern", map[string]string{"Origin": "https://app.example.com", "Sec-Fetch-Site": "same-site", "Content-Type": "application/json"}, 201},
+		{"cross-site beacon, no Content-Type", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site", "Cookie": "visitor=x"}, 403},
+		{"curl", nil, 201},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := fetch(t, srv, "POST", "/api/comments", `{"comment":"hi"}`, tc.header)
+			if res.Status != tc.want {
+				t.Errorf("status %d, want %d", res.Status, tc.want)
+			}
+		})
 	}
 }

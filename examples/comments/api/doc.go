@@ -30,5 +30,7 @@
 // [NewHandler] puts the routes behind the middleware chain of [Chain]:
 // request IDs, one log line per request, panic recovery, CORS with
 // credentials for [Config] CORSOrigins, CSRF protection, a 64 KiB body
-// limit, gzip, signed cookies and a 10 s timeout per route.
+// limit, gzip, signed cookies and a 10 s timeout per route. [NewServer]
+// is the server the command runs it in, and [Serve] how it serves until
+// told to stop, then shuts down gracefully.
 package api

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -25,16 +24,8 @@ type pageReply struct {
 // getPage sends GET path to srv.
 func getPage(t *testing.T, srv *httptest.Server, path string) pageReply {
 	t.Helper()
-	res, err := srv.Client().Get(srv.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pageReply{res.StatusCode, res.Header.Get("Link"), string(b)}
+	res := fetch(t, srv, http.MethodGet, path, "", nil)
+	return pageReply{res.Status, res.Header.Get("Link"), res.Body}
 }
 
 // numbered returns n comments "c0", "c1", ...

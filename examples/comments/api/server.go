@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -41,4 +42,30 @@ func NewServer(ctx context.Context, handler http.Handler, logger *slog.Logger) *
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+}
+
+// Serve serves srv on ln until ctx is done, then shuts srv down
+// gracefully, logging that it does to logger: it stops accepting, lets
+// the requests in flight finish for up to grace, and returns nil once
+// they did. If serving fails, it returns that error; if requests are
+// still in flight after grace, it closes their connections and returns
+// an error that says so.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration, logger *slog.Logger) error {
+	// Shutdown makes Serve return at once; it returns itself once the
+	// requests in flight are done.
+	shutdown := make(chan error, 1)
+	defer context.AfterFunc(ctx, func() {
+		logger.Info("shutting down", "grace", grace)
+		graceCtx, cancel := context.WithTimeout(context.Background(), grace)
+		defer cancel()
+		shutdown <- srv.Shutdown(graceCtx)
+	})()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if err := <-shutdown; err != nil {
+		srv.Close()
+		return fmt.Errorf("requests still in flight after %s: %w", grace, err)
+	}
+	return nil
 }

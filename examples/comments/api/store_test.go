@@ -49,11 +49,7 @@ func storeQueue(t *testing.T, s *Store, texts ...string) (release func() []error
 }
 
 func TestStoreSavesCommentsThatArriveDuringASaveTogether(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempStore(t, seed)
 	before := s.List()
 	release := storeQueue(t, s, "a", "b", "c")
 	if diff := cmp.Diff(seed, s.List()); diff != "" {
@@ -84,10 +80,7 @@ func TestStoreSavesCommentsThatArriveDuringASaveTogether(t *testing.T) {
 func TestStoreFailedSaveFailsEveryCommentOfItsBatch(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, seed)
 	release := storeQueue(t, s, "lost 1", "lost 2", "lost 3")
 	s.path = filepath.Join(dir, "missing-dir", "comments.json") // the batch's save fails
 	for i, err := range release() {
@@ -99,12 +92,38 @@ func TestStoreFailedSaveFailsEveryCommentOfItsBatch(t *testing.T) {
 		t.Errorf("comments that were not saved are listed (-want +got):\n%s", diff)
 	}
 	s.path = path
-	if err := s.Add(Comment{"kept"}); err != nil {
+	addToSeed(t, s, path, "kept", "after a failed batch and a good add")
+}
+
+// openStore opens the store on the data file path; t fails if it cannot.
+func openStore(t testing.TB, path string, seed []Comment) *Store {
+	t.Helper()
+	s, err := OpenStore(path, seed)
+	if err != nil {
 		t.Fatal(err)
 	}
-	want := append(slices.Clone(seed), Comment{"kept"})
+	return s
+}
+
+// tempStore opens a store seeded with seed on a new data file in a
+// temporary directory, and returns it with the file's path.
+func tempStore(t testing.TB, seed []Comment) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "comments.json")
+	return openStore(t, path, seed), path
+}
+
+// addToSeed adds the comment text to s, whose data file path holds seed,
+// and checks that the file then holds seed and text; when names the
+// moment in a failure.
+func addToSeed(t *testing.T, s *Store, path, text, when string) {
+	t.Helper()
+	if err := s.Add(Comment{text}); err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Clone(seed), Comment{text})
 	if diff := cmp.Diff(want, readFile(t, path)); diff != "" {
-		t.Errorf("the file after a failed batch and a good add (-want +got):\n%s", diff)
+		t.Errorf("the file %s (-want +got):\n%s", when, diff)
 	}
 }
 
@@ -119,11 +138,7 @@ func logOf(t *testing.T, comments ...Comment) []byte {
 }
 
 func TestStoreAppendsToTheFileAndNeverRewritesIt(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempStore(t, seed)
 	before, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -198,10 +213,7 @@ func TestStoreConvertsAJSONArrayFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(` [{"comment":"from"},{"comment":"the first format"}]`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, seed)
 	if diff := cmp.Diff(old, s.List()); diff != "" {
 		t.Errorf("the comments of the array file (-want +got):\n%s", diff)
 	}
@@ -218,11 +230,7 @@ func TestStoreConvertsAJSONArrayFile(t *testing.T) {
 }
 
 func TestStoreCutsWhatAFailedAppendLeft(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	s, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempStore(t, seed)
 	// What a write that failed half way, and whose undo failed too, left.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
@@ -233,13 +241,7 @@ func TestStoreCutsWhatAFailedAppendLeft(t *testing.T) {
 	}
 	f.Close()
 	s.torn = true
-	if err := s.Add(Comment{"next"}); err != nil {
-		t.Fatal(err)
-	}
-	want := append(slices.Clone(seed), Comment{"next"})
-	if diff := cmp.Diff(want, readFile(t, path)); diff != "" {
-		t.Errorf("the file after the next add (-want +got):\n%s", diff)
-	}
+	addToSeed(t, s, path, "next", "after the next add")
 }
 
 // BenchmarkStoreSave measures one save of one comment into a data file
@@ -281,15 +283,8 @@ func BenchmarkStoreSave(b *testing.B) {
 // The second must refuse its save, not write its line over the first's,
 // whose 201 said it was on disk.
 func TestStoreNeverWritesOverAnotherWritersLines(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "comments.json")
-	first, err := OpenStore(path, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := OpenStore(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first, path := tempStore(t, seed)
+	second := openStore(t, path, nil)
 	if err := first.Add(Comment{"acknowledged by the first server"}); err != nil {
 		t.Fatal(err)
 	}
@@ -316,10 +311,7 @@ func TestStoreKeepsEveryAcknowledgedCommentWithTwoWriters(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "comments.json")
 	var stores [2]*Store
 	for i := range stores {
-		s, err := OpenStore(path, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openStore(t, path, seed)
 		stores[i] = s
 	}
 	var mu sync.Mutex
