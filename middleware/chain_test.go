@@ -27,7 +27,8 @@ import (
 //
 //   - chain_errors_test.go: errors, panics, the Timeout 503, a client
 //     leaving (499) and a body over the limit (413);
-//   - chain_streams_test.go: server-sent events through every middleware;
+//   - chain_streams_test.go: server-sent events and micro.Stream through
+//     every middleware, Timeout and Compress's Streams included;
 //   - chain_bodies_test.go: bodyless responses and compressed JSON;
 //   - chain_cors_test.go: preflights and cross-origin writes;
 //   - chain_request_id_test.go: concurrent requests and their IDs.
