@@ -167,13 +167,9 @@ func TestShortBodyOverTCP(t *testing.T) {
 		return nil, err
 	}))
 	defer srv.Close()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := testkit.Dial(t, srv)
 	io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabcde")
 	conn.(*net.TCPConn).CloseWrite()
-	defer conn.Close()
 	status, detail := errorOf(t, <-got)
 	if diff := cmp.Diff(outcome{400, "Invalid body: the request body could not be read"}, outcome{status, detail}); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"reflect"
 	"runtime"
 	"strings"
@@ -797,22 +795,11 @@ func (b *timeoutBodyRoute) wait(t *testing.T) [2]error {
 	}
 }
 
-// timeoutSend writes req on a new connection to addr and reads the
+// timeoutSend writes req on a new connection to srv and reads the
 // response; more responses can be read from the returned reader.
-func timeoutSend(t *testing.T, addr, req string) (*http.Response, string, *bufio.Reader) {
+func timeoutSend(t *testing.T, srv *httptest.Server, req string) (*http.Response, string, *bufio.Reader) {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if err := conn.SetDeadline(time.Now().Add(timeoutGuard)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(conn, req); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(conn)
+	br := testkit.Send(t, srv, req)
 	res, body := timeoutRead(t, br)
 	return res, body, br
 }
@@ -820,13 +807,7 @@ func timeoutSend(t *testing.T, addr, req string) (*http.Response, string, *bufio
 // timeoutRead reads a response from br.
 func timeoutRead(t *testing.T, br *bufio.Reader) (*http.Response, string) {
 	t.Helper()
-	res, err := http.ReadResponse(br, nil)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("no answer within the guard of %v", timeoutGuard)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := testkit.ReadResponse(t, br)
 	body, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -883,8 +864,8 @@ func TestTimeoutAnswersWhileTheRouteIsBlockedOnTheBody(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			route := newTimeoutBodyRoute()
-			srv := timeoutServer(t, tt.chain(route))                                       // no ReadTimeout
-			res, body, br := timeoutSend(t, srv.Listener.Addr().String(), tt.head+tt.part) // and no more
+			srv := timeoutServer(t, tt.chain(route))              // no ReadTimeout
+			res, body, br := timeoutSend(t, srv, tt.head+tt.part) // and no more
 			timeoutIs503(t, res, body)
 			if !res.Close {
 				t.Errorf("Connection = %q, want close: the body was left unread", res.Header.Get("Connection"))
@@ -918,7 +899,7 @@ func TestTimeoutBodyPastTheLimitThen503IsRaceFree(t *testing.T) {
 	})))
 	t.Cleanup(func() { close(release) }) // before the server closes
 	chunk := strings.Repeat("x", 40)
-	res, body, _ := timeoutSend(t, srv.Listener.Addr().String(),
+	res, body, _ := timeoutSend(t, srv,
 		"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n28\r\n"+chunk+"\r\n0\r\n\r\n")
 	timeoutIs503(t, res, body)
 	if !res.Close {
@@ -938,7 +919,7 @@ func TestTimeoutBodyReadToItsEndKeepsTheConnection(t *testing.T) {
 		_, _ = io.ReadAll(r.Body)
 		<-r.Context().Done()
 	}))))
-	res, body, br := timeoutSend(t, srv.Listener.Addr().String(),
+	res, body, br := timeoutSend(t, srv,
 		"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody"+
 			"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
 	timeoutIs503(t, res, body)
