@@ -18,11 +18,7 @@ import (
 
 func TestHandlerReturnValues(t *testing.T) {
 	type post struct{ Title string }
-	tests := []struct {
-		name string
-		fn   micro.Handler
-		want resp
-	}{
+	expectEach(t, []expectCase[micro.Handler]{
 		{"a typed nil pointer is JSON null, not 204",
 			func(*http.Request) (any, error) { return (*post)(nil), nil },
 			resp{Status: 200, ContentType: "application/json; charset=utf-8", Body: "null"}},
@@ -38,13 +34,7 @@ func TestHandlerReturnValues(t *testing.T) {
 		{"an error wins over a value",
 			func(*http.Request) (any, error) { return "ignored", micro.Errorf(400, "bad") },
 			problemResp(400, "Bad Request", "bad")},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			expect(t, tt.fn, req{}, tt.want)
-		})
-	}
+	})
 }
 
 func TestHandlerRepanicsErrAbortHandler(t *testing.T) {

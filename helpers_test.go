@@ -103,6 +103,23 @@ func expect(t *testing.T, h http.Handler, q req, want resp) resp {
 	return got
 }
 
+// expectCase is one row of a table of handlers, each served a plain GET.
+type expectCase[H http.Handler] struct {
+	name    string
+	handler H
+	want    resp
+}
+
+// expectEach runs expect on every case in a parallel subtest named after it.
+func expectEach[H http.Handler](t *testing.T, cases []expectCase[H]) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			expect(t, tc.handler, req{}, tc.want)
+		})
+	}
+}
+
 // post builds a server-side request with a body of known length.
 func post(body, ctype string) *http.Request {
 	r := httptest.NewRequest("POST", "/", strings.NewReader(body))

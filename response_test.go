@@ -43,11 +43,7 @@ func TestResponseHeaders(t *testing.T) {
 }
 
 func TestResponseStatusAndBody(t *testing.T) {
-	tests := []struct {
-		name string
-		resp *micro.Response
-		want resp
-	}{
+	expectEach(t, []expectCase[*micro.Response]{
 		{"status 0 means 200", &micro.Response{Body: "ok"},
 			resp{Status: 200, ContentType: "text/plain; charset=utf-8", Body: "ok"}},
 		{"a nil Body sends just the status", &micro.Response{Status: 202},
@@ -62,13 +58,7 @@ func TestResponseStatusAndBody(t *testing.T) {
 			problemResp(500, "Internal Server Error", "")},
 		{"an error Body is sent as a problem", &micro.Response{Status: 200, Body: micro.Errorf(410, "gone")},
 			problemResp(410, "Gone", "gone")},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			expect(t, tt.resp, req{}, tt.want)
-		})
-	}
+	})
 }
 
 func TestNilResponseIs204(t *testing.T) {

@@ -1,12 +1,10 @@
 package middleware_test
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -211,12 +209,6 @@ func TestAccessLogForgedLineOverTCP(t *testing.T) {
 	var logs testkit.Log
 	srv := httptest.NewServer(middleware.AccessLog(&logs)(ok))
 	defer srv.Close()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-
 	forged := "x\n198.51.100.66 - - [07/Dec/2026:10:00:00 +0000] \"POST /wp-login.php HTTP/1.1\" 401 0 \"-\" \"-\"\n"
 	var user strings.Builder
 	for _, c := range []byte(forged) {
@@ -227,13 +219,7 @@ func TestAccessLogForgedLineOverTCP(t *testing.T) {
 		}
 	}
 	target := "http://" + user.String() + "@127.0.0.1/f"
-	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", target); err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := testkit.ReadResponse(t, testkit.Send(t, srv, "GET "+target+" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: the server did not take the target", res.StatusCode)

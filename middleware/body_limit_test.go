@@ -1,18 +1,15 @@
 package middleware_test
 
 import (
-	"bufio"
 	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/justinas/alice"
 	"github.com/microkit-go/micro"
@@ -109,24 +106,11 @@ func TestBodyLimitClosesTheConnectionAfterACutBody(t *testing.T) {
 		middleware.Recover(), middleware.BodyLimit(16))
 	srv := httptest.NewServer(chain.Then(route))
 	defer srv.Close()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	body := `{"a":"` + strings.Repeat("x", 100) + `"}`
-	_, err = fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+	br := testkit.Send(t, srv, fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
 		"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"+
-		"GET / HTTP/1.1\r\nHost: x\r\n\r\n", len(body), body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(conn)
-	res, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n", len(body), body))
+	res := testkit.ReadResponse(t, br)
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	if res.StatusCode != 413 || !res.Close {

@@ -1,9 +1,7 @@
 package state_test
 
 import (
-	"bufio"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/testkit"
 )
 
 func TestAttachClonesOnce(t *testing.T) {
@@ -100,16 +99,7 @@ func TestWriterKeepsResponseControllerFeatures(t *testing.T) {
 		t.Errorf("flushed response: %q, length %d (want chunked)", b, res.ContentLength)
 	}
 
-	c, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_, _ = io.WriteString(c, "GET /hijack HTTP/1.1\r\nHost: x\r\n\r\n")
-	res, err = http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = testkit.ReadResponse(t, testkit.Send(t, srv, "GET /hijack HTTP/1.1\r\nHost: x\r\n\r\n"))
 	b, _ = io.ReadAll(res.Body)
 	if string(b) != "hi" {
 		t.Errorf("hijacked body %q", b)

@@ -1,9 +1,10 @@
 // Package testkit holds the helpers this repository's tests share: a log
 // buffer safe for concurrent use ([Log]), a response writer that keeps
 // nothing ([Discard], [Bench]), an RFC 9457 problem decoder ([Problem]), a
-// one-request server ([Fetch]), a counting body ([CountingReader]), a
-// panic catcher ([Recover]) and the waits a streaming test needs. It is
-// for this repository's tests only.
+// one-request server ([Fetch]), raw bytes on a connection ([Send], [Dial],
+// [ReadResponse]), a counting body ([CountingReader]), a panic catcher
+// ([Recover]) and the waits a streaming test needs. It is for this
+// repository's tests only.
 //
 // It imports the standard library alone, so that the internal tests of
 // every package of the module can import it without a cycle.

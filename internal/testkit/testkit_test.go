@@ -3,6 +3,7 @@ package testkit_test
 import (
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -62,6 +63,21 @@ func TestFetchReadsTheWholeResponse(t *testing.T) {
 	got := testkit.Fetch(t, h, "PUT", "Accept", "text/plain")
 	if got.Status != 202 || got.Body != "body" || got.Header.Get("X-Echo") != "PUT text/plain" {
 		t.Errorf("Fetch = %d %q, X-Echo %q; want 202 \"body\", \"PUT text/plain\"", got.Status, got.Body, got.Header.Get("X-Echo"))
+	}
+}
+
+func TestSendWritesTheBytesAsTheyAre(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Target", r.RequestURI)
+	}))
+	defer srv.Close()
+	br := testkit.Send(t, srv, "GET /a%2Fb HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	for _, want := range []string{"/a%2Fb", "/c"} {
+		res := testkit.ReadResponse(t, br)
+		res.Body.Close()
+		if got := res.Header.Get("X-Target"); res.StatusCode != 200 || got != want {
+			t.Errorf("status %d, target %q, want 200 and %q", res.StatusCode, got, want)
+		}
 	}
 }
 
