@@ -29,6 +29,11 @@ func FuzzToken(f *testing.F) {
 	for _, s := range []string{"", "GET", "x-token", "a b", "a,b", "gzıp", "\x00", "\x7f", "!#$%&'*+-.^_`|~", "a{b}", "a\\b"} {
 		f.Add(s)
 	}
+	all := make([]byte, 256) // every byte, so plain go test checks each one
+	for i := range all {
+		all[i] = byte(i)
+	}
+	f.Add(string(all))
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := IsToken(s), fuzzToken.MatchString(s); got != want {
 			t.Fatalf("IsToken(%q) = %v, grammar %v", s, got, want)
