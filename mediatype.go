@@ -31,7 +31,7 @@ func isJSONType(mt string) bool {
 	if strings.EqualFold(mt, "application/json") {
 		return true
 	}
-	typ, sub, ok := strings.Cut(mt, "/")
+	typ, sub, ok := httpsyntax.CutByte(mt, '/')
 	return ok && typ != "" && !strings.ContainsAny(sub, "/ \t") &&
 		len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json")
 }

@@ -39,7 +39,7 @@ func compressAcceptsGzip(values []string) bool {
 // other than q are skipped; ok is false for an empty coding or a malformed
 // weight.
 func compressCoding(elem string) (name string, q int, ok bool) {
-	name, params, _ := strings.Cut(elem, ";")
+	name, params, _ := httpsyntax.CutByte(elem, ';')
 	name = httpsyntax.TrimOWS(name)
 	if name == "" {
 		return "", 0, false
@@ -47,7 +47,7 @@ func compressCoding(elem string) (name string, q int, ok bool) {
 	q = 1000
 	for params != "" {
 		var p string
-		p, params, _ = strings.Cut(params, ";")
+		p, params, _ = httpsyntax.CutByte(params, ';')
 		p = httpsyntax.TrimOWS(p)
 		if len(p) < 2 || p[0] != 'q' && p[0] != 'Q' || p[1] != '=' {
 			continue

@@ -26,7 +26,7 @@ func compressNewTypes(list []string, suffixes bool) compressTypes {
 	t := compressTypes{exact: map[string]struct{}{}, major: map[string]struct{}{}, suffixes: suffixes}
 	for _, e := range list {
 		mt, _ := compressValidType(e) // checked by CompressConfig.Validate
-		if typ, sub, _ := strings.Cut(mt, "/"); sub == "*" {
+		if typ, sub, _ := httpsyntax.CutByte(mt, '/'); sub == "*" {
 			t.major[typ] = struct{}{}
 		} else {
 			t.exact[mt] = struct{}{}
@@ -70,7 +70,7 @@ func compressVaries(vary []string) bool {
 	for _, v := range vary {
 		for v != "" {
 			var tok string
-			tok, v, _ = strings.Cut(v, ",")
+			tok, v, _ = httpsyntax.CutByte(v, ',')
 			tok = httpsyntax.TrimOWS(tok)
 			if tok == "*" || strings.EqualFold(tok, "Accept-Encoding") {
 				return true
@@ -116,7 +116,7 @@ func compressContentLength(h http.Header) (int64, bool) {
 // lower-cased, or the [*ConfigError] that says what is wrong with it.
 func compressValidType(t string) (string, error) {
 	mt := strings.ToLower(strings.TrimSpace(t))
-	typ, sub, ok := strings.Cut(mt, "/")
+	typ, sub, ok := httpsyntax.CutByte(mt, '/')
 	var msg string
 	switch {
 	case !ok || !httpsyntax.IsToken(typ) || !httpsyntax.IsToken(sub):

@@ -185,8 +185,8 @@ func (sc *cookieScanner) next() (name, value string, ok bool) {
 			continue
 		}
 		var part string
-		part, sc.rest, _ = strings.Cut(sc.rest, ";")
-		name, value, found := strings.Cut(part, "=")
+		part, sc.rest, _ = httpsyntax.CutByte(sc.rest, ';')
+		name, value, found := httpsyntax.CutByte(part, '=')
 		if !found {
 			continue
 		}

@@ -120,7 +120,7 @@ func (p *corsPolicy) headersAllowed(lines []string) (ok, named bool) {
 	elems := 0
 	for _, l := range lines {
 		for {
-			elem, rest, more := strings.Cut(l, ",")
+			elem, rest, more := httpsyntax.CutByte(l, ',')
 			if elems++; elems > corsMaxRequestHeaderNames {
 				return false, false
 			}

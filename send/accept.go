@@ -35,8 +35,8 @@ func mediaRangeIsEventStream(elem string) bool {
 	}
 	for params != "" {
 		var p string
-		p, params, _ = strings.Cut(params, ";")
-		name, value, _ := strings.Cut(p, "=")
+		p, params, _ = httpsyntax.CutByte(params, ';')
+		name, value, _ := httpsyntax.CutByte(p, '=')
 		if strings.EqualFold(httpsyntax.TrimOWS(name), "q") {
 			q, ok := httpsyntax.ParseQ(httpsyntax.TrimOWS(value))
 			return ok && q > 0

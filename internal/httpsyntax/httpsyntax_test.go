@@ -272,3 +272,21 @@ func TestUnhex(t *testing.T) {
 		}
 	}
 }
+
+func TestCutByte(t *testing.T) {
+	for _, tt := range []struct {
+		s, before, after string
+		found            bool
+	}{
+		{"a,b", "a", "b", true},
+		{"a,b,c", "a", "b,c", true},
+		{",", "", "", true},
+		{"abc", "abc", "", false},
+		{"", "", "", false},
+	} {
+		before, after, found := CutByte(tt.s, ',')
+		if before != tt.before || after != tt.after || found != tt.found {
+			t.Errorf("CutByte(%q) = %q, %q, %v; want %q, %q, %v", tt.s, before, after, found, tt.before, tt.after, tt.found)
+		}
+	}
+}

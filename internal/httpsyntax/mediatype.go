@@ -34,7 +34,7 @@ func NextParam(params string) (name, value, rest string) {
 			i = len(params)
 		}
 	}
-	name, value, _ = strings.Cut(p, "=")
+	name, value, _ = CutByte(p, '=')
 	return TrimOWS(name), TrimOWS(value), rest
 }
 
