@@ -1,7 +1,6 @@
 package servers
 
 import (
-	"encoding/json"
 	"io"
 	"log"
 	"net/http"
@@ -30,25 +29,10 @@ func Chi() http.Handler {
 		writeJSON(w, http.StatusOK, s.Page())
 	})
 	r.Get("/api/comments/{id}", func(w http.ResponseWriter, r *http.Request) {
-		c, ok := s.Get(chi.URLParam(r, "id"))
-		if !ok {
-			writeJSON(w, http.StatusNotFound, errorBody{"no such comment"})
-			return
-		}
-		writeJSON(w, http.StatusOK, c)
+		writeComment(w, s, chi.URLParam(r, "id"))
 	})
 	r.Post("/api/comments", func(w http.ResponseWriter, r *http.Request) {
-		var nc NewComment
-		if err := json.NewDecoder(r.Body).Decode(&nc); err != nil {
-			writeJSON(w, http.StatusBadRequest, errorBody{"invalid JSON body"})
-			return
-		}
-		c, ok := s.Create(nc)
-		if !ok {
-			writeJSON(w, http.StatusUnprocessableEntity, errorBody{"text is required"})
-			return
-		}
-		writeJSON(w, http.StatusCreated, c)
+		createComment(w, s, r.Body) // RequestSize limits it
 	})
 	return r
 }
