@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"io"
 	"net"
 	"os"
 	"strings"
@@ -44,13 +43,13 @@ func cannedServer(t *testing.T, reply string) string {
 			}
 			t.Cleanup(func() { c.Close() })
 			go func() {
-				buf := make([]byte, 4096)
+				buf, out := make([]byte, 4096), []byte(reply)
 				for {
 					if _, err := c.Read(buf); err != nil {
 						return
 					}
-					if reply != "" {
-						io.WriteString(c, reply)
+					if len(out) > 0 {
+						c.Write(out)
 					}
 				}
 			}()
@@ -84,5 +83,22 @@ func TestLoadFailsWhenTheServerHangs(t *testing.T) {
 	err := runLoad([][]*loadConn{conns}, time.Minute)
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("runLoad error = %v, want the deadline", err)
+	}
+}
+
+func TestARequestAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	conns := dialCanned(t, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}", "post", 1)
+	lc := conns[0]
+	lc.start()
+	allocs := testing.AllocsPerRun(200, func() {
+		if err := lc.do(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per request, want 0", allocs)
 	}
 }
