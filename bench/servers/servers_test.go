@@ -35,6 +35,8 @@ func exchanges() []exchange {
 		{"post with empty text", "POST", "/api/comments", `{"author":"ann","text":""}`, 422, nil},
 		{"second post", "POST", "/api/comments", `{"author":"bob","text":"again"}`, 201,
 			servers.Comment{ID: 52, Author: "bob", Text: "again"}},
+		{"a created comment is not stored", "GET", "/api/comments/51", "", 404, nil},
+		{"the list after posts", "GET", "/api/comments", "", 200, page},
 	}
 }
 

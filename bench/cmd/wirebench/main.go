@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,8 +80,9 @@ type config struct {
 	flags          string // as the report prints them
 }
 
-// parseConfig parses the command line; an error for an unknown server or
-// endpoint, or a count or duration that is not positive.
+// parseConfig parses the command line; an error for an unknown or repeated
+// server or endpoint, a count or duration that is not positive, or an
+// argument after the flags.
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("wirebench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -123,6 +125,9 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		if _, err := servers.New(name); err != nil {
 			return config{}, err
 		}
+		if slices.Contains(cfg.servers, name) {
+			return config{}, fmt.Errorf("-servers names %s twice", name)
+		}
 		if name != servers.Baseline {
 			cfg.servers = append(cfg.servers, name)
 		}
@@ -131,6 +136,9 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		ep, err := newEndpoint(name)
 		if err != nil {
 			return config{}, err
+		}
+		if slices.ContainsFunc(cfg.endpoints, func(e endpoint) bool { return e.name == name }) {
+			return config{}, fmt.Errorf("-endpoints names %s twice", name)
 		}
 		cfg.endpoints = append(cfg.endpoints, ep)
 	}

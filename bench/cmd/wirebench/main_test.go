@@ -91,10 +91,12 @@ func TestSyscallPassCountsTheServersReadsAndWrites(t *testing.T) {
 	}
 }
 
-func TestParseConfigRefusesUnknownNames(t *testing.T) {
+func TestParseConfigRefusesBadArguments(t *testing.T) {
 	for _, args := range [][]string{
 		{"-servers", "nethttp,apache"},
 		{"-endpoints", "list,delete"},
+		{"-servers", "micro,micro"},
+		{"-endpoints", "item,item"},
 		{"-rounds", "0"},
 		{"extra"},
 	} {
