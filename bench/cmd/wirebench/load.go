@@ -85,25 +85,42 @@ func runLoad(groups [][]*loadConn, d time.Duration) error {
 		first   error
 	)
 	begin := make(chan struct{})
-	for _, conns := range groups {
-		for _, lc := range conns {
-			wg.Go(func() {
-				<-begin
-				lc.start()
-				for !stop.Load() {
-					if err := lc.do(); err != nil {
-						errOnce.Do(func() { first = fmt.Errorf("%s on %s: %w", lc.ep.name, lc.conn.RemoteAddr(), err) })
-						stop.Store(true)
-					}
+	// Started in turn, one connection of each group after another, so no
+	// group's requests go out first.
+	for _, lc := range interleave(groups) {
+		wg.Go(func() {
+			<-begin
+			lc.start()
+			for !stop.Load() {
+				if err := lc.do(); err != nil {
+					errOnce.Do(func() { first = fmt.Errorf("%s on %s: %w", lc.ep.name, lc.conn.RemoteAddr(), err) })
+					stop.Store(true)
 				}
-			})
-		}
+			}
+		})
 	}
 	timer := time.AfterFunc(d, func() { stop.Store(true) })
 	close(begin)
 	wg.Wait()
 	timer.Stop()
 	return first
+}
+
+// interleave returns the connections of the groups in turn: the first of
+// each group, then the second of each, and so on.
+func interleave(groups [][]*loadConn) []*loadConn {
+	var out []*loadConn
+	for i := 0; ; i++ {
+		n := len(out)
+		for _, g := range groups {
+			if i < len(g) {
+				out = append(out, g[i])
+			}
+		}
+		if len(out) == n {
+			return out
+		}
+	}
 }
 
 // totals returns the requests and the merged latencies of conns.

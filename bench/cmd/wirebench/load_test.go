@@ -102,3 +102,18 @@ func TestARequestAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per request, want 0", allocs)
 	}
 }
+
+func TestInterleaveTakesEachGroupInTurn(t *testing.T) {
+	a, b, c := &loadConn{}, &loadConn{}, &loadConn{}
+	d, e := &loadConn{}, &loadConn{}
+	got := interleave([][]*loadConn{{a, b, c}, {d}, {}, {e}})
+	want := []*loadConn{a, d, e, b, c}
+	if len(got) != len(want) {
+		t.Fatalf("%d connections, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("connection %d is not the expected one", i)
+		}
+	}
+}
