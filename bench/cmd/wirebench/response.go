@@ -21,6 +21,7 @@ type responseReader struct {
 	br *bufio.Reader
 }
 
+// newResponseReader returns a reader of the responses on r.
 func newResponseReader(r io.Reader) *responseReader {
 	return &responseReader{br: bufio.NewReaderSize(r, 4096)}
 }
@@ -28,6 +29,8 @@ func newResponseReader(r io.Reader) *responseReader {
 // errMalformed wraps every error about the bytes of a response.
 var errMalformed = errors.New("malformed response")
 
+// malformed returns an error wrapping errMalformed with the formatted
+// detail.
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errMalformed, fmt.Sprintf(format, args...))
 }

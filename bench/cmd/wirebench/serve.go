@@ -103,4 +103,5 @@ func readStats() (processStats, error) {
 	}, nil
 }
 
+// micros returns t in µs.
 func micros(t syscall.Timeval) int64 { return int64(t.Sec)*1e6 + int64(t.Usec) }
