@@ -70,7 +70,7 @@ func TestJSONHandlerWritesWhatSlogWrites(t *testing.T) {
 		{"no time", time.Time{}, slog.LevelWarn, "m", []slog.Attr{slog.Bool("b", true)}},
 		{"whole seconds", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), slog.LevelError, "m", nil},
 		{"custom level", when, slog.LevelInfo + 2, "m\n\t\b\f", []slog.Attr{slog.Uint64("u", 1<<63)}},
-		{"negative numbers", when, slog.LevelDebug - 3, "", []slog.Attr{slog.Int64("i", -1 << 63), slog.Duration("d", -5)}},
+		{"negative numbers", when, slog.LevelDebug - 3, "", []slog.Attr{slog.Int64("i", -1<<63), slog.Duration("d", -5)}},
 		{"time values", when, slog.LevelInfo, "m", []slog.Attr{slog.Time("t", when), slog.Time("zero", time.Time{})}},
 		{"empty attributes are left out", when, slog.LevelInfo, "m", []slog.Attr{{}, slog.String("a", "1"), {}}},
 		{"empty key", when, slog.LevelInfo, "m", []slog.Attr{slog.String("", "v"), slog.Int("", 0)}},

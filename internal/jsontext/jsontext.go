@@ -93,6 +93,6 @@ func needsLook(w string) bool {
 	// bit. Borrows can only mark bytes above one that is found, so the
 	// test of the whole word is exact.
 	quote, backslash := x^(ones*'"'), x^(ones*'\\')
-	found := (x - ones*0x20) | (quote - ones) &^ quote | (backslash - ones) &^ backslash
+	found := (x - ones*0x20) | (quote-ones)&^quote | (backslash-ones)&^backslash
 	return (found&^x|x)&highs != 0
 }
