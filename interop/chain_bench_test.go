@@ -88,6 +88,9 @@ func benchChains(b *testing.B, body string) {
 	}{
 		{"bare", route},
 		{"micro", microChain(slog.NewJSONHandler(io.Discard, nil)).Then(route)},
+		// The same chain logging through middleware.JSONHandler: the same
+		// bytes as slog's JSON handler, from its own encoder.
+		{"micro-jsonhandler", microChain(middleware.NewJSONHandler(io.Discard, nil)).Then(route)},
 		// The same chain with logging switched off: what our code costs
 		// without the formatting of the log line, which is slog's.
 		{"micro-nolog", microChain(slog.DiscardHandler).Then(route)},

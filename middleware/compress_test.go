@@ -448,3 +448,31 @@ func BenchmarkCompress(b *testing.B) {
 		}
 	}
 }
+
+// TestCompressSmallBodyIsOneResponseWithALength: on a real connection, a
+// body under MinSize that the client would take gzipped is held, then sent
+// as it is, with no flush: net/http still sees the whole body and sends a
+// Content-Length, not chunks.
+func TestCompressSmallBodyIsOneResponseWithALength(t *testing.T) {
+	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, compressSmall[:50])
+		_, _ = io.WriteString(w, compressSmall[50:])
+	})
+	srv := httptest.NewServer(middleware.Compress(middleware.CompressConfig{})(route))
+	defer srv.Close()
+	for _, accept := range []string{"gzip", ""} {
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		req.Header.Set("Accept-Encoding", accept) // set, so the transport does not add its own
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.ContentLength != int64(len(compressSmall)) || len(res.TransferEncoding) != 0 || string(body) != compressSmall {
+			t.Errorf("Accept-Encoding %q: Content-Length %d, Transfer-Encoding %v, %d body bytes; want Content-Length %d",
+				accept, res.ContentLength, res.TransferEncoding, len(body), len(compressSmall))
+		}
+	}
+}

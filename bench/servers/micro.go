@@ -20,8 +20,21 @@ func Micro() http.Handler {
 // logging JSON lines to io.Discard, with CORS for any origin (hence
 // DisableCrossOrigin).
 func MicroDefault() http.Handler {
+	return microDefault(slog.NewJSONHandler(io.Discard, nil))
+}
+
+// MicroDefaultJSONHandler is [MicroDefault] logging through
+// middleware.JSONHandler, which writes the same bytes as slog's JSON
+// handler with its own encoder.
+func MicroDefaultJSONHandler() http.Handler {
+	return microDefault(middleware.NewJSONHandler(io.Discard, nil))
+}
+
+// microDefault returns the routes of [Micro] behind middleware.Default,
+// logging to h, with CORS for any origin.
+func microDefault(h slog.Handler) http.Handler {
 	chain := middleware.Default(middleware.DefaultConfig{
-		Logger:             slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger:             slog.New(h),
 		CORS:               &middleware.CORSConfig{AllowedOrigins: []string{"*"}},
 		DisableCrossOrigin: true,
 	})

@@ -11,7 +11,7 @@ const Baseline = "nethttp"
 
 // Names returns the servers' names, the baseline first.
 func Names() []string {
-	return []string{Baseline, "micro", "micro-default", "chi", "gin", "gorilla"}
+	return []string{Baseline, "micro", "micro-default", "micro-default-jsonhandler", "chi", "gin", "gorilla"}
 }
 
 // New returns a new server by name, with its own store; an error for a
@@ -24,6 +24,8 @@ func New(name string) (http.Handler, error) {
 		return Micro(), nil
 	case "micro-default":
 		return MicroDefault(), nil
+	case "micro-default-jsonhandler":
+		return MicroDefaultJSONHandler(), nil
 	case "chi":
 		return Chi(), nil
 	case "gin":
