@@ -33,14 +33,14 @@ type State struct {
 	// requestID backs the X-Request-ID header value of SetRequestID.
 	requestID [1]string
 
-	// idText backs the string of the first ID given to SetNewRequestID,
-	// and ipText that of the first address given to AddrText: each is
-	// written once, so the strings that point into them never change.
+	// idText backs the string of the first ID given to SetNewRequestID
+	// (all zero until then; hex digits are never zero), and ipText that of
+	// the first IPv4 address, ip4, given to AddrText: each is written once,
+	// so the strings that point into them never change.
 	idText [32]byte
-	idUsed bool
-	ipText [len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")]byte
+	ip4    [4]byte
 	ipLen  uint8
-	ipFor  netip.Addr // the address ipText holds, when ipLen > 0
+	ipText [len("255.255.255.255")]byte
 }
 
 // Log is how a request's errors are logged.
@@ -143,29 +143,30 @@ func (s *State) SetRequestID(id string) []string {
 // SetNewRequestID is SetRequestID for an ID made of the 32 bytes of text:
 // the first such ID of a request is kept in s, so it costs no allocation.
 func (s *State) SetNewRequestID(text [32]byte) []string {
-	if s.idUsed {
+	if s.idText[0] != 0 || text[0] == 0 {
 		return s.SetRequestID(string(text[:]))
 	}
-	s.idText, s.idUsed = text, true
+	s.idText = text
 	return s.SetRequestID(unsafe.String(&s.idText[0], len(s.idText)))
 }
 
-// AddrText returns a.String(), kept in s for the first address of a
-// request, so a log line's client address costs no allocation; "" for the
-// zero Addr.
+// AddrText returns a.String(): for the first IPv4 address of a request
+// (the common case), text kept in s, so a log line's client address costs
+// no allocation; "" for the zero Addr.
 func (s *State) AddrText(a netip.Addr) string {
+	if !a.Is4() {
+		if !a.IsValid() {
+			return ""
+		}
+		return a.String()
+	}
 	switch {
-	case !a.IsValid():
-		return ""
-	case s.ipLen > 0 && s.ipFor == a:
+	case s.ipLen > 0 && s.ip4 == a.As4():
 		return unsafe.String(&s.ipText[0], int(s.ipLen))
 	case s.ipLen > 0:
 		return a.String()
 	}
-	b := a.AppendTo(s.ipText[:0])
-	if len(b) > len(s.ipText) || len(b) == 0 {
-		return string(b) // not an address ClientIP stores (never, in practice)
-	}
-	s.ipLen, s.ipFor = uint8(len(b)), a
-	return unsafe.String(&s.ipText[0], len(b))
+	s.ip4 = a.As4()
+	s.ipLen = uint8(len(a.AppendTo(s.ipText[:0])))
+	return unsafe.String(&s.ipText[0], int(s.ipLen))
 }
