@@ -102,8 +102,13 @@ func (c *ctx) Value(k any) any {
 
 func (c *ctx) String() string { return "micro/state" }
 
-// From returns the request's State, or nil when none is attached.
+// From returns the request's State, or nil when none is attached. When c
+// is the context Attach made, as it is along a chain of our middlewares,
+// that is one type check rather than a walk up the contexts.
 func From(c context.Context) *State {
+	if c, ok := c.(*ctx); ok {
+		return &c.s
+	}
 	s, _ := c.Value(key{}).(*State)
 	return s
 }

@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"context"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -74,5 +75,19 @@ func TestAddrText(t *testing.T) {
 	_, s2 := state.Attach(httptest.NewRequest("GET", "/", nil))
 	if got := s2.AddrText(netip.MustParseAddr("255.255.255.255")); got != "255.255.255.255" {
 		t.Errorf("the longest IPv4 address: %q", got)
+	}
+}
+
+// TestFromSeesThroughDerivedContexts: From's shortcut for the context
+// Attach made must not hide the State behind a context derived from it.
+func TestFromSeesThroughDerivedContexts(t *testing.T) {
+	r, s := state.Attach(httptest.NewRequest("GET", "/", nil))
+	type k struct{}
+	derived := context.WithValue(r.Context(), k{}, 1)
+	if state.From(r.Context()) != s || state.From(derived) != s {
+		t.Error("From lost the State")
+	}
+	if state.From(context.Background()) != nil {
+		t.Error("From found a State where none was attached")
 	}
 }
