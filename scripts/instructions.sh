@@ -16,7 +16,7 @@ go test -c -o "$dir/micro.test" .
 for impl in nethttp micro; do
 	counts=()
 	for ops in "$n" "$((3 * n))"; do
-		valgrind --tool=callgrind --callgrind-out-file="$dir/cg" "$dir/micro.test" \
+		GOGC=off GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file="$dir/cg" "$dir/micro.test" \
 			-test.run '^$' -test.bench "^Benchmark$bench/impl=$impl\$" -test.benchtime "${ops}x" -test.cpu 1 \
 			>/dev/null 2>"$dir/log"
 		counts+=("$(grep -o 'Collected : [0-9]*' "$dir/log" | grep -o '[0-9]*$')")
