@@ -1,8 +1,6 @@
 package middleware
 
 import (
-	"strings"
-
 	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
@@ -22,7 +20,7 @@ func compressAcceptsGzip(values []string) bool {
 		name, q, ok := compressCoding(elem)
 		switch {
 		case !ok:
-		case strings.EqualFold(name, "gzip") || strings.EqualFold(name, "x-gzip"):
+		case httpsyntax.EqualFold(name, "gzip") || httpsyntax.EqualFold(name, "x-gzip"):
 			gzipQ = max(gzipQ, q)
 		case name == "*":
 			anyQ = max(anyQ, q)

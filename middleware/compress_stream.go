@@ -2,7 +2,6 @@ package middleware
 
 import (
 	"net/http"
-	"strings"
 	"sync/atomic"
 
 	"github.com/microkit-go/micro/internal/httpsyntax"
@@ -48,7 +47,7 @@ func compressIsStream(h http.Header, ct string) bool {
 // allowed) is a streaming type: text/event-stream or application/x-ndjson.
 func compressStreamType(ct string) bool {
 	ct, _ = httpsyntax.CutMediaType(ct)
-	return strings.EqualFold(ct, "text/event-stream") || strings.EqualFold(ct, "application/x-ndjson")
+	return httpsyntax.EqualFold(ct, "text/event-stream") || httpsyntax.EqualFold(ct, "application/x-ndjson")
 }
 
 // streamMode is the mode of a stream that may be compressed: gzip when a

@@ -73,7 +73,7 @@ func compressVaries(vary []string) bool {
 			var tok string
 			tok, v, _ = httpsyntax.CutByte(v, ',')
 			tok = httpsyntax.TrimOWS(tok)
-			if tok == "*" || strings.EqualFold(tok, "Accept-Encoding") {
+			if tok == "*" || httpsyntax.EqualFold(tok, "Accept-Encoding") {
 				return true
 			}
 		}

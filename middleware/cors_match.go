@@ -46,7 +46,7 @@ func (s *corsOrigins) match(o string) bool {
 	}
 	if corsHasUpper(o) { // browsers send lower case; others take the long way
 		for _, e := range s.exact {
-			if corsEqualFold(o, e) {
+			if httpsyntax.EqualFold(o, e) {
 				return true
 			}
 		}
@@ -71,8 +71,8 @@ func (s *corsOrigins) match(o string) bool {
 func (pt corsPattern) match(o string) bool {
 	n := len(o) - len(pt.prefix) - len(pt.suffix)
 	if n <= 0 ||
-		!corsEqualFold(o[:len(pt.prefix)], pt.prefix) ||
-		!corsEqualFold(o[len(o)-len(pt.suffix):], pt.suffix) ||
+		!httpsyntax.EqualFold(o[:len(pt.prefix)], pt.prefix) ||
+		!httpsyntax.EqualFold(o[len(o)-len(pt.suffix):], pt.suffix) ||
 		!corsIsHostName(o[len(pt.prefix):len(o)-len(pt.suffix)]) {
 		return false
 	}
@@ -146,7 +146,7 @@ func (p *corsPolicy) headerAllowed(name string) bool {
 		return true
 	}
 	for _, a := range p.headers {
-		if corsEqualFold(name, a) {
+		if httpsyntax.EqualFold(name, a) {
 			return true
 		}
 	}
@@ -161,25 +161,4 @@ func corsHasUpper(s string) bool {
 		}
 	}
 	return false
-}
-
-// corsEqualFold reports whether a and b are equal ignoring ASCII case only:
-// unlike strings.EqualFold, no non-ASCII byte matches an ASCII letter.
-func corsEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

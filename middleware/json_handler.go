@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/microkit-go/micro/internal/jsontext"
@@ -25,9 +26,19 @@ import (
 // handlers, writing through that lock), so lines never interleave. The
 // buffer passed to Write is reused: the writer must not keep it.
 type JSONHandler struct {
-	slog *slog.JSONHandler
-	out  *jsonHandlerOut
-	fast bool // no ReplaceAttr and no AddSource: our encoder applies
+	slog  *slog.JSONHandler
+	out   *jsonHandlerOut
+	fast  bool // no ReplaceAttr and no AddSource: our encoder applies
+	clock atomic.Pointer[jsonHandlerSecond]
+}
+
+// jsonHandlerSecond is the text of one second of time in one location:
+// what RFC 3339 writes before the fraction of the second and after it.
+type jsonHandlerSecond struct {
+	unix   int64
+	loc    *time.Location
+	before [len("2006-01-02T15:04:05")]byte
+	zone   []byte // "Z" or "-07:00"
 }
 
 // jsonHandlerOut is the writer a JSONHandler and the slog handlers derived
@@ -114,7 +125,7 @@ func (h *JSONHandler) write(t time.Time, level slog.Level, msg string, attrs []s
 	b := append((*bp)[:0], '{')
 	if !t.IsZero() {
 		b = append(b, `"time":`...)
-		b = jsonHandlerTime(b, t.Round(0))
+		b = h.appendRecordTime(b, t)
 		b = append(b, ',')
 	}
 	b = append(b, `"level":`...)
@@ -183,6 +194,39 @@ func jsonHandlerEmpty(a slog.Attr) bool {
 func jsonHandlerTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
 	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+// appendRecordTime appends t as jsonHandlerTime does, from the text of its
+// second kept since the last record (lines come many to a second), so
+// only the fraction is formatted.
+func (h *JSONHandler) appendRecordTime(b []byte, t time.Time) []byte {
+	unix, loc := t.Unix(), t.Location()
+	sec := h.clock.Load()
+	if sec == nil || sec.unix != unix || sec.loc != loc {
+		sec = &jsonHandlerSecond{unix: unix, loc: loc}
+		text := t.AppendFormat(nil, time.RFC3339) // no fraction
+		copy(sec.before[:], text)
+		sec.zone = text[len(sec.before):]
+		h.clock.Store(sec)
+	}
+	b = append(b, '"')
+	b = append(b, sec.before[:]...)
+	if ns := t.Nanosecond(); ns != 0 {
+		// As RFC3339Nano: nine digits, their trailing zeros dropped.
+		var f [10]byte
+		f[0] = '.'
+		for i := 9; i > 0; i-- {
+			f[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(f)
+		for f[n-1] == '0' {
+			n--
+		}
+		b = append(b, f[:n]...)
+	}
+	b = append(b, sec.zone...)
 	return append(b, '"')
 }
 

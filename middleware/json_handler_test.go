@@ -110,8 +110,9 @@ func TestJSONHandlerWritesWhatSlogWrites(t *testing.T) {
 func FuzzJSONHandler(f *testing.F) {
 	f.Add("request", "user_agent", "curl/8.0", int64(200), int64(1234), true, int64(1))
 	f.Add("\u2029", "\x7f", "\xed\xa0\x80", int64(-1), int64(0), false, int64(-62135596800))
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("", -(7*3600 + 30*60)), time.FixedZone("X", 14*3600)}
 	f.Fuzz(func(t *testing.T, msg, key, s string, i, d int64, b bool, unix int64) {
-		rec := slog.NewRecord(time.Unix(unix, d).UTC(), slog.Level(i%20), msg, 0)
+		rec := slog.NewRecord(time.Unix(unix, d).In(zones[uint64(i)%uint64(len(zones))]), slog.Level(i%20), msg, 0)
 		rec.AddAttrs(slog.String(key, s), slog.Int64(key, i), slog.Duration(s, time.Duration(d)), slog.Bool(msg, b),
 			slog.Uint64("u", uint64(i)), slog.Time("t", time.Unix(i%(1<<40), d)))
 		sameOutput(t, nil, nil, rec)
@@ -191,6 +192,26 @@ func TestJSONHandlerSerialisesEveryPath(t *testing.T) {
 	}
 	if n := w.lines.Load(); n != int64(len(loggers)*2*each) {
 		t.Errorf("%d lines written, want %d", n, len(loggers)*2*each)
+	}
+}
+
+// TestJSONHandlerTimes writes records of many times through one handler, as
+// a server does, so the second kept from one record serves the next.
+func TestJSONHandlerTimes(t *testing.T) {
+	ours, theirs, ourOut, theirOut := bothHandlers(nil)
+	start := time.Date(2026, 12, 31, 23, 59, 58, 0, time.UTC)
+	for i := range 3000 {
+		loc := []*time.Location{time.UTC, time.Local, time.FixedZone("", 5*3600+45*60)}[i%3]
+		at := start.Add(time.Duration(i) * 1777 * time.Microsecond).In(loc)
+		if i%7 == 0 {
+			at = at.Truncate(time.Millisecond)
+		}
+		rec := slog.NewRecord(at, slog.LevelInfo, "m", 0)
+		_ = ours.Handle(context.Background(), rec)
+		_ = theirs.Handle(context.Background(), rec)
+	}
+	if ourOut.String() != theirOut.String() {
+		t.Errorf("the lines differ")
 	}
 }
 

@@ -37,6 +37,33 @@ func CutByte(s string, sep byte) (before, after string, found bool) {
 	return s, "", false
 }
 
+// EqualFold reports whether a and b are equal ignoring ASCII case, as
+// RFC 9110 compares tokens such as codings, media types and header names.
+// Unlike strings.EqualFold, no non-ASCII byte matches an ASCII letter (the
+// Kelvin sign does not match 'k'), and strings of different lengths are
+// told apart without a look at their bytes.
+func EqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
 // IsTokenChar reports whether c is a tchar of RFC 9110 section 5.6.2: an
 // ASCII letter or digit or one of !#$%&'*+-.^_`|~. Any other byte,
 // non-ASCII ones included, is not.

@@ -290,3 +290,34 @@ func TestCutByte(t *testing.T) {
 		}
 	}
 }
+
+func TestEqualFold(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"gzip", "GZIP", true},
+		{"Text/Event-Stream", "text/event-stream", true},
+		{"", "", true},
+		{"gzip", "gzi", false},
+		{"a", "b", false},
+		{"[", "{", false}, // 0x5b and 0x7b differ by the case bit but are no letters
+		{"@", "`", false},
+		{"\u212a", "k", false}, // the Kelvin sign folds to k in Unicode, not in HTTP
+		{"ſ", "s", false},
+		{"é", "É", false},
+	} {
+		if got := EqualFold(c.a, c.b); got != c.want {
+			t.Errorf("EqualFold(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+	for x := range 256 {
+		for y := range 256 {
+			a, b := string([]byte{byte(x)}), string([]byte{byte(y)})
+			want := x == y || x < 0x80 && y < 0x80 && strings.EqualFold(a, b)
+			if got := EqualFold(a, b); got != want {
+				t.Fatalf("EqualFold(%q, %q) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}

@@ -28,15 +28,14 @@ const hexDigits = "0123456789abcdef"
 // '>' and '&' are written as they are.
 func AppendString(dst []byte, s string, style Style) []byte {
 	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		// Eight bytes at a time while none needs a look.
-		for i+8 <= len(s) && !needsLook(s[i:i+8]) {
-			i += 8
-		}
-		if i >= len(s) {
-			break
-		}
+	i := plainPrefix(s)
+	if i == len(s) { // the common case: nothing to escape, one copy
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	dst = append(dst, s[:i]...)
+	start := i
+	for i < len(s) {
 		if b := s[i]; b < utf8.RuneSelf {
 			if b >= 0x20 && b != '"' && b != '\\' {
 				i++
@@ -82,12 +81,55 @@ func AppendString(dst []byte, s string, style Style) []byte {
 	return append(dst, '"')
 }
 
+// plainPrefix returns the length of the longest prefix of s that is
+// printable ASCII other than '"' and '\\', which JSON writes as it is.
+func plainPrefix(s string) int {
+	i := 0
+	// Eight bytes at a time while none needs a look (needsLook, inlined).
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if wordNeedsLook(x) {
+			break
+		}
+	}
+	for i < len(s) && plainByte[s[i]] != 0 {
+		i++
+	}
+	return i
+}
+
+// plainByte is 1 at the index of each byte plainPrefix accepts: 0x20 to
+// 0x7f but '"' (0x22) and '\\' (0x5c).
+const plainByte = "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
 // needsLook reports whether any of the eight bytes of w is a control
-// character, '"', '\\' or not ASCII, testing them all at once.
+// character, '"', '\\' or not ASCII.
 func needsLook(w string) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	return wordNeedsLook(x)
+}
+
+// wordNeedsLook is needsLook for the eight bytes of x, tested all at once.
+func wordNeedsLook(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	// A byte is zero in y exactly when it is the byte looked for; a byte
 	// under 0x80 is under 0x20 exactly when subtracting 0x20 sets its high
 	// bit. Borrows can only mark bytes above one that is found, so the
