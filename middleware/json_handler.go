@@ -115,8 +115,37 @@ func (h *JSONHandler) WithGroup(name string) slog.Handler { return h.slog.WithGr
 // write writes the record of t, level, msg and attrs when our encoder can,
 // and reports whether it did; when it cannot, it writes nothing.
 func (h *JSONHandler) write(t time.Time, level slog.Level, msg string, attrs []slog.Attr) (bool, error) {
-	if !h.fast || !jsonHandlerEncodes(t, attrs) {
+	if !jsonHandlerEncodes(attrs) {
 		return false, nil
+	}
+	line, ok := h.begin(t, level, msg)
+	if !ok {
+		return false, nil
+	}
+	for _, a := range attrs {
+		if jsonHandlerEmpty(a) {
+			continue
+		}
+		line.b = appendJSONKey(line.b, a.Key)
+		line.b = jsonHandlerValue(line.b, a.Value)
+	}
+	return true, h.end(line)
+}
+
+// jsonLine is a line being written by a JSONHandler: its pooled buffer.
+type jsonLine struct {
+	b  []byte
+	bp *[]byte
+}
+
+// begin starts the line of a record of t, level and msg, ready for its
+// attributes (appendJSONKey and a value each), or reports false when
+// the handler's options (ReplaceAttr, AddSource) or a year outside 0 to
+// 9999 leave the record to slog's encoder. A line begun must be ended
+// with end.
+func (h *JSONHandler) begin(t time.Time, level slog.Level, msg string) (jsonLine, bool) {
+	if !h.fast || !t.IsZero() && !jsonHandlerYear(t) {
+		return jsonLine{}, false
 	}
 	bp, _ := h.out.bufs.Get().(*[]byte)
 	if bp == nil {
@@ -132,31 +161,31 @@ func (h *JSONHandler) write(t time.Time, level slog.Level, msg string, attrs []s
 	b = jsontext.AppendString(b, level.String(), jsontext.Slog)
 	b = append(b, `,"msg":`...)
 	b = jsontext.AppendString(b, msg, jsontext.Slog)
-	for _, a := range attrs {
-		if jsonHandlerEmpty(a) {
-			continue
-		}
-		b = append(b, ',')
-		b = jsontext.AppendString(b, a.Key, jsontext.Slog)
-		b = append(b, ':')
-		b = jsonHandlerValue(b, a.Value)
-	}
-	b = append(b, '}', '\n')
-	_, err := h.out.Write(b)
-	if cap(b) <= jsonHandlerMaxPooled {
-		*bp = b
-		h.out.bufs.Put(bp)
-	}
-	return true, err
+	return jsonLine{b: b, bp: bp}, true
 }
 
-// jsonHandlerEncodes reports whether our encoder writes t and attrs as
-// slog's does: times in years 0 to 9999 (slog writes an error beside
-// others), and values of the kinds jsonHandlerValue writes.
-func jsonHandlerEncodes(t time.Time, attrs []slog.Attr) bool {
-	if !t.IsZero() && !jsonHandlerYear(t) {
-		return false
+// end writes the line and gives its buffer back.
+func (h *JSONHandler) end(line jsonLine) error {
+	b := append(line.b, '}', '\n')
+	_, err := h.out.Write(b)
+	if cap(b) <= jsonHandlerMaxPooled {
+		*line.bp = b
+		h.out.bufs.Put(line.bp)
 	}
+	return err
+}
+
+// appendJSONKey appends the comma and the key that start an attribute.
+func appendJSONKey(b []byte, key string) []byte {
+	b = append(b, ',')
+	b = jsontext.AppendString(b, key, jsontext.Slog)
+	return append(b, ':')
+}
+
+// jsonHandlerEncodes reports whether our encoder writes attrs as slog's
+// does: values of the kinds jsonHandlerValue writes, times in years 0 to
+// 9999 (slog writes an error beside others).
+func jsonHandlerEncodes(attrs []slog.Attr) bool {
 	for _, a := range attrs {
 		switch v := a.Value; v.Kind() {
 		case slog.KindString, slog.KindInt64, slog.KindUint64, slog.KindBool, slog.KindDuration:

@@ -3,9 +3,11 @@ package middleware
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/jsontext"
 	"github.com/microkit-go/micro/internal/report"
 	"github.com/microkit-go/micro/internal/state"
 )
@@ -89,38 +91,111 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 		return
 	}
 	end := time.Now()
-	a := report.Attrs(r, status)
-	attrs := [...]slog.Attr{
-		a[0], a[1], a[2], // method, path, status
-		slog.Int64("bytes", sent),
-		slog.Duration("duration", end.Sub(start)),
-		slog.String("request_id", s.Data.RequestID),
-		slog.String("client_ip", loggerClientIP(r, s)),
-		slog.String("user_agent", headerValue(r.Header, "User-Agent")),
-		{}, {}, // error, stack
+	line := loggerLine{
+		method: r.Method, path: r.URL.Path, status: status, bytes: sent,
+		duration: end.Sub(start), requestID: s.Data.RequestID,
+		clientIP: loggerClientIP(r, s), userAgent: headerValue(r.Header, "User-Agent"),
 	}
-	n := len(attrs) - 2
 	if cause != nil && (status >= 500 || p != nil) {
-		attrs[n] = slog.Any("error", cause)
-		n++
-		if st := report.Stack(cause); st != nil {
-			attrs[n] = slog.String("stack", string(st))
-			n++
-		}
+		line.cause = cause
 	}
 	h := l.Handler()
-	if jh, ok := h.(*JSONHandler); ok {
-		// Our encoder, without building a record: no allocation.
-		if done, _ := jh.write(end, level, loggerMessage, attrs[:n]); done {
+	if jh, ok := h.(*JSONHandler); ok && line.cause == nil {
+		// Our encoder, straight from the fields: no record, no allocation.
+		if out, ok := jh.begin(end, level, loggerMessage); ok {
+			out.b = line.appendJSON(out.b)
+			_ = jh.end(out)
 			return
 		}
 	}
+	var attrs [loggerMaxAttrs]slog.Attr
+	n := line.attrs(&attrs)
 	// The record goes to the handler directly: slog.Logger.LogAttrs would
 	// also look up the caller's source line (this function's, of no use)
 	// and read the clock a second time.
 	rec := slog.NewRecord(end, level, loggerMessage, 0)
 	rec.AddAttrs(attrs[:n]...)
 	_ = h.Handle(ctx, rec)
+}
+
+// loggerLine is what Logger writes of a request, after slog's time, level
+// and message: the one list of its attributes, as slog attributes for any
+// handler (attrs) or as JSON for a JSONHandler (appendJSON), in the same
+// order with the same keys.
+type loggerLine struct {
+	method, path                   string
+	status                         int
+	bytes                          int64
+	duration                       time.Duration
+	requestID, clientIP, userAgent string
+	cause                          error // with its stack when it has one
+}
+
+// The keys of Logger's attributes after those of report.Attrs.
+const (
+	loggerKeyBytes     = "bytes"
+	loggerKeyDuration  = "duration"
+	loggerKeyRequestID = "request_id"
+	loggerKeyClientIP  = "client_ip"
+	loggerKeyUserAgent = "user_agent"
+	loggerKeyError     = "error"
+	loggerKeyStack     = "stack"
+)
+
+// loggerMaxAttrs is the most attributes of a line.
+const loggerMaxAttrs = 10
+
+// attrs fills a with the line's attributes and returns how many there are.
+func (ln *loggerLine) attrs(a *[loggerMaxAttrs]slog.Attr) int {
+	*a = [loggerMaxAttrs]slog.Attr{
+		slog.String(report.KeyMethod, ln.method),
+		slog.String(report.KeyPath, ln.path),
+		slog.Int(report.KeyStatus, ln.status),
+		slog.Int64(loggerKeyBytes, ln.bytes),
+		slog.Duration(loggerKeyDuration, ln.duration),
+		slog.String(loggerKeyRequestID, ln.requestID),
+		slog.String(loggerKeyClientIP, ln.clientIP),
+		slog.String(loggerKeyUserAgent, ln.userAgent),
+	}
+	n := 8
+	if ln.cause != nil {
+		a[n] = slog.Any(loggerKeyError, ln.cause)
+		n++
+		if st := report.Stack(ln.cause); st != nil {
+			a[n] = slog.String(loggerKeyStack, string(st))
+			n++
+		}
+	}
+	return n
+}
+
+// appendJSON appends the attributes of a line without a cause as slog's
+// JSON handler writes them. The keys are written as they are: none needs
+// an escape.
+func (ln *loggerLine) appendJSON(b []byte) []byte {
+	b = appendPlainKey(b, report.KeyMethod)
+	b = jsontext.AppendString(b, ln.method, jsontext.Slog)
+	b = appendPlainKey(b, report.KeyPath)
+	b = jsontext.AppendString(b, ln.path, jsontext.Slog)
+	b = appendPlainKey(b, report.KeyStatus)
+	b = strconv.AppendInt(b, int64(ln.status), 10)
+	b = appendPlainKey(b, loggerKeyBytes)
+	b = strconv.AppendInt(b, ln.bytes, 10)
+	b = appendPlainKey(b, loggerKeyDuration)
+	b = strconv.AppendInt(b, int64(ln.duration), 10)
+	b = appendPlainKey(b, loggerKeyRequestID)
+	b = jsontext.AppendString(b, ln.requestID, jsontext.Slog)
+	b = appendPlainKey(b, loggerKeyClientIP)
+	b = jsontext.AppendString(b, ln.clientIP, jsontext.Slog)
+	b = appendPlainKey(b, loggerKeyUserAgent)
+	return jsontext.AppendString(b, ln.userAgent, jsontext.Slog)
+}
+
+// appendPlainKey is appendJSONKey for a key JSON writes as it is.
+func appendPlainKey(b []byte, key string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	return append(b, '"', ':')
 }
 
 // loggerMessage is the message of Logger's lines.

@@ -45,16 +45,23 @@ func ClientClosed(r *http.Request, status int) {
 	Logger(r).LogAttrs(r.Context(), slog.LevelDebug, "client closed request", a[:]...)
 }
 
+// The keys of the attributes that name a request in a log line.
+const (
+	KeyMethod = "method"
+	KeyPath   = "path"
+	KeyStatus = "status"
+)
+
 // Attrs returns the attributes that name r in a log line: its method, its
 // path and the status it was answered with. A status of 0 (not known) makes
 // the third an empty Attr, which slog handlers ignore.
 func Attrs(r *http.Request, status int) [3]slog.Attr {
 	a := [3]slog.Attr{
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String(KeyMethod, r.Method),
+		slog.String(KeyPath, r.URL.Path),
 	}
 	if status != 0 {
-		a[2] = slog.Int("status", status)
+		a[2] = slog.Int(KeyStatus, status)
 	}
 	return a
 }
