@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/microkit-go/micro/internal/jsontext"
 	"github.com/microkit-go/micro/internal/response"
 )
 
@@ -42,18 +43,18 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, hdr http.He
 // requests.
 func (p Problem) append(b []byte) []byte {
 	b = append(b, `{"type":`...)
-	b = appendJSONString(b, p.Type)
+	b = jsontext.AppendString(b, p.Type, jsontext.EncodingJSON)
 	b = append(b, `,"title":`...)
-	b = appendJSONString(b, p.Title)
+	b = jsontext.AppendString(b, p.Title, jsontext.EncodingJSON)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(p.Status), 10)
 	if p.Detail != "" {
 		b = append(b, `,"detail":`...)
-		b = appendJSONString(b, p.Detail)
+		b = jsontext.AppendString(b, p.Detail, jsontext.EncodingJSON)
 	}
 	if p.Instance != "" {
 		b = append(b, `,"instance":`...)
-		b = appendJSONString(b, p.Instance)
+		b = jsontext.AppendString(b, p.Instance, jsontext.EncodingJSON)
 	}
 	return append(b, '}')
 }

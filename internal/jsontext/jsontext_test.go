@@ -52,7 +52,9 @@ func TestAppendStringEveryByte(t *testing.T) {
 		check(t, "a"+string(rune(b))+"z")
 		check(t, "a"+string([]byte{byte(b)})+"z")
 	}
-	for _, s := range []string{"", "plain", "<a href='x'>&amp;</a>", "\u2028\u2029", "\xff\xfe", "日本語", "\x00\x1f\x7f", `"\`} {
+	for _, s := range []string{"", "plain", "<a href='x'>&amp;</a>", "\u2028\u2029", "\xff\xfe", "日本語", "\x00\x1f\x7f", `"\`,
+		"tab\tnew\nline\rcr", "\b\f", "héllo wörld", "emoji 😀", "bad \xff utf8", "\xc3", "\xed\xa0\x80 surrogate",
+		"\xf4\x90\x80\x80 too big", "mixed \"\xff\n\u2028é", "twenty-four plain bytes!", "eight by" + "\n" + "te words"} {
 		check(t, s)
 	}
 }
