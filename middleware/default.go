@@ -11,7 +11,9 @@ import (
 
 // DefaultConfig configures [Default]. Only Logger is required.
 type DefaultConfig struct {
-	// Logger receives one line per request; required.
+	// Logger receives one line per request; required. Over a
+	// [JSONHandler] (slog.New(middleware.NewJSONHandler(w, nil))) the line
+	// is slog's JSON, byte for byte, for less than half its CPU time.
 	Logger *slog.Logger
 
 	// TrustedProxies are the proxies whose X-Forwarded-For [ClientIP]

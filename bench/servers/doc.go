@@ -1,6 +1,7 @@
-// Package servers builds the same small comments API on six servers, so
-// they can be loaded side by side: a hand-written net/http server, micro's
-// routes with and without the middleware chain, and chi, gin and gorilla
+// Package servers builds the same small comments API on seven servers,
+// so they can be loaded side by side: a hand-written net/http server, micro's
+// routes alone and behind the middleware chain (logging through slog's JSON
+// handler or middleware.JSONHandler), and chi, gin and gorilla
 // with the middleware their users would add.
 //
 // Every server answers
