@@ -85,14 +85,8 @@ func AppendString(dst []byte, s string, style Style) []byte {
 // printable ASCII other than '"' and '\\', which JSON writes as it is.
 func plainPrefix(s string) int {
 	i := 0
-	// Eight bytes at a time while none needs a look (needsLook, inlined).
-	for ; i+8 <= len(s); i += 8 {
-		w := s[i : i+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if wordNeedsLook(x) {
-			break
-		}
+	// Eight bytes at a time while none needs a look.
+	for ; i+8 <= len(s) && !wordNeedsLook(word(s[i : i+8])); i += 8 {
 	}
 	for i < len(s) && plainByte[s[i]] != 0 {
 		i++
@@ -119,21 +113,23 @@ const plainByte = "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 
-// needsLook reports whether any of the eight bytes of w is a control
-// character, '"', '\\' or not ASCII.
-func needsLook(w string) bool {
-	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-	return wordNeedsLook(x)
+// word returns the first eight bytes of s, which has at least eight, as
+// one little-endian number.
+func word(s string) uint64 {
+	_ = s[7] // one bounds check
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// wordNeedsLook is needsLook for the eight bytes of x, tested all at once.
+// wordNeedsLook reports whether any of the eight bytes of x is a control
+// character, '"', '\\' or not ASCII, testing them all at once.
 func wordNeedsLook(x uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// A byte is zero in y exactly when it is the byte looked for; a byte
-	// under 0x80 is under 0x20 exactly when subtracting 0x20 sets its high
-	// bit. Borrows can only mark bytes above one that is found, so the
-	// test of the whole word is exact.
+	// A byte of quote (backslash) is zero exactly where x holds '"' ('\\'),
+	// and subtracting one from a zero byte sets its high bit; a byte under
+	// 0x80 is under 0x20 exactly when subtracting 0x20 sets its high bit.
+	// Borrows can only mark bytes above one that is found, so the test of
+	// the whole word is exact.
 	quote, backslash := x^(ones*'"'), x^(ones*'\\')
 	found := (x - ones*0x20) | (quote-ones)&^quote | (backslash-ones)&^backslash
 	return (found&^x|x)&highs != 0

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// looksAt is needsLook byte by byte.
+// looksAt is wordNeedsLook byte by byte.
 func looksAt(w string) bool {
 	for i := 0; i < len(w); i++ {
 		if b := w[i]; b < 0x20 || b == '"' || b == '\\' || b >= utf8.RuneSelf {
@@ -16,14 +16,14 @@ func looksAt(w string) bool {
 	return false
 }
 
-func TestNeedsLookIsExact(t *testing.T) {
+func TestWordNeedsLookIsExact(t *testing.T) {
 	for pos := range 8 {
 		for b := range 256 {
 			for _, fill := range []byte{'a', ' ', '~', '!', '#', '[', ']'} {
 				w := []byte{fill, fill, fill, fill, fill, fill, fill, fill}
 				w[pos] = byte(b)
-				if got, want := needsLook(string(w)), looksAt(string(w)); got != want {
-					t.Fatalf("%q: needsLook %v, want %v", w, got, want)
+				if got, want := wordNeedsLook(word(string(w))), looksAt(string(w)); got != want {
+					t.Fatalf("%q: wordNeedsLook %v, want %v", w, got, want)
 				}
 			}
 		}
@@ -34,8 +34,8 @@ func TestNeedsLookIsExact(t *testing.T) {
 		for i := range w {
 			w[i] = byte(0x18 + rng.IntN(0x70)) // around every edge
 		}
-		if got, want := needsLook(string(w[:])), looksAt(string(w[:])); got != want {
-			t.Fatalf("%q: needsLook %v, want %v", w, got, want)
+		if got, want := wordNeedsLook(word(string(w[:]))), looksAt(string(w[:])); got != want {
+			t.Fatalf("%q: wordNeedsLook %v, want %v", w, got, want)
 		}
 	}
 }
