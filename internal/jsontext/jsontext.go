@@ -86,7 +86,7 @@ func AppendString(dst []byte, s string, style Style) []byte {
 func plainPrefix(s string) int {
 	i := 0
 	// Eight bytes at a time while none needs a look.
-	for ; i+8 <= len(s) && !wordNeedsLook(word(s[i : i+8])); i += 8 {
+	for ; i+8 <= len(s) && !wordNeedsLook(word(s[i:i+8])); i += 8 {
 	}
 	for i < len(s) && plainByte[s[i]] != 0 {
 		i++
