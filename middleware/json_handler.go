@@ -15,9 +15,11 @@ import (
 // JSONHandler is a [slog.Handler] that writes what [slog.JSONHandler]
 // writes, byte for byte, with an encoder of its own for the records it can:
 // those whose attributes are strings, integers, booleans, durations and
-// times, which is every line [Logger] writes but for a 5xx's cause. Such a
-// line costs about a third of what slog's general encoder spends on it, and
-// no allocation. Other records, and every record of a handler made with a
+// times, which is every line [Logger] writes but for a 5xx's cause.
+// Logger's line, which it writes straight from its fields, costs less than
+// half of what it costs through slog's handler, and no allocation; another
+// such record handed to Handle about 60%. Other records, and every record
+// of a handler made with a
 // ReplaceAttr function or AddSource, go to a slog.JSONHandler writing to the
 // same writer.
 //

@@ -147,10 +147,9 @@ const loggerMaxAttrs = 10
 
 // attrs fills a with the line's attributes and returns how many there are.
 func (ln *loggerLine) attrs(a *[loggerMaxAttrs]slog.Attr) int {
+	named := report.AttrsOf(ln.method, ln.path, ln.status)
 	*a = [loggerMaxAttrs]slog.Attr{
-		slog.String(report.KeyMethod, ln.method),
-		slog.String(report.KeyPath, ln.path),
-		slog.Int(report.KeyStatus, ln.status),
+		named[0], named[1], named[2],
 		slog.Int64(loggerKeyBytes, ln.bytes),
 		slog.Duration(loggerKeyDuration, ln.duration),
 		slog.String(loggerKeyRequestID, ln.requestID),

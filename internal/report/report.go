@@ -56,9 +56,14 @@ const (
 // path and the status it was answered with. A status of 0 (not known) makes
 // the third an empty Attr, which slog handlers ignore.
 func Attrs(r *http.Request, status int) [3]slog.Attr {
+	return AttrsOf(r.Method, r.URL.Path, status)
+}
+
+// AttrsOf is [Attrs] for a request's method and path read beforehand.
+func AttrsOf(method, path string, status int) [3]slog.Attr {
 	a := [3]slog.Attr{
-		slog.String(KeyMethod, r.Method),
-		slog.String(KeyPath, r.URL.Path),
+		slog.String(KeyMethod, method),
+		slog.String(KeyPath, path),
 	}
 	if status != 0 {
 		a[2] = slog.Int(KeyStatus, status)
