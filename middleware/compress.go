@@ -133,9 +133,9 @@ type compressor struct {
 	encoding []string
 	vary     []string
 
-	// vary2 is the first Vary of other values extended by varyAfter, with
-	// Accept-Encoding last.
-	vary2 atomic.Pointer[[]string]
+	// varyExtended is the first Vary of other values that varyAfter
+	// extended, with Accept-Encoding last.
+	varyExtended atomic.Pointer[[]string]
 
 	// Pooled by each Compress call, so a request allocates nothing for
 	// its writers.

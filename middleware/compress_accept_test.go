@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -119,5 +120,38 @@ func TestCompressTypesMatch(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(10, func() { def.match("Application/JSON; charset=utf-8") }); n != 0 {
 		t.Errorf("match allocates %v times, want 0", n)
+	}
+}
+
+// TestCompressVaryAfterKeepsItsExtensionIntact: the Vary Compress extends
+// first (CORS's "Origin" in a chain) is extended once and shared by later
+// responses, without an allocation; code that appends to a shared value
+// copies it, so no response changes another's; other Vary values are
+// extended on their own.
+func TestCompressVaryAfterKeepsItsExtensionIntact(t *testing.T) {
+	c := &compressor{}
+	origin := []string{"Origin"}
+	first := c.varyAfter(origin)
+	if !slices.Equal(first, []string{"Origin", "Accept-Encoding"}) || cap(first) != len(first) {
+		t.Fatalf("varyAfter(Origin) = %q, cap %d", first, cap(first))
+	}
+	sameValues := []string{"Origin"} // another slice with the same values, as the next response's
+	if n := testing.AllocsPerRun(10, func() { c.varyAfter(sameValues) }); n != 0 {
+		t.Errorf("extending the same Vary again allocates %v times, want 0", n)
+	}
+	// An outer middleware appends to the shared value of one response.
+	_ = append(c.varyAfter(origin), "Cookie")
+	if again := c.varyAfter(origin); !slices.Equal(again, []string{"Origin", "Accept-Encoding"}) {
+		t.Errorf("the shared extension became %q", again)
+	}
+	if other := c.varyAfter([]string{"Cookie", "Origin"}); !slices.Equal(other, []string{"Cookie", "Origin", "Accept-Encoding"}) || cap(other) != len(other) {
+		t.Errorf("varyAfter(Cookie, Origin) = %q, cap %d", other, cap(other))
+	}
+	if again := c.varyAfter(origin); !slices.Equal(again, []string{"Origin", "Accept-Encoding"}) {
+		t.Errorf("another Vary replaced the kept one: %q", again)
+	}
+	long := []string{"A", "B", "C", "D", "E"}
+	if got := c.varyAfter(long); !slices.Equal(got, append(slices.Clone(long), "Accept-Encoding")) {
+		t.Errorf("varyAfter(%q) = %q", long, got)
 	}
 }

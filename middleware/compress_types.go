@@ -99,12 +99,12 @@ func (c *compressor) addVary(h http.Header) {
 // value Compress assigns, the result's capacity is its length, so code that
 // appends to it copies it.
 func (c *compressor) varyAfter(v []string) []string {
-	if m := c.vary2.Load(); m != nil && slices.Equal((*m)[:len(*m)-1], v) {
+	if m := c.varyExtended.Load(); m != nil && slices.Equal((*m)[:len(*m)-1], v) {
 		return *m
 	}
 	after := slices.Clip(append(slices.Clip(v), "Accept-Encoding"))
 	if len(v) <= 4 {
-		c.vary2.CompareAndSwap(nil, &after)
+		c.varyExtended.CompareAndSwap(nil, &after)
 	}
 	return after
 }
