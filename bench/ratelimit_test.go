@@ -147,7 +147,7 @@ func BenchmarkRateLimit(b *testing.B) {
 		})
 	}
 	for _, impl := range impls {
-		b.Run("keys=10000/parallel/impl="+impl.name, func(b *testing.B) {
+		b.Run("keys=10000-parallel/impl="+impl.name, func(b *testing.B) {
 			l := impl.make()
 			var start atomic.Int64
 			b.ReportAllocs()

@@ -345,7 +345,7 @@ func BenchmarkRateLimitMemory(b *testing.B) {
 			}
 		}
 	})
-	b.Run("keys=10000/parallel", func(b *testing.B) {
+	b.Run("keys=10000-parallel", func(b *testing.B) {
 		m := NewRateLimitMemory(DefaultRateLimitKeys)
 		var start atomic.Int64
 		b.ReportAllocs()
