@@ -23,19 +23,22 @@ type Options struct {
 
 	// RateLimitStore, if not nil, supplies the store that the limit on
 	// POST /api/comments keeps its counts in, so that several servers
-	// share one limit. A command with such a store (Redis, say) uses it
-	// in three steps:
+	// enforce one limit. A command with such a store (the redisstore
+	// module's, say) uses it in three steps:
 	//
 	//	flags := flag.NewFlagSet("comments", flag.ExitOnError)
-	//	addr := flags.String("redis", "", "...") // 1. its own flags, before Run
-	//	var client *redis.Client
+	//	addr := flags.String("redis", "", "Redis address") // 1. its own flags, on Run's set
+	//	var client rueidis.Client
 	//	err := api.Run(ctx, flags, os.Args[1:], os.Stderr, api.Options{
 	//		RateLimitStore: func(ctx context.Context) (middleware.RateLimitStore, error) {
-	//			if *addr == "" { // 2. read them in the hook: Run has parsed them
-	//				return nil, nil
+	//			if *addr == "" { // 2. read in the hook: Run has parsed them
+	//				return nil, nil // the limiter's own memory
 	//			}
-	//			client = redis.New(*addr)
-	//			return store.New(client), nil
+	//			var err error
+	//			if client, err = rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{*addr}}); err != nil {
+	//				return nil, err
+	//			}
+	//			return redisstore.New(client, redisstore.Config{})
 	//		},
 	//		OnStoreError: middleware.RateLimitFailLocal,
 	//	})
@@ -47,14 +50,17 @@ type Options struct {
 	// configuration and before opening the data file or listening, and
 	// only when there is a limit (-post-limit is not 0); ctx is Run's. A
 	// nil store with a nil error keeps the limiter's own memory. An error
-	// is returned by Run, wrapped, and nothing listens.
+	// is returned by Run, as "rate limit store: " and its text (errors.Is
+	// finds it), and nothing listens. The -h usage lists the command's own
+	// flags with Run's.
 	RateLimitStore func(ctx context.Context) (middleware.RateLimitStore, error)
 
 	// OnStoreError is what the POST limit does while the store of
 	// RateLimitStore fails: the zero value, [middleware.RateLimitFailClosed],
 	// refuses POSTs with a 503; [middleware.RateLimitFailLocal] limits
-	// each server on its own. It is checked as
-	// [middleware.RateLimitConfig.Validate] checks it.
+	// each server on its own. When there is a limit, Run refuses an
+	// unknown value with the message of
+	// [middleware.RateLimitConfig.Validate].
 	OnStoreError middleware.RateLimitFailure
 }
 

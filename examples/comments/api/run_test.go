@@ -325,3 +325,43 @@ func TestRunHookErrorStopsBeforeListening(t *testing.T) {
 		t.Errorf("the data file was opened after the hook failed: %v", err)
 	}
 }
+
+// TestRunParsesTheCallersFlags: a flag the caller defines on Run's flag
+// set is listed by -h and parsed before the hook is called; an unknown
+// OnStoreError is refused before the hook.
+func TestRunParsesTheCallersFlags(t *testing.T) {
+	newFlags := func() (*flag.FlagSet, *string) {
+		flags := flag.NewFlagSet("comments", flag.ContinueOnError)
+		return flags, flags.String("store-addr", "", "where the shared store is")
+	}
+	flags, _ := newFlags()
+	var usage strings.Builder
+	if err := Run(t.Context(), flags, []string{"-h"}, &usage, Options{}); !errors.Is(err, flag.ErrHelp) || !strings.Contains(usage.String(), "-store-addr") {
+		t.Errorf("Run -h = %v, printing %q; want flag.ErrHelp and a usage that lists -store-addr", err, usage.String())
+	}
+
+	flags, storeAddr := newFlags()
+	var seen string
+	stop := errors.New("stop here")
+	err := Run(t.Context(), flags, []string{"-addr", "127.0.0.1:0", "-store-addr", "10.0.0.1:6379"}, io.Discard, Options{
+		RateLimitStore: func(context.Context) (middleware.RateLimitStore, error) {
+			seen = *storeAddr
+			return nil, stop
+		},
+	})
+	if !errors.Is(err, stop) || seen != "10.0.0.1:6379" {
+		t.Errorf("Run = %v, the hook saw -store-addr %q; want the hook's error after it saw 10.0.0.1:6379", err, seen)
+	}
+
+	flags, _ = newFlags()
+	err = Run(t.Context(), flags, []string{"-addr", "127.0.0.1:0"}, io.Discard, Options{
+		RateLimitStore: func(context.Context) (middleware.RateLimitStore, error) {
+			t.Error("the hook was called with an unknown OnStoreError")
+			return nil, nil
+		},
+		OnStoreError: 7,
+	})
+	if want := "middleware: RateLimit has an unknown OnStoreError 7"; err == nil || err.Error() != want {
+		t.Errorf("Run with OnStoreError 7 = %v, want %q", err, want)
+	}
+}
