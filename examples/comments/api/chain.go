@@ -15,6 +15,13 @@ type Config struct {
 	Logger      *slog.Logger // gets one line per request
 	CORSOrigins []string     // pages on other origins that may call the API with cookies
 	CookieKey   []byte       // signs the visitor cookie; at least 32 bytes
+
+	// PostLimit, when not nil, limits POST /api/comments per client
+	// address (unless it sets its own Key): a refused POST is a 429
+	// problem with Retry-After, and every POST answer carries the
+	// RateLimit-Policy and RateLimit headers. GETs are never limited. nil
+	// means no limit.
+	PostLimit *middleware.RateLimitConfig
 }
 
 // routeTimeout is how long a route may take before it gets a 503.
@@ -44,10 +51,15 @@ func Chain(cfg Config) alice.Chain {
 }
 
 // Validate reports, as a message for the command line, what the
-// middleware of [Chain] would refuse in cfg; nil when it accepts cfg.
+// middleware of [Chain] and the limit of [Routes] would refuse in cfg;
+// nil when they accept cfg.
 func (cfg Config) Validate() error {
 	chain, cookies := cfg.middleware()
-	return errors.Join(chain.Validate(), cookies.Validate(), middleware.ValidateTimeout(routeTimeout))
+	var limit error
+	if cfg.PostLimit != nil {
+		limit = cfg.PostLimit.Validate()
+	}
+	return errors.Join(chain.Validate(), cookies.Validate(), middleware.ValidateTimeout(routeTimeout), limit)
 }
 
 // middleware returns the configurations of Chain's middleware.
