@@ -3,6 +3,7 @@ package middleware
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 )
@@ -126,8 +127,8 @@ func (c RateLimitConfig) Validate() error {
 		return bad("needs a StoreTimeout of 0 (meaning 100ms) or more, not %v", c.StoreTimeout)
 	case c.StoreRetry < 0:
 		return bad("needs a StoreRetry of 0 (meaning 1s) or more, not %v", c.StoreRetry)
-	case c.LocalKeys < 0:
-		return bad("needs LocalKeys of 0 (meaning %d) or more, not %d", DefaultRateLimitKeys, c.LocalKeys)
+	case c.LocalKeys < 0 || c.LocalKeys > math.MaxInt32:
+		return bad("needs LocalKeys of 0 (meaning %d) to %d, not %d", DefaultRateLimitKeys, math.MaxInt32, c.LocalKeys)
 	case !rateLimitValidName(c.Name):
 		return bad("needs a Name of 1 to 64 letters, digits, '-', '_' or '.', not %q", c.Name)
 	}
