@@ -461,7 +461,7 @@ func TestRateLimitConfigValidate(t *testing.T) {
 		{"negative timeout", func(c *middleware.RateLimitConfig) { c.StoreTimeout = -1 }, "StoreTimeout"},
 		{"negative retry", func(c *middleware.RateLimitConfig) { c.StoreRetry = -1 }, "StoreRetry"},
 		{"negative local keys", func(c *middleware.RateLimitConfig) { c.LocalKeys = -1 }, "LocalKeys"},
-		{"too many local keys", func(c *middleware.RateLimitConfig) { c.LocalKeys = 1 << 31 }, "LocalKeys of 0 (meaning 100000) to 2147483647"},
+		{"too many local keys", func(c *middleware.RateLimitConfig) { n := int64(1) << 31; c.LocalKeys = int(n) }, "LocalKeys of 0 (meaning 100000) to 2147483647"},
 		{"quote in the name", func(c *middleware.RateLimitConfig) { c.Name = `a"b` }, "Name of 1 to 64"},
 		{"long name", func(c *middleware.RateLimitConfig) { c.Name = strings.Repeat("n", 65) }, "Name of 1 to 64"},
 	} {
