@@ -3,6 +3,10 @@ package bench_test
 import (
 	"context"
 	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -10,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-chi/httprate"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 	"golang.org/x/time/rate"
 )
@@ -178,6 +183,47 @@ func TestRateLimitImplsAgree(t *testing.T) {
 		}
 		if n != benchLimit {
 			t.Errorf("%s admitted %d at once, want %d", name, n, benchLimit)
+		}
+	}
+}
+
+// BenchmarkRateLimitMiddleware is each limiter as the middleware a server
+// mounts, keyed by the client address, on requests it admits (a limit
+// of a million an hour): micro's RateLimit with its default key and
+// headers, and httprate's LimitBy with CanonicalizeIP of the peer and its
+// X-RateLimit headers.
+func BenchmarkRateLimitMiddleware(b *testing.B) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	impls := []struct {
+		name string
+		h    http.Handler
+	}{
+		{"micro", middleware.RateLimit(middleware.RateLimitConfig{Limit: math.MaxInt32, Window: time.Hour})(ok)},
+		{"httprate", httprate.LimitBy(math.MaxInt32, time.Hour, func(r *http.Request) (string, error) {
+			host, _, err := net.SplitHostPort(r.RemoteAddr)
+			return httprate.CanonicalizeIP(host), err
+		})(ok)},
+	}
+	for _, keys := range []int{1, 10_000} {
+		reqs := make([]*http.Request, keys)
+		for i := range reqs {
+			reqs[i] = httptest.NewRequest(http.MethodGet, "/", nil)
+			reqs[i].RemoteAddr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 1).String()
+		}
+		for _, impl := range impls {
+			b.Run("keys="+strconv.Itoa(keys)+"/impl="+impl.name, func(b *testing.B) {
+				w := &testkit.Discard{}
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					w.Reset()
+					impl.h.ServeHTTP(w, reqs[i%keys])
+					if w.Status != http.StatusOK {
+						b.Fatalf("status %d", w.Status)
+					}
+					i++
+				}
+			})
 		}
 	}
 }
