@@ -4,7 +4,7 @@
 //
 //	go run ./examples/comments [-addr :3000] [-data comments.json] [-grace 10s]
 //		[-cors-origins https://app.example.com,...] [-cookie-key KEY]
-//		[-post-limit 10] [-post-window 1m]
+//		[-trusted-proxies 10.0.0.0/8,...] [-post-limit 10] [-post-window 1m]
 //
 // Without -data the comments live in memory, seeded from the embedded
 // comments.json. With -data they are kept in that file, created if
@@ -15,7 +15,9 @@
 // origins that may call the API with cookies (CORS with credentials, and
 // trusted by the CSRF protection); -cookie-key signs the visitor cookie
 // (at least 32 bytes; without it a random key is made at start, so
-// cookies do not survive a restart).
+// cookies do not survive a restart). -trusted-proxies lists the
+// addresses or prefixes of the proxies in front of the server whose
+// X-Forwarded-For names the client (see middleware.ClientIP).
 //
 // -post-limit and -post-window limit POST /api/comments per client
 // address: by default 10 comments a minute, 10 of them at once, restored

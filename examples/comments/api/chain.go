@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/justinas/alice"
@@ -15,6 +16,12 @@ type Config struct {
 	Logger      *slog.Logger // gets one line per request
 	CORSOrigins []string     // pages on other origins that may call the API with cookies
 	CookieKey   []byte       // signs the visitor cookie; at least 32 bytes
+
+	// TrustedProxies are the load balancers or proxies in front of the
+	// server whose X-Forwarded-For is believed (see middleware.ClientIP):
+	// behind one, the per-client limit on posts needs them, or every
+	// client is the proxy.
+	TrustedProxies []netip.Prefix
 
 	// PostLimit, when not nil, limits POST /api/comments per client
 	// address (unless it sets its own Key): a refused POST is a 429
@@ -67,14 +74,15 @@ func (cfg Config) middleware() (middleware.DefaultConfig, middleware.CookiesConf
 	var cors *middleware.CORSConfig
 	if len(cfg.CORSOrigins) > 0 {
 		cors = &middleware.CORSConfig{
-			AllowedOrigins:   cfg.CORSOrigins,
-			AllowedMethods:   []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders:   []string{"Content-Type", "X-Requested-With"},
-			ExposedHeaders:   []string{"X-Request-Id", "Link"}, // Link: the list's paging
+			AllowedOrigins: cfg.CORSOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders: []string{"Content-Type", "X-Requested-With"},
+			// Link: the list's paging; the rest: a page reading a refused post.
+			ExposedHeaders:   []string{"X-Request-Id", "Link", "Retry-After", "RateLimit", "RateLimit-Policy"},
 			AllowCredentials: true,
 			MaxAge:           10 * time.Minute,
 		}
 	}
-	chain := middleware.DefaultConfig{Logger: cfg.Logger, CORS: cors, BodyLimit: MaxBody}
+	chain := middleware.DefaultConfig{Logger: cfg.Logger, CORS: cors, BodyLimit: MaxBody, TrustedProxies: cfg.TrustedProxies}
 	return chain, middleware.CookiesConfig{Keys: [][]byte{cfg.CookieKey}}
 }

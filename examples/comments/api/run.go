@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -65,7 +66,8 @@ type Options struct {
 }
 
 // Run is the comments command: it registers its flags on flags (-addr,
-// -data, -grace, -cors-origins, -cookie-key, -post-limit, -post-window;
+// -data, -grace, -cors-origins, -cookie-key, -trusted-proxies,
+// -post-limit, -post-window;
 // see the command's doc), parses args with them, serves until ctx is
 // done, then shuts down gracefully. Usage and the log go to stderr.
 //
@@ -82,6 +84,7 @@ func Run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writ
 	grace := flags.Duration("grace", 10*time.Second, "how long requests in flight may take to finish on shutdown")
 	origins := flags.String("cors-origins", "", "comma-separated origins whose pages may call the API with cookies")
 	cookieKey := flags.String("cookie-key", "", "key that signs the visitor cookie, at least 32 bytes (default: random at start)")
+	proxies := flags.String("trusted-proxies", "", "comma-separated addresses or prefixes (10.0.0.0/8) of the proxies whose X-Forwarded-For is believed")
 	limit := flags.Int64("post-limit", DefaultPostLimit, "comments each client address may post per -post-window (0: no limit)")
 	window := flags.Duration("post-window", DefaultPostWindow, "the span -post-limit counts over: a whole number of seconds")
 	if err := flags.Parse(args); err != nil {
@@ -96,6 +99,16 @@ func Run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writ
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.CORSOrigins = append(cfg.CORSOrigins, o)
 		}
+	}
+	for p := range strings.SplitSeq(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := parsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("-trusted-proxies: %w", err)
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
 	}
 	switch {
 	case *cookieKey == "":
@@ -134,4 +147,17 @@ func Run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writ
 		opts.Listening(ln.Addr())
 	}
 	return Serve(ctx, NewServer(ctx, NewHandler(s, cfg), logger), ln, *grace, logger)
+}
+
+// parsePrefix parses a prefix ("10.0.0.0/8") or a lone address, which is
+// its own prefix.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.ParsePrefix(s)
 }

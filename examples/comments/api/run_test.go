@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -88,7 +89,7 @@ func TestRunHelpPrintsTheFlags(t *testing.T) {
 		if err := testRun(t.Context(), []string{arg}, &stderr, nil); !errors.Is(err, flag.ErrHelp) {
 			t.Errorf("run(%q) = %v, want flag.ErrHelp", arg, err)
 		}
-		for _, name := range []string{"-addr", "-data", "-grace", "-cors-origins", "-cookie-key", "-post-limit", "-post-window"} {
+		for _, name := range []string{"-addr", "-data", "-grace", "-cors-origins", "-cookie-key", "-trusted-proxies", "-post-limit", "-post-window"} {
 			if !strings.Contains(stderr.String(), name) {
 				t.Errorf("run(%q) printed %q, which does not list %s", arg, stderr.String(), name)
 			}
@@ -138,6 +139,38 @@ func TestRunLogsACutTornLine(t *testing.T) {
 		t.Error(err)
 	} else if diff := cmp.Diff(seed, file); diff != "" {
 		t.Errorf("the file (-want +got):\n%s", diff)
+	}
+}
+
+// TestRunTrustedProxiesCountClientsApart: behind a proxy named by
+// -trusted-proxies, each client its X-Forwarded-For names has its own
+// limit; an X-Forwarded-For from any other peer changes nothing.
+func TestRunTrustedProxiesCountClientsApart(t *testing.T) {
+	behind := startRun(t, []string{"-trusted-proxies", "10.0.0.0/8, 127.0.0.1", "-post-limit", "1"}, Options{})
+	for _, c := range []struct {
+		client string
+		status int
+	}{{"203.0.113.1", 201}, {"203.0.113.1", 429}, {"203.0.113.2", 201}} {
+		if got := send(t, behind, "POST", "X-Forwarded-For", c.client); got.Status != c.status {
+			t.Errorf("POST for %s through the proxy: %d, want %d", c.client, got.Status, c.status)
+		}
+	}
+	direct := startRun(t, []string{"-post-limit", "1"}, Options{})
+	for i, want := range []int{201, 429} {
+		if got := send(t, direct, "POST", "X-Forwarded-For", "203.0.113."+strconv.Itoa(i)); got.Status != want {
+			t.Errorf("POST %d with a forged X-Forwarded-For: %d, want %d", i, got.Status, want)
+		}
+	}
+}
+
+// TestRunRefusesBadTrustedProxies: a -trusted-proxies entry that is no
+// address or prefix is Run's error before anything listens.
+func TestRunRefusesBadTrustedProxies(t *testing.T) {
+	for _, v := range []string{"10.0.0.0/33", "proxy.internal", "10.0.0.1," + "x"} {
+		err := testRun(t.Context(), []string{"-addr", "127.0.0.1:0", "-trusted-proxies", v}, io.Discard, func(net.Addr) { t.Errorf("%q: Run listened", v) })
+		if err == nil || !strings.HasPrefix(err.Error(), "-trusted-proxies: ") {
+			t.Errorf("-trusted-proxies %q: %v, want an error naming the flag", v, err)
+		}
 	}
 }
 
@@ -226,14 +259,18 @@ type runReply struct {
 	RateLimit string
 }
 
-// send sends method to /api/comments at addr, a comment when it is POST.
-func send(t *testing.T, addr, method string) runReply {
+// send sends method to /api/comments at addr, a comment when it is POST,
+// with the header given as name, value pairs.
+func send(t *testing.T, addr, method string, header ...string) runReply {
 	t.Helper()
 	r, err := http.NewRequestWithContext(t.Context(), method, "http://"+addr+"/api/comments", strings.NewReader(`{"comment":"hi"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	res := testkit.Do(t, &http.Client{Transport: tr}, r)
