@@ -46,14 +46,17 @@ func (h *rateLimitHealth) init(cfg RateLimitConfig) {
 // cannot be decided: the failure mode's 503, or the request context's
 // error once its client went away (which is no failure of the store).
 func (h *rateLimitHealth) decide(r *http.Request, store RateLimitStore, key []byte, p RateLimitPolicy, cost int64) (d RateLimitDecision, known bool, err error) {
-	if h.failing.Load() && !h.mayTry() {
+	// Only the request that tried the failing store may end the failure: a
+	// success of one that began before the failure proves nothing.
+	wasFailing := h.failing.Load()
+	if wasFailing && !h.mayTry() {
 		return h.fallback(key, p, cost, nil)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	d, err = store.Take(ctx, string(key), p, cost)
 	cancel()
 	if err == nil {
-		if h.failing.CompareAndSwap(true, false) {
+		if wasFailing && h.failing.CompareAndSwap(true, false) {
 			h.logger(r).LogAttrs(r.Context(), slog.LevelInfo, "rate limit store recovered")
 		}
 		return d, true, nil

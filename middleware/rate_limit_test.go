@@ -561,3 +561,42 @@ func TestRateLimitBehindDefault(t *testing.T) {
 		t.Errorf("the refusal's line: %v", l)
 	}
 }
+
+// rateLimitStaleStore's first Take answers only after its second has
+// failed: a request in flight when the store went down.
+type rateLimitStaleStore struct {
+	mu     sync.Mutex
+	n      int
+	failed chan struct{}
+}
+
+func (s *rateLimitStaleStore) Take(ctx context.Context, key string, p middleware.RateLimitPolicy, cost int64) (middleware.RateLimitDecision, error) {
+	s.mu.Lock()
+	s.n++
+	n := s.n
+	s.mu.Unlock()
+	if n == 1 {
+		<-s.failed
+		return middleware.RateLimitDecision{Allowed: true, Remaining: 1}, nil
+	}
+	defer close(s.failed)
+	return middleware.RateLimitDecision{}, errors.New("connection reset")
+}
+
+func TestRateLimitSuccessBegunBeforeAFailureIsNoRecovery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var log testkit.Log
+		lim := middleware.NewRateLimiter(middleware.RateLimitConfig{Limit: 10, Window: time.Second,
+			Store: &rateLimitStaleStore{failed: make(chan struct{})}, Log: log.JSONLogger(nil),
+			OnStoreError: middleware.RateLimitFailOpen})
+		var wg sync.WaitGroup
+		wg.Go(func() { lim.Allow(httptest.NewRequest("GET", "/", nil), "k") })
+		synctest.Wait() // the first Take is waiting
+		wg.Go(func() { lim.Allow(httptest.NewRequest("GET", "/", nil), "k") })
+		wg.Wait()
+		lines := log.Lines(t)
+		if len(lines) != 1 || lines[0]["msg"] != "rate limit store failed" {
+			t.Fatalf("want the one failure line, got:\n%s", log.String())
+		}
+	})
+}
