@@ -15,9 +15,12 @@ package redisstore
 // its effects (the SET it makes), never by running it again, so reading
 // TIME before a write is allowed and replicas get the same value.
 //
-// An admitted request with a cost sets the new TAT with a time to live of
-// the time until that TAT (milliseconds, rounded up): when it expires the
-// key is at its full burst, the same as no key. A refused request, or one
+// An admitted request with a cost sets the new TAT to expire at the TAT,
+// rounded up to the millisecond (PXAT, on the same clock as TIME): the key
+// is gone only once the limit key is at its full burst, the same as no
+// key. A time to live (PX) rounded up would not do: it counts from the
+// server's millisecond, which may lie up to 1ms before now, so the key could
+// vanish before its TAT and give away that much refill. A refused request, or one
 // of cost 0, writes nothing. The reply is {allowed (0 or 1), the TAT read
 // (0 for none), now}, both times in microseconds, from which Go repeats the
 // decision with Decide; a key holding anything but a number is an error.
@@ -40,7 +43,7 @@ if charged - burst * interval > now then
 	return {0, tat, now}
 end
 if cost > 0 then
-	redis.call('SET', KEYS[1], string.format('%.0f', charged), 'PX', math.max(1, math.ceil((charged - now) / 1000)))
+	redis.call('SET', KEYS[1], string.format('%.0f', charged), 'PXAT', string.format('%.0f', math.ceil(charged / 1000)))
 end
 return {1, tat, now}
 `
