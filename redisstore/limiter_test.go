@@ -29,7 +29,8 @@ const keyHeader = "X-Limit-Key"
 type instance struct {
 	srv    *httptest.Server
 	client rueidis.Client
-	log    testkit.Log
+	log    testkit.Log // the limiter's lines
+	errLog testkit.Log // the request log from level WARN: the 503s' lines
 
 	mu       sync.Mutex
 	admitted map[string]int // requests that reached the handler, per key
@@ -52,11 +53,12 @@ func startInstances(t testing.TB, n int, cfg middleware.RateLimitConfig, addrs .
 		c.Store = s
 		c.Log = in.log.JSONLogger(slog.LevelInfo)
 		c.Key = func(r *http.Request) (string, error) { return r.Header.Get(keyHeader), nil }
-		in.srv = httptest.NewServer(middleware.NewRateLimiter(c).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limited := middleware.NewRateLimiter(c).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			in.mu.Lock()
 			in.admitted[r.Header.Get(keyHeader)]++
 			in.mu.Unlock()
-		})))
+		}))
+		in.srv = httptest.NewServer(middleware.Logger(in.errLog.JSONLogger(slog.LevelWarn))(limited))
 		t.Cleanup(in.srv.Close)
 		out[i] = in
 	}
@@ -65,6 +67,7 @@ func startInstances(t testing.TB, n int, cfg middleware.RateLimitConfig, addrs .
 
 // outcome is one response a load client read.
 type outcome struct {
+	inst        int // the index of the instance in load's insts
 	key         string
 	status      int
 	retryAfter  string
@@ -86,7 +89,8 @@ func load(t testing.TB, ctx context.Context, insts []*instance, keys []string, c
 	hc := &http.Client{Transport: tr}
 	var wg sync.WaitGroup
 	for g := range clients {
-		in, key := insts[g%len(insts)], keys[(g/len(insts))%len(keys)]
+		i, key := g%len(insts), keys[(g/len(insts))%len(keys)]
+		in := insts[i]
 		wg.Go(func() {
 			for !stop() {
 				req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.srv.URL, nil)
@@ -95,7 +99,7 @@ func load(t testing.TB, ctx context.Context, insts []*instance, keys []string, c
 					return
 				}
 				req.Header.Set(keyHeader, key)
-				o := outcome{key: key, started: time.Now()}
+				o := outcome{inst: i, key: key, started: time.Now()}
 				res, err := hc.Do(req)
 				if err != nil {
 					t.Error(err)
@@ -143,6 +147,22 @@ func timeOf(addr string) (time.Duration, error) {
 	return time.Duration(s)*time.Second + time.Duration(u)*time.Microsecond, nil
 }
 
+// warmUp sends one request to each instance, under a key of its own, so
+// that each instance's client has connected to the store.
+func warmUp(t testing.TB, ctx context.Context, insts []*instance) {
+	t.Helper()
+	for _, in := range insts {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(keyHeader, "warm-up "+t.Name())
+		if res := testkit.Do(t, in.srv.Client(), req); res.Status != http.StatusOK {
+			t.Fatalf("warm-up request: %d %s", res.Status, res.Body)
+		}
+	}
+}
+
 // statusCounts counts the statuses of load's outcomes per key.
 type statusCounts struct {
 	mu sync.Mutex
@@ -180,16 +200,7 @@ func checkShared(t *testing.T, insts []*instance, cfg middleware.RateLimitConfig
 	defer cancel()
 	// The instances' clients connect before the clock starts: the bound
 	// counts from the first admission.
-	for _, in := range insts {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.srv.URL, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set(keyHeader, "warm-up "+t.Name())
-		if res := testkit.Do(t, in.srv.Client(), req); res.Status != http.StatusOK {
-			t.Fatalf("warm-up request: %d %s", res.Status, res.Body)
-		}
-	}
+	warmUp(t, ctx, insts)
 	start, stopped := map[string]time.Duration{}, map[string]time.Duration{}
 	for _, k := range keys {
 		start[k] = serverTime(t, timeAddr(k))
