@@ -73,7 +73,7 @@ func testFault(t *testing.T, out, back func(*redistest.Server), mode middleware.
 		OnStoreError: mode,
 		// Far above an answer's time on a busy machine (under the race
 		// detector too), so that only the fault makes the store fail.
-		StoreTimeout: time.Second,
+		StoreTimeout: 500 * time.Millisecond,
 		StoreRetry:   50 * time.Millisecond,
 	}
 	interval := cfg.Window / time.Duration(cfg.Limit)
@@ -84,8 +84,9 @@ func testFault(t *testing.T, out, back func(*redistest.Server), mode middleware.
 	defer cancel()
 	warmUp(t, ctx, insts)
 
-	// Load while the server goes out 200ms in: the requests started once
-	// it is out must be answered by the mode.
+	// Load while the server goes out 200ms in, until a second after (when
+	// the requests in flight at a hang have timed out): the requests
+	// started once it is out must be answered by the mode.
 	var (
 		outAt     atomic.Int64 // UnixNano once the server is out
 		mu        sync.Mutex
@@ -98,8 +99,11 @@ func testFault(t *testing.T, out, back func(*redistest.Server), mode middleware.
 		out(srv)
 		outAt.Store(time.Now().UnixNano())
 	}()
-	loadEnd := time.Now().Add(700 * time.Millisecond)
-	load(t, ctx, insts, keys, 24, func() bool { return time.Now().After(loadEnd) }, func(o outcome) {
+	stop := func() bool {
+		at := outAt.Load()
+		return at != 0 && time.Since(time.Unix(0, at)) > cfg.StoreTimeout+500*time.Millisecond
+	}
+	load(t, ctx, insts, keys, 24, stop, func(o outcome) {
 		at := outAt.Load()
 		if at == 0 || o.started.UnixNano() < at {
 			return
