@@ -217,7 +217,10 @@ func loadStartChild(t *testing.T, path string) *loadChild {
 		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-loadWait-5*time.Second))
 		t.Cleanup(cancel)
 	}
-	cmd := exec.CommandContext(ctx, program(t, "comments"), "-addr", "127.0.0.1:0", "-data", path, "-grace", loadGrace.String())
+	// -post-limit 0: the load comes from one address, and what is measured
+	// is shutdown under load, not the rate limit.
+	cmd := exec.CommandContext(ctx, program(t, "comments"), "-addr", "127.0.0.1:0", "-data", path,
+		"-grace", loadGrace.String(), "-post-limit", "0")
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = loadWait // from Cancel to the kill
 	dieWithParent(cmd)

@@ -3,6 +3,7 @@ package middleware
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 )
@@ -126,9 +127,9 @@ func (c RateLimitConfig) Validate() error {
 		return bad("needs a StoreTimeout of 0 (meaning 100ms) or more, not %v", c.StoreTimeout)
 	case c.StoreRetry < 0:
 		return bad("needs a StoreRetry of 0 (meaning 1s) or more, not %v", c.StoreRetry)
-	case c.LocalKeys < 0:
-		return bad("needs LocalKeys of 0 (meaning %d) or more, not %d", DefaultRateLimitKeys, c.LocalKeys)
-	case !rateLimitValidName(c.Name):
+	case c.LocalKeys < 0 || c.LocalKeys > math.MaxInt32:
+		return bad("needs LocalKeys of 0 (meaning %d) to %d, not %d", DefaultRateLimitKeys, math.MaxInt32, c.LocalKeys)
+	case c.Name != "" && !safeToken(c.Name):
 		return bad("needs a Name of 1 to 64 letters, digits, '-', '_' or '.', not %q", c.Name)
 	}
 	p := c.policy()
@@ -150,21 +151,4 @@ func (c RateLimitConfig) policy() RateLimitPolicy {
 		burst = c.Limit
 	}
 	return RateLimitPolicy{Interval: interval, Burst: burst}
-}
-
-// rateLimitValidName reports whether name is "" or a name the headers can
-// carry as a structured-field string without escaping.
-func rateLimitValidName(name string) bool {
-	if len(name) > 64 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.':
-		default:
-			return false
-		}
-	}
-	return true
 }

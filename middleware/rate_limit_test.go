@@ -461,6 +461,7 @@ func TestRateLimitConfigValidate(t *testing.T) {
 		{"negative timeout", func(c *middleware.RateLimitConfig) { c.StoreTimeout = -1 }, "StoreTimeout"},
 		{"negative retry", func(c *middleware.RateLimitConfig) { c.StoreRetry = -1 }, "StoreRetry"},
 		{"negative local keys", func(c *middleware.RateLimitConfig) { c.LocalKeys = -1 }, "LocalKeys"},
+		{"too many local keys", func(c *middleware.RateLimitConfig) { n := int64(1) << 31; c.LocalKeys = int(n) }, "LocalKeys of 0 (meaning 100000) to 2147483647"},
 		{"quote in the name", func(c *middleware.RateLimitConfig) { c.Name = `a"b` }, "Name of 1 to 64"},
 		{"long name", func(c *middleware.RateLimitConfig) { c.Name = strings.Repeat("n", 65) }, "Name of 1 to 64"},
 	} {
@@ -532,4 +533,31 @@ func BenchmarkRateLimit(b *testing.B) {
 			i++
 		}
 	})
+}
+
+func TestRateLimitBehindDefault(t *testing.T) {
+	var log testkit.Log
+	chain := middleware.Default(middleware.DefaultConfig{
+		Logger:         log.JSONLogger(nil),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+	}).Append(middleware.RateLimit(middleware.RateLimitConfig{Limit: 1, Window: time.Hour}))
+	h := chain.Then(rateLimitOK)
+
+	// Two clients behind the same proxy are counted apart.
+	for _, c := range []struct {
+		client string
+		status int
+	}{{"203.0.113.1", 200}, {"203.0.113.1", 429}, {"203.0.113.2", 200}} {
+		w := rateLimitServe(h, "10.0.0.1:4000", "X-Forwarded-For", c.client)
+		if w.Code != c.status {
+			t.Fatalf("%s: status %d, want %d", c.client, w.Code, c.status)
+		}
+	}
+	lines := log.Lines(t)
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3: %s", len(lines), log.String())
+	}
+	if l := lines[1]; l["status"] != float64(429) || l["client_ip"] != "203.0.113.1" || l["level"] != "WARN" {
+		t.Errorf("the refusal's line: %v", l)
+	}
 }

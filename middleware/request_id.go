@@ -12,9 +12,6 @@ import (
 // RequestIDHeader is the header RequestID reads and sets.
 const RequestIDHeader = "X-Request-Id"
 
-// maxRequestIDLen is the longest X-Request-ID accepted from a client.
-const maxRequestIDLen = 64
-
 // RequestID returns middleware that gives every request an ID, sets it as
 // the X-Request-ID response header and makes it readable with
 // [RequestIDFrom], so log lines and error reports can be tied to a request.
@@ -31,7 +28,7 @@ func RequestID() func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r, s := state.Attach(r)
 			var v []string
-			if id := headerValue(r.Header, RequestIDHeader); validRequestID(id) {
+			if id := headerValue(r.Header, RequestIDHeader); safeToken(id) {
 				v = s.SetRequestID(id)
 			} else {
 				v = s.SetNewRequestID(newRequestID())
@@ -49,22 +46,6 @@ func RequestIDFrom(r *http.Request) string {
 		return s.Data.RequestID
 	}
 	return ""
-}
-
-// validRequestID reports whether id is a token we are willing to echo and log.
-func validRequestID(id string) bool {
-	if len(id) == 0 || len(id) > maxRequestIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // newRequestID returns 128 random bits as 32 hex digits. math/rand/v2's

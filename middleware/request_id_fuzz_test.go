@@ -16,7 +16,7 @@ var (
 	fuzzRequestIDNew = regexp.MustCompile(`^[0-9a-f]{32}$`)
 )
 
-// FuzzRequestID checks validRequestID against the regexp of its doc
+// FuzzRequestID checks safeToken against the regexp of its doc
 // comment, and the RequestID middleware: the ID it sets (response header,
 // one value, and RequestIDFrom) is always safe, is the client's first
 // X-Request-ID line exactly when that one is safe, and is otherwise 32
@@ -33,8 +33,8 @@ func FuzzRequestID(f *testing.F) {
 		lines := strings.Split(header, "\n")
 		first := lines[0]
 		safe := fuzzRequestIDSafe.MatchString(first)
-		if got := validRequestID(first); got != safe {
-			t.Fatalf("validRequestID(%q) = %v, the regexp says %v", first, got, safe)
+		if got := safeToken(first); got != safe {
+			t.Fatalf("safeToken(%q) = %v, the regexp says %v", first, got, safe)
 		}
 
 		r := httptest.NewRequest(http.MethodGet, "/", nil)

@@ -19,15 +19,17 @@ var page embed.FS
 const MaxComment = 1000
 
 // Routes returns the API and the page, routed by a std ServeMux, with no
-// middleware: [NewHandler] puts them behind [Chain]. Only cfg.CORSOrigins
-// is used: when it lists origins, the visitor cookie is made for
-// cross-site pages (see visitors).
+// middleware but cfg.PostLimit's limiter on POST /api/comments:
+// [NewHandler] puts them behind [Chain]. Only cfg.CORSOrigins and
+// cfg.PostLimit are used: when CORSOrigins lists origins, the visitor
+// cookie is made for cross-site pages (see visitors). It panics on a
+// PostLimit that [Config.Validate] refuses.
 func Routes(s *Store, cfg Config) *http.ServeMux {
 	v := visitors{crossSite: len(cfg.CORSOrigins) > 0}
 	mux := http.NewServeMux()
 	mux.Handle("/api/comments", micro.Methods{
 		http.MethodGet:  micro.Handler(s.listComments),
-		http.MethodPost: micro.Handler(s.createComment),
+		http.MethodPost: limitPosts(micro.Handler(s.createComment), cfg),
 	})
 	mux.Handle("/api/comments/{id}", micro.Methods{
 		http.MethodGet: micro.Handler(s.postComments),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/justinas/alice"
@@ -15,6 +16,19 @@ type Config struct {
 	Logger      *slog.Logger // gets one line per request
 	CORSOrigins []string     // pages on other origins that may call the API with cookies
 	CookieKey   []byte       // signs the visitor cookie; at least 32 bytes
+
+	// TrustedProxies are the load balancers or proxies in front of the
+	// server whose X-Forwarded-For is believed (see middleware.ClientIP):
+	// behind one, the per-client limit on posts needs them, or every
+	// client is the proxy.
+	TrustedProxies []netip.Prefix
+
+	// PostLimit, when not nil, limits POST /api/comments per client
+	// address (unless it sets its own Key): a refused POST is a 429
+	// problem with Retry-After, and every POST answer carries the
+	// RateLimit-Policy and RateLimit headers. GETs are never limited. nil
+	// means no limit.
+	PostLimit *middleware.RateLimitConfig
 }
 
 // routeTimeout is how long a route may take before it gets a 503.
@@ -44,10 +58,15 @@ func Chain(cfg Config) alice.Chain {
 }
 
 // Validate reports, as a message for the command line, what the
-// middleware of [Chain] would refuse in cfg; nil when it accepts cfg.
+// middleware of [Chain] and the limit of [Routes] would refuse in cfg;
+// nil when they accept cfg.
 func (cfg Config) Validate() error {
 	chain, cookies := cfg.middleware()
-	return errors.Join(chain.Validate(), cookies.Validate(), middleware.ValidateTimeout(routeTimeout))
+	var limit error
+	if cfg.PostLimit != nil {
+		limit = cfg.PostLimit.Validate()
+	}
+	return errors.Join(chain.Validate(), cookies.Validate(), middleware.ValidateTimeout(routeTimeout), limit)
 }
 
 // middleware returns the configurations of Chain's middleware.
@@ -55,14 +74,15 @@ func (cfg Config) middleware() (middleware.DefaultConfig, middleware.CookiesConf
 	var cors *middleware.CORSConfig
 	if len(cfg.CORSOrigins) > 0 {
 		cors = &middleware.CORSConfig{
-			AllowedOrigins:   cfg.CORSOrigins,
-			AllowedMethods:   []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders:   []string{"Content-Type", "X-Requested-With"},
-			ExposedHeaders:   []string{"X-Request-Id", "Link"}, // Link: the list's paging
+			AllowedOrigins: cfg.CORSOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders: []string{"Content-Type", "X-Requested-With"},
+			// Link: the list's paging; the rest: a page reading a refused post.
+			ExposedHeaders:   []string{"X-Request-Id", "Link", "Retry-After", "RateLimit", "RateLimit-Policy"},
 			AllowCredentials: true,
 			MaxAge:           10 * time.Minute,
 		}
 	}
-	chain := middleware.DefaultConfig{Logger: cfg.Logger, CORS: cors, BodyLimit: MaxBody}
+	chain := middleware.DefaultConfig{Logger: cfg.Logger, CORS: cors, BodyLimit: MaxBody, TrustedProxies: cfg.TrustedProxies}
 	return chain, middleware.CookiesConfig{Keys: [][]byte{cfg.CookieKey}}
 }

@@ -7,7 +7,7 @@
 //
 //	GET  /api/comments       a page of the comments, oldest first, with a Link header to the pages around it
 //	GET  /api/comments/{id}  {"post": id, "comments": [...]}, paged the same way
-//	POST /api/comments       {"comment": "..."}: 201 with the stored comment once it is stored; 422 if empty or over 1000 characters
+//	POST /api/comments       {"comment": "..."}: 201 with the stored comment once it is stored; 422 if empty or over 1000 characters; 429 over the limit of Config.PostLimit
 //	GET  /api/visitor        {"visitor": id, "new": bool}, kept in a signed cookie
 //	GET  /                   a page that lists and posts comments
 //
@@ -32,5 +32,10 @@
 // credentials for [Config] CORSOrigins, CSRF protection, a 64 KiB body
 // limit, gzip, signed cookies and a 10 s timeout per route. [NewServer]
 // is the server the command runs it in, and [Serve] how it serves until
-// told to stop, then shuts down gracefully.
+// told to stop, then shuts down gracefully. [Config] PostLimit limits
+// POST /api/comments per client address, through the limiter of
+// [middleware.RateLimiter] around that route alone.
+//
+// [Run] is the whole command, flags included, so that another command can
+// add its own flags and a shared rate limit store through [Options].
 package api
