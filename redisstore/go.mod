@@ -1,13 +1,13 @@
 module github.com/microkit-go/micro/redisstore
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/go-chi/httprate-redis v0.6.0
 	github.com/microkit-go/micro v0.0.0-00010101000000-000000000000
-	github.com/redis/go-redis/v9 v9.23.0
-	github.com/redis/rueidis v1.0.80
-	github.com/valkey-io/valkey-go v1.0.80
+	github.com/redis/go-redis/v9 v9.22.0
+	github.com/redis/rueidis v1.0.79
+	github.com/valkey-io/valkey-go v1.0.79
 )
 
 require (
@@ -17,8 +17,8 @@ require (
 	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
 	github.com/zeebo/xxh3 v1.1.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
-	golang.org/x/net v0.62.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/net v0.58.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )
 
 replace github.com/microkit-go/micro => ../
