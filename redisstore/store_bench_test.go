@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/tls"
+	"net"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/redisstore/internal/redistest"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 )
 
 // BenchmarkTake is one request's work against one local server: Store.Take
@@ -21,18 +24,39 @@ import (
 // pipeline), through a go-redis client of default options. The limit
 // (a billion per hour) admits every request, so both do their whole work.
 // cmds/op is the commands the server received per request (INFO's
-// total_commands_processed, less the script's own TIME, GET and SET).
+// total_commands_processed, less the script's own TIME, GET and SET);
+// writes/op, in the sequential mode, the client's writes to its
+// connection per request: its round trips.
 //
 //	go -C redisstore test -run '^$' -bench BenchmarkTake -benchmem -count 6 | benchstat -col /impl -
 func BenchmarkTake(b *testing.B) {
 	srv := redistest.Start(b)
 	const limit, window = 1_000_000_000, time.Hour
+	var writes atomic.Int64 // the clients' writes to their connections
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countingConn{Conn: c, writes: &writes}, nil
+	}
 	impls := []struct {
 		name string
 		open func(b *testing.B) func(ctx context.Context, key string) error
 	}{
 		{"impl=redisstore", func(b *testing.B) func(context.Context, string) error {
-			s, _ := newStore(b, Config{}, srv.Addr())
+			c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()},
+				DialCtxFn: func(ctx context.Context, addr string, _ *net.Dialer, _ *tls.Config) (net.Conn, error) {
+					return dial(ctx, "tcp", addr)
+				}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(c.Close)
+			s, err := New(c, Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
 			p := middleware.RateLimitPolicy{Interval: window / limit, Burst: limit}
 			return func(ctx context.Context, key string) error {
 				d, err := s.Take(ctx, key, p, 1)
@@ -43,7 +67,7 @@ func BenchmarkTake(b *testing.B) {
 			}
 		}},
 		{"impl=httprate-redis", func(b *testing.B) func(context.Context, string) error {
-			c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+			c := redis.NewClient(&redis.Options{Addr: srv.Addr(), Dialer: dial})
 			b.Cleanup(func() { c.Close() })
 			counter := httprateredis.NewCounter(&httprateredis.Config{Client: c, WindowLength: window, FallbackDisabled: true})
 			counter.Config(limit, window)
@@ -65,11 +89,14 @@ func BenchmarkTake(b *testing.B) {
 				b.Fatal(err)
 			}
 			before := sentCommands(b, srv)
+			wrote := writes.Load()
 			for b.Loop() {
 				if err := take(ctx, "bench:seq"); err != nil {
 					b.Fatal(err)
 				}
 			}
+			// One request at a time, each write is one round trip.
+			b.ReportMetric(float64(writes.Load()-wrote)/float64(b.N), "writes/op")
 			b.ReportMetric(float64(sentCommands(b, srv)-before)/float64(b.N), "cmds/op")
 		})
 		b.Run("mode=parallel/"+impl.name, func(b *testing.B) {
@@ -95,6 +122,17 @@ func BenchmarkTake(b *testing.B) {
 			b.ReportMetric(float64(sentCommands(b, srv)-before)/float64(b.N), "cmds/op")
 		})
 	}
+}
+
+// countingConn counts the writes to a connection.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
 }
 
 // sentCommands returns the commands the server has received from clients,
