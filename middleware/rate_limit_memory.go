@@ -19,11 +19,12 @@ const DefaultRateLimitKeys = 100_000
 // local fallback of a limiter whose shared store fails.
 //
 // It holds at most maxKeys keys. When a new key arrives and there is no
-// room, the least recently used key is forgotten. A key whose theoretical
-// arrival time has passed is at its full burst, exactly as if absent, so
-// forgetting it changes nothing, and its room is taken first. Forgetting a
-// key that is still limited lets that client start again at its full
-// burst: maxKeys should exceed the number of clients active within one
+// room, the least recently used key is forgotten. That key is usually
+// back at its full burst (its theoretical arrival time has passed), which
+// is exactly as if it were absent, so forgetting it changes nothing; while
+// there is room, such keys are kept, so that a client returning to its
+// full burst costs no allocation. Forgetting a key that is still limited
+// lets that client start again at its full burst: maxKeys should exceed the number of clients active within one
 // Window of the policy, and a flood of new keys beyond it weakens the
 // limit of the clients it pushes out, never the bound on memory. Memory
 // grows with the keys seen, up to about 110 bytes per key plus the key's
@@ -153,18 +154,18 @@ func (m *RateLimitMemory) take(key []byte, p RateLimitPolicy, cost int64) RateLi
 	next, d := p.Decide(0, now, cost)
 	if next > now {
 		// Only a key ahead of now differs from an absent one.
-		s.insert(string(key), next, now)
+		s.insert(string(key), next)
 	}
 	return d
 }
 
 // insert adds key with theoretical arrival time tat as the most recently
-// used entry, in the room of the tail when the tail is at its full burst
-// or the shard is full, else in a new entry.
-func (s *memoryShard) insert(key string, tat, now time.Duration) {
+// used entry: in a new entry while the shard has room, else in the room
+// of the least recently used.
+func (s *memoryShard) insert(key string, tat time.Duration) {
 	var i int32
 	switch {
-	case s.tail >= 0 && (s.entries[s.tail].tat <= now || len(s.entries) >= int(s.max)):
+	case s.tail >= 0 && len(s.entries) >= int(s.max):
 		i = s.tail
 		delete(s.index, s.entries[i].key)
 		s.unlink(i)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -172,10 +173,10 @@ func TestRateLimitMemoryEvictsTheLeastRecentlyUsed(t *testing.T) {
 	}
 }
 
-func TestRateLimitMemoryReusesTheRoomOfKeysAtFullBurst(t *testing.T) {
+func TestRateLimitMemoryKeepsKeysAtFullBurstWhileThereIsRoom(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := RateLimitPolicy{Interval: time.Second, Burst: 1}
-		m := NewRateLimitMemory(100)
+		m := NewRateLimitMemory(20)
 		for i := range 10 {
 			m.take([]byte("old"+strconv.Itoa(i)), p, 1)
 		}
@@ -183,13 +184,19 @@ func TestRateLimitMemoryReusesTheRoomOfKeysAtFullBurst(t *testing.T) {
 		for i := range 10 {
 			m.take([]byte("new"+strconv.Itoa(i)), p, 1)
 		}
-		keys := m.shards[0].keys(t)
-		if len(keys) != 10 || strings.Join(keys, ",") != "new9,new8,new7,new6,new5,new4,new3,new2,new1,new0" {
-			t.Fatalf("keys = %v, want the 10 new ones in the room of the old", keys)
+		if n := m.Len(); n != 20 {
+			t.Fatalf("Len = %d, want the 20 keys kept while there is room", n)
 		}
-		m.take([]byte("more"), p, 1) // the tail, new0, is limited: a new entry
-		if n := m.Len(); n != 11 {
-			t.Fatalf("Len = %d, want 11", n)
+		// A client back at its full burst is found, not inserted again.
+		if n := testing.AllocsPerRun(100, func() { m.take([]byte("old3"), RateLimitPolicy{Interval: time.Nanosecond, Burst: 1}, 1) }); n != 0 {
+			t.Errorf("a returning key cost %v allocations, want 0", n)
+		}
+		m.take([]byte("more"), p, 1) // full: the least recently used, old0, makes room
+		if n := m.Len(); n != 20 {
+			t.Fatalf("Len = %d, want 20", n)
+		}
+		if keys := m.shards[0].keys(t); keys[len(keys)-1] != "old1" || slices.Contains(keys, "old0") {
+			t.Errorf("keys %v: want old0 forgotten and old1 the least recently used", keys)
 		}
 	})
 }
