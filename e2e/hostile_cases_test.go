@@ -205,7 +205,7 @@ func hostileCases(t *testing.T) []hostileCase {
 			reqs: cors(hostileOrigin, "Sec-Fetch-Site", "cross-site"),
 			want: []hostileWant{
 				{status: 200, json: `{"post":"cors","comments":%LIST%}`, acao: hostileOrigin,
-					check: hostileHeader("Access-Control-Expose-Headers", "X-Request-Id, Link")},
+					check: hostileHeader("Access-Control-Expose-Headers", "X-Request-Id, Link, Retry-After, RateLimit, RateLimit-Policy")},
 				{status: 204, acao: hostileOrigin, check: hostileHeader("Access-Control-Allow-Headers", "content-type, x-requested-with")},
 				{status: 201, json: `{"comment":"from ` + hostileOrigin + `"}`, acao: hostileOrigin},
 			},
