@@ -127,10 +127,12 @@ func ExampleRecovered() {
 			return a
 		},
 	}))
-	show(middleware.ErrorLogger(logger)(h), httptest.NewRequest("POST", "/resize", nil))
+	mux := http.NewServeMux()
+	mux.Handle("POST /resize", h)
+	show(middleware.ErrorLogger(logger)(mux), httptest.NewRequest("POST", "/resize", nil))
 	// Output:
 	// errors.Is(err, errCorrupt): true
-	// level=ERROR msg="unhandled error" method=POST path=/resize status=500 error="panic: corrupt image" stack=...
+	// level=ERROR msg="unhandled error" method=POST path=/resize route="POST /resize" status=500 error="panic: corrupt image" stack=...
 	// 500 application/problem+json
 	// {"type":"about:blank","title":"Internal Server Error","status":500}
 }

@@ -73,7 +73,7 @@ func TestHandlerLogsPanicOnceWithStack(t *testing.T) {
 	}
 	delete(lines[0], "stack")
 	want := map[string]any{"level": "ERROR", "msg": "unhandled error", "method": "PUT", "path": "/api/x",
-		"status": 500.0, "error": "panic: boom"}
+		"route": "unmatched", "status": 500.0, "error": "panic: boom"}
 	if diff := cmp.Diff(want, lines[0]); diff != "" {
 		t.Errorf("log line (-want +got):\n%s", diff)
 	}

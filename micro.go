@@ -18,6 +18,7 @@ import (
 	"net/http"
 
 	"github.com/microkit-go/micro/internal/report"
+	"github.com/microkit-go/micro/internal/state"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -42,8 +43,16 @@ import (
 // caught here.
 type Handler func(r *http.Request) (any, error)
 
-// ServeHTTP calls h and sends its result, as described on [Handler].
+// ServeHTTP calls h and sends its result, as described on [Handler]. It
+// records r.Pattern, set by the http.ServeMux that routed r, as the route
+// the log line and middleware.RouteFrom report, even when a middleware
+// between the two cloned the request.
 func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Pattern != "" {
+		if s := state.From(r.Context()); s != nil {
+			s.Data.Route = r.Pattern
+		}
+	}
 	v, err := h.call(r)
 	switch {
 	case err != nil:

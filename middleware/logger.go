@@ -14,7 +14,9 @@ import (
 
 // Logger returns middleware that writes one structured line to l for each
 // request, after it completes: method, path (as the request reached Logger,
-// before any StripPrefix), status (200 when the handler wrote nothing, as
+// before any StripPrefix), route (the pattern that matched, from
+// http.ServeMux, micro.Handler or [SetRoute]; "unmatched" for a request no
+// route served, so its values stay as few as the routes), status (200 when the handler wrote nothing, as
 // net/http sends), bytes (the body bytes sent, through io.Copy and ReadFrom
 // too; 0 for a HEAD, whose body net/http discards), duration, request_id
 // (from [RequestID]), client_ip (from [ClientIP], else the peer's),
@@ -92,7 +94,7 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 	}
 	end := time.Now()
 	line := loggerLine{
-		method: r.Method, path: r.URL.Path, status: status, bytes: sent,
+		method: r.Method, path: r.URL.Path, route: report.Route(r), status: status, bytes: sent,
 		duration: end.Sub(start), requestID: s.Data.RequestID,
 		clientIP: loggerClientIP(r, s), userAgent: headerValue(r.Header, "User-Agent"),
 	}
@@ -123,7 +125,7 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 // handler (attrs) or as JSON for a JSONHandler (appendJSON), in the same
 // order with the same keys.
 type loggerLine struct {
-	method, path                   string
+	method, path, route            string
 	status                         int
 	bytes                          int64
 	duration                       time.Duration
@@ -143,20 +145,20 @@ const (
 )
 
 // loggerMaxAttrs is the most attributes of a line.
-const loggerMaxAttrs = 10
+const loggerMaxAttrs = 11
 
 // attrs fills a with the line's attributes and returns how many there are.
 func (ln *loggerLine) attrs(a *[loggerMaxAttrs]slog.Attr) int {
-	named := report.AttrsOf(ln.method, ln.path, ln.status)
+	named := report.AttrsOf(ln.method, ln.path, ln.route, ln.status)
 	*a = [loggerMaxAttrs]slog.Attr{
-		named[0], named[1], named[2],
+		named[0], named[1], named[2], named[3],
 		slog.Int64(loggerKeyBytes, ln.bytes),
 		slog.Duration(loggerKeyDuration, ln.duration),
 		slog.String(loggerKeyRequestID, ln.requestID),
 		slog.String(loggerKeyClientIP, ln.clientIP),
 		slog.String(loggerKeyUserAgent, ln.userAgent),
 	}
-	n := 8
+	n := 9
 	if ln.cause != nil {
 		a[n] = slog.Any(loggerKeyError, ln.cause)
 		n++
@@ -176,6 +178,8 @@ func (ln *loggerLine) appendJSON(b []byte) []byte {
 	b = jsontext.AppendString(b, ln.method, jsontext.Slog)
 	b = appendPlainKey(b, report.KeyPath)
 	b = jsontext.AppendString(b, ln.path, jsontext.Slog)
+	b = appendPlainKey(b, report.KeyRoute)
+	b = jsontext.AppendString(b, ln.route, jsontext.Slog)
 	b = appendPlainKey(b, report.KeyStatus)
 	b = strconv.AppendInt(b, int64(ln.status), 10)
 	b = appendPlainKey(b, loggerKeyBytes)

@@ -27,15 +27,18 @@ func ExampleLogger() {
 		}
 		return map[string]string{"hello": "world"}, nil
 	})
-	h := middleware.RequestID()(middleware.Logger(l)(route))
+	mux := http.NewServeMux()
+	mux.Handle("GET /hello", route)
+	h := middleware.RequestID()(middleware.Logger(l)(mux))
 
-	for _, target := range []string{"/hello", "/hello?fail"} {
+	for _, target := range []string{"/hello", "/hello?fail", "/nowhere"} {
 		r := httptest.NewRequest("GET", target, nil)
 		r.Header.Set("X-Request-ID", "r1")
 		r.Header.Set("User-Agent", "example")
 		h.ServeHTTP(httptest.NewRecorder(), r)
 	}
 	// Output:
-	// level=INFO msg=request method=GET path=/hello status=200 bytes=17 request_id=r1 client_ip=192.0.2.1 user_agent=example
-	// level=ERROR msg=request method=GET path=/hello status=500 bytes=67 request_id=r1 client_ip=192.0.2.1 user_agent=example error="database is down"
+	// level=INFO msg=request method=GET path=/hello route="GET /hello" status=200 bytes=17 request_id=r1 client_ip=192.0.2.1 user_agent=example
+	// level=ERROR msg=request method=GET path=/hello route="GET /hello" status=500 bytes=67 request_id=r1 client_ip=192.0.2.1 user_agent=example error="database is down"
+	// level=WARN msg=request method=GET path=/nowhere route=unmatched status=404 bytes=19 request_id=r1 client_ip=192.0.2.1 user_agent=example
 }

@@ -91,7 +91,7 @@ func TestLoggerLogsOneLinePerRequest(t *testing.T) {
 			r.RemoteAddr = "192.0.2.7:4000"
 			w := serve(h, r)
 			want := map[string]any{"bytes": float64(w.Body.Len()), "msg": "request", "method": "GET", "path": "/api/x",
-				"request_id": "req-1", "client_ip": "192.0.2.7", "user_agent": "test-agent"}
+				"route": "unmatched", "request_id": "req-1", "client_ip": "192.0.2.7", "user_agent": "test-agent"}
 			for k, v := range tc.want {
 				want[k] = v
 			}

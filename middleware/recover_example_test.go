@@ -39,10 +39,12 @@ func ExampleErrorLogger() {
 			return a
 		},
 	}))
-	h := middleware.ErrorLogger(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/comments", func(w http.ResponseWriter, r *http.Request) {
 		send.Error(w, r, errors.New("database is down"))
-	}))
+	})
+	h := middleware.ErrorLogger(logger)(mux)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/comments", nil))
 	// Output:
-	// level=ERROR msg="unhandled error" method=POST path=/api/comments status=500 error="database is down"
+	// level=ERROR msg="unhandled error" method=POST path=/api/comments route="POST /api/comments" status=500 error="database is down"
 }

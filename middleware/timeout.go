@@ -174,6 +174,10 @@ func (run *timeoutRun) serve(next http.Handler, r *http.Request) {
 			return
 		}
 		run.finished = true
+		if r.Pattern != "" && run.st.Data.Route == "" {
+			// Routed on the route's own clone: the log line learns it here.
+			run.st.Data.Route = r.Pattern
+		}
 		run.panicked, run.panicVal = p != nil, p
 		// A panic before the deadline, or in a route whose response had
 		// started, goes on in the caller's goroutine; after the 503 it was

@@ -49,26 +49,48 @@ func ClientClosed(r *http.Request, status int) {
 const (
 	KeyMethod = "method"
 	KeyPath   = "path"
+	KeyRoute  = "route"
 	KeyStatus = "status"
 )
 
 // Attrs returns the attributes that name r in a log line: its method, its
-// path and the status it was answered with. A status of 0 (not known) makes
-// the third an empty Attr, which slog handlers ignore.
-func Attrs(r *http.Request, status int) [3]slog.Attr {
-	return AttrsOf(r.Method, r.URL.Path, status)
+// path, its [Route] and the status it was answered with. A status of 0
+// (not known) makes the last an empty Attr, which slog handlers ignore.
+func Attrs(r *http.Request, status int) [4]slog.Attr {
+	return AttrsOf(r.Method, r.URL.Path, Route(r), status)
 }
 
-// AttrsOf is [Attrs] for a request's method and path read beforehand.
-func AttrsOf(method, path string, status int) [3]slog.Attr {
-	a := [3]slog.Attr{
+// AttrsOf is [Attrs] for a request's method, path and route read
+// beforehand.
+func AttrsOf(method, path, route string, status int) [4]slog.Attr {
+	a := [4]slog.Attr{
 		slog.String(KeyMethod, method),
 		slog.String(KeyPath, path),
+		slog.String(KeyRoute, route),
 	}
 	if status != 0 {
-		a[2] = slog.Int(KeyStatus, status)
+		a[3] = slog.Int(KeyStatus, status)
 	}
 	return a
+}
+
+// Unmatched is the route of a request no route was recorded for: a 404 of
+// the router, or a request answered before routing. One value for them
+// all, so that a route label's values stay as few as the routes.
+const Unmatched = "unmatched"
+
+// Route returns the pattern of the route that served r: the one recorded
+// in r's state (by micro.Handler, middleware.SetRoute or
+// middleware.Timeout), else r.Pattern, which http.ServeMux sets on the
+// request it hands its handler, else [Unmatched].
+func Route(r *http.Request) string {
+	if s := state.From(r.Context()); s != nil && s.Data.Route != "" {
+		return s.Data.Route
+	}
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	return Unmatched
 }
 
 // Logger returns the logger set for the request, or slog.Default().

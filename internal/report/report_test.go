@@ -49,7 +49,7 @@ func TestStackFindsTheRecoveredPanicInTheTree(t *testing.T) {
 func TestAttrsNameTheRequest(t *testing.T) {
 	r := httptest.NewRequest("POST", "/api/comments?page=2", nil)
 	a := report.Attrs(r, 503)
-	want := []string{"method=POST", "path=/api/comments", "status=503"}
+	want := []string{"method=POST", "path=/api/comments", "route=unmatched", "status=503"}
 	var got []string
 	for _, attr := range a {
 		got = append(got, attr.String())
@@ -57,8 +57,12 @@ func TestAttrsNameTheRequest(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Attrs (-want +got):\n%s", diff)
 	}
-	if a := report.Attrs(r, 0); !a[2].Equal(slog.Attr{}) {
-		t.Errorf("Attrs with status 0: third is %v, want the empty Attr", a[2])
+	if a := report.Attrs(r, 0); !a[3].Equal(slog.Attr{}) {
+		t.Errorf("Attrs with status 0: the status is %v, want the empty Attr", a[3])
+	}
+	r.Pattern = "POST /api/comments"
+	if a := report.Attrs(r, 0); a[2].String() != "route=POST /api/comments" {
+		t.Errorf("Attrs of a routed request: %v, want route=POST /api/comments", a[2])
 	}
 }
 

@@ -81,6 +81,12 @@ type Data struct {
 	// smallest, when the chain has several), which micro's body helpers
 	// take as their default; 0 when that middleware is not in the chain.
 	BodyLimit int64
+
+	// Route is the pattern of the route that served the request, as its
+	// router knows it ("GET /api/comments/{id}" for a ServeMux), recorded
+	// by micro.Handler, middleware.SetRoute or middleware.Timeout; "" until
+	// one of them saw a matched request.
+	Route string
 }
 
 // ctx is the context value carrying a State, and the request clone that
