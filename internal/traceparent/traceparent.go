@@ -62,8 +62,9 @@ func (p Parent) Sampled() bool { return p.Flags&1 == 1 }
 //
 // Parse trims nothing: a value with a leading or trailing space or tab is
 // invalid. Go's HTTP/1 server has already removed that optional
-// whitespace when it read the header line; a value that still has some
-// came in a form where RFC 9113 section 8.2.1 forbids it (HTTP/2).
+// whitespace when it read the header line, so such a request is read as
+// the sender meant; an HTTP/2 field value may not start or end with it at
+// all (RFC 9113 section 8.2.1).
 func Parse(values []string) (Parent, bool) {
 	if len(values) != 1 {
 		return Parent{}, false
