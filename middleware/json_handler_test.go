@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"sync"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -131,18 +132,25 @@ func TestLoggerWithJSONHandlerWritesSlogsLine(t *testing.T) {
 		micro.Handler(func(*http.Request) (any, error) { return nil, errors.New("down") }),
 		micro.Handler(func(*http.Request) (any, error) { panic("boom") }),
 	} {
-		var ourOut, theirOut bytes.Buffer
-		ours := middleware.RequestID()(middleware.Logger(slog.New(middleware.NewJSONHandler(&ourOut, nil)))(route))
-		theirs := middleware.RequestID()(middleware.Logger(slog.New(slog.NewJSONHandler(&theirOut, nil)))(route))
-		r := httptest.NewRequest("POST", "/api/comments?x=1", nil)
-		r.Header.Set("User-Agent", "agent \"with\" quotes\n")
-		r.Header.Set("X-Request-Id", "fixed-id")
-		ours.ServeHTTP(httptest.NewRecorder(), r)
-		theirs.ServeHTTP(httptest.NewRecorder(), r)
-		got := measured.ReplaceAllString(ourOut.String(), "")
-		want := measured.ReplaceAllString(theirOut.String(), "")
-		if got != want || got == "" {
-			t.Errorf("lines differ\nours:  %s\nslog's: %s", ourOut.String(), theirOut.String())
+		for _, traced := range []bool{false, true} {
+			var ourOut, theirOut bytes.Buffer
+			mux := http.NewServeMux()
+			mux.Handle("POST /api/{what}", route)
+			ours := middleware.RequestID()(middleware.Logger(slog.New(middleware.NewJSONHandler(&ourOut, nil)))(mux))
+			theirs := middleware.RequestID()(middleware.Logger(slog.New(slog.NewJSONHandler(&theirOut, nil)))(mux))
+			r := httptest.NewRequest("POST", "/api/comments?x=1", nil)
+			r.Header.Set("User-Agent", "agent \"with\" quotes\n")
+			r.Header.Set("X-Request-Id", "fixed-id")
+			if traced {
+				r.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+			}
+			ours.ServeHTTP(httptest.NewRecorder(), r)
+			theirs.ServeHTTP(httptest.NewRecorder(), r)
+			got := measured.ReplaceAllString(ourOut.String(), "")
+			want := measured.ReplaceAllString(theirOut.String(), "")
+			if got != want || got == "" || !strings.Contains(got, `"route":"POST /api/{what}"`) || traced != strings.Contains(got, `"span_id":"00f067aa0ba902b7"`) {
+				t.Errorf("lines differ\nours:  %s\nslog's: %s", ourOut.String(), theirOut.String())
+			}
 		}
 	}
 }

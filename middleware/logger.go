@@ -10,19 +10,22 @@ import (
 	"github.com/microkit-go/micro/internal/jsontext"
 	"github.com/microkit-go/micro/internal/report"
 	"github.com/microkit-go/micro/internal/state"
+	"github.com/microkit-go/micro/internal/traceparent"
 )
 
 // Logger returns middleware that writes one structured line to l for each
-// request, after it completes: method, path (as the request reached Logger,
-// before any StripPrefix), route (the pattern that matched, from
+// request, after it completes: method, path (as the request reached
+// Logger, before any StripPrefix), route (the pattern that matched, from
 // http.ServeMux, micro.Handler or [SetRoute]; "unmatched" for a request no
-// route served, so its values stay as few as the routes), status (200 when the handler wrote nothing, as
-// net/http sends), bytes (the body bytes sent, through io.Copy and ReadFrom
-// too; 0 for a HEAD, whose body net/http discards), duration, request_id
-// (from [RequestID]), client_ip (from [ClientIP], else the peer's),
-// user_agent and, for a 5xx, the error behind it, with its stack when it
-// was a panic. The level is Error for a 5xx, Warn for a 4xx, Info
-// otherwise.
+// route served, so its values stay as few as the routes), status (200
+// when the handler wrote nothing, as net/http sends), bytes (the body
+// bytes sent, through io.Copy and ReadFrom too; 0 for a HEAD, whose body
+// net/http discards), duration, request_id (from [RequestID]), client_ip
+// (from [ClientIP], else the peer's), user_agent, trace_id and span_id
+// when the request carries a valid W3C traceparent header (the trace and
+// the caller's span; a malformed or repeated header is ignored) and, for
+// a 5xx, the error behind it, with its stack when it was a panic. The
+// level is Error for a 5xx, Warn for a 4xx, Info otherwise.
 //
 // Logger makes l the logger [send.Error] uses for the request, and the
 // cause of a 5xx, from [send.Error], micro.Handler's recovered panic or
@@ -98,6 +101,9 @@ func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Write
 		duration: end.Sub(start), requestID: s.Data.RequestID,
 		clientIP: loggerClientIP(r, s), userAgent: headerValue(r.Header, "User-Agent"),
 	}
+	if tp, ok := traceparent.Parse(r.Header["Traceparent"]); ok {
+		line.traceID, line.spanID = tp.TraceID, tp.SpanID
+	}
 	if cause != nil && (status >= 500 || p != nil) {
 		line.cause = cause
 	}
@@ -130,7 +136,8 @@ type loggerLine struct {
 	bytes                          int64
 	duration                       time.Duration
 	requestID, clientIP, userAgent string
-	cause                          error // with its stack when it has one
+	traceID, spanID                string // of a valid traceparent; "" otherwise
+	cause                          error  // with its stack when it has one
 }
 
 // The keys of Logger's attributes after those of report.Attrs.
@@ -140,12 +147,14 @@ const (
 	loggerKeyRequestID = "request_id"
 	loggerKeyClientIP  = "client_ip"
 	loggerKeyUserAgent = "user_agent"
+	loggerKeyTraceID   = "trace_id"
+	loggerKeySpanID    = "span_id"
 	loggerKeyError     = "error"
 	loggerKeyStack     = "stack"
 )
 
 // loggerMaxAttrs is the most attributes of a line.
-const loggerMaxAttrs = 11
+const loggerMaxAttrs = 13
 
 // attrs fills a with the line's attributes and returns how many there are.
 func (ln *loggerLine) attrs(a *[loggerMaxAttrs]slog.Attr) int {
@@ -159,6 +168,10 @@ func (ln *loggerLine) attrs(a *[loggerMaxAttrs]slog.Attr) int {
 		slog.String(loggerKeyUserAgent, ln.userAgent),
 	}
 	n := 9
+	if ln.traceID != "" {
+		a[n], a[n+1] = slog.String(loggerKeyTraceID, ln.traceID), slog.String(loggerKeySpanID, ln.spanID)
+		n += 2
+	}
 	if ln.cause != nil {
 		a[n] = slog.Any(loggerKeyError, ln.cause)
 		n++
@@ -191,7 +204,14 @@ func (ln *loggerLine) appendJSON(b []byte) []byte {
 	b = appendPlainKey(b, loggerKeyClientIP)
 	b = jsontext.AppendString(b, ln.clientIP, jsontext.Slog)
 	b = appendPlainKey(b, loggerKeyUserAgent)
-	return jsontext.AppendString(b, ln.userAgent, jsontext.Slog)
+	b = jsontext.AppendString(b, ln.userAgent, jsontext.Slog)
+	if ln.traceID != "" { // lowercase hex: nothing to escape
+		b = appendPlainKey(b, loggerKeyTraceID)
+		b = append(append(append(b, '"'), ln.traceID...), '"')
+		b = appendPlainKey(b, loggerKeySpanID)
+		b = append(append(append(b, '"'), ln.spanID...), '"')
+	}
+	return b
 }
 
 // appendPlainKey is appendJSONKey for a key JSON writes as it is.

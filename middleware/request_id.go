@@ -23,6 +23,11 @@ const RequestIDHeader = "X-Request-Id"
 // log lines or response headers. A new ID is 32 lower-case hex digits from
 // a 128-bit random number: unique, but not a secret (a client can choose
 // its own), so never use it for authorisation.
+//
+// A W3C traceparent header does not become the request ID: its trace ID
+// names a whole distributed trace, which spans many requests to many
+// servers, and adopting it would give every request of a trace one ID.
+// [Logger] writes both, request_id and trace_id, so either finds the line.
 func RequestID() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

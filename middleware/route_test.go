@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -111,5 +112,40 @@ func TestRouteValuesStayAsFewAsTheRoutes(t *testing.T) {
 	}
 	if len(routes) != 2 || routes["GET /api/comments/{id}"] != 5_000 || routes["unmatched"] != 5_000 {
 		t.Errorf("route values over 10,000 paths: %v", routes)
+	}
+}
+
+func TestLoggerNamesTheTraceOfAValidTraceparent(t *testing.T) {
+	const valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	for _, c := range []struct {
+		name          string
+		values        []string
+		trace, parent any
+	}{
+		{"valid", []string{valid}, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"},
+		{"a later version with more fields", []string{"cc" + valid[2:] + "-what-comes-next"}, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"},
+		{"none", nil, nil, nil},
+		{"upper case", []string{"00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01"}, nil, nil},
+		{"all-zero trace", []string{"00-00000000000000000000000000000000-00f067aa0ba902b7-01"}, nil, nil},
+		{"version ff", []string{"ff" + valid[2:]}, nil, nil},
+		{"two headers", []string{valid, valid}, nil, nil},
+		{"forged JSON", []string{`00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","level":"ERROR`}, nil, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, h := range []struct {
+				name string
+				make func(*testkit.Log) *slog.Logger
+			}{{"slog", func(l *testkit.Log) *slog.Logger { return l.JSONLogger(nil) }},
+				{"JSONHandler", func(l *testkit.Log) *slog.Logger { return slog.New(middleware.NewJSONHandler(l, nil)) }}} {
+				var log testkit.Log
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header["Traceparent"] = c.values
+				middleware.Logger(h.make(&log))(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), r)
+				lines := log.Lines(t)
+				if len(lines) != 1 || lines[0]["trace_id"] != c.trace || lines[0]["span_id"] != c.parent || lines[0]["level"] != "WARN" {
+					t.Errorf("%s: line %s; want trace_id %v, span_id %v", h.name, log.String(), c.trace, c.parent)
+				}
+			}
+		})
 	}
 }
