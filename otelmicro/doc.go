@@ -60,11 +60,11 @@
 // them that clones the request (Default's chain does, once) hides the
 // pattern, and a chi, gorilla/mux, gin or echo template never reaches it.
 // It cannot see the cause of a 5xx, ends a panicking request's span without
-// its 500, records 200 for a client that went away before an answer, and
-// takes client.address from an X-Forwarded-For header it cannot verify.
-// Middleware reads all of these from [middleware.Observation], and, in
-// this package's benchmark, allocates less per request (see
-// BenchmarkMiddleware). otelhttp also records the HTTP server metrics,
+// its 500 or an error status, cannot tell that a client went away, and
+// takes client.address from an X-Forwarded-For header it cannot verify
+// (TestOtelhttpBesideMiddleware shows each). Middleware reads all of these
+// from [middleware.Observation] and, in this package's benchmark, costs
+// less per request (BenchmarkMiddleware). otelhttp also records the HTTP server metrics,
 // which this package leaves to a metrics hook on [middleware.Observe].
 // For outgoing requests otelhttp.NewTransport is still the tool: a client
 // call made with the handler's context is a child of the server span.
