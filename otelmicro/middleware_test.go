@@ -3,6 +3,7 @@ package otelmicro_test
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -187,8 +188,15 @@ func commentsMux() *http.ServeMux {
 		}
 		return map[string]string{"id": r.PathValue("id")}, nil
 	}))
+	mux.HandleFunc("POST /api/comments/{id}", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	})
 	return mux
 }
+
+// commentBody is the body of the requests of the table tests.
+const commentBody = `{"comment":"Nice post"}`
 
 func TestMiddlewareSpanNameAndAttributes(t *testing.T) {
 	tests := []struct {
@@ -227,8 +235,14 @@ func TestMiddlewareSpanNameAndAttributes(t *testing.T) {
 			})},
 		},
 		{
-			"a method the mux does not allow is a 405 without a route", "POST", "",
-			spanWant{name: "POST", attrs: baseAttrs("POST", map[string]any{
+			"the request body bytes the handler read are counted", "POST", "",
+			spanWant{name: "POST /api/comments/{id}", attrs: baseAttrs("POST", map[string]any{
+				"http.route": "/api/comments/{id}", "http.response.status_code": int64(204), "http.request.body.size": int64(len(commentBody)),
+			})},
+		},
+		{
+			"a method the mux does not allow is a 405 without a route", "PUT", "",
+			spanWant{name: "PUT", attrs: baseAttrs("PUT", map[string]any{
 				"http.response.status_code": int64(405),
 			})},
 		},
@@ -243,7 +257,7 @@ func TestMiddlewareSpanNameAndAttributes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := newRecorded(t)
 			h := afterLogger(otelmicro.Config{TracerProvider: rec.tp}, commentsMux())
-			r := httptest.NewRequest(tt.method, "http://example.com/api/comments/7"+tt.query, nil)
+			r := httptest.NewRequest(tt.method, "http://example.com/api/comments/7"+tt.query, strings.NewReader(commentBody))
 			r.Header.Set("User-Agent", "test/1.0")
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
