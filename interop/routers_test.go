@@ -229,6 +229,10 @@ type variant struct {
 	differences map[string]difference
 	// http2 serves it over TLS with HTTP/2, which the client then uses.
 	http2 bool
+	// syntax turns a ServeMux pattern into the router's own template
+	// syntax, the one it records (colonPattern for gin and echo); nil
+	// when the router writes ServeMux's.
+	syntax func(pattern string) string
 	// notFoundHook is set when the router takes the 404 route through a
 	// not-found hook instead of a route: its log line says unmatched
 	// where the ServeMux's names catchAll.
@@ -742,17 +746,18 @@ func variants() []variant {
 		// given in its middleware slot.
 		routes      func(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler
 		differences map[string]difference
+		syntax      func(pattern string) string
 	}{
-		{"chi", chiRoutes, chiDifferences},
-		{"gorilla", gorillaRoutes, nil},
-		{"gin", ginRoutes, ginDifferences},
-		{"echo", echoRoutes, echoDifferences},
+		{"chi", chiRoutes, chiDifferences, nil},
+		{"gorilla", gorillaRoutes, nil, nil},
+		{"gin", ginRoutes, ginDifferences, colonPattern},
+		{"echo", echoRoutes, echoDifferences, colonPattern},
 	} {
 		outside := func(a *testAPI, logs io.Writer) http.Handler { return testChain(logs).Then(r.routes(a)) }
 		inside := func(a *testAPI, logs io.Writer) http.Handler { return r.routes(a, testChain(logs).Then) }
 		vs = append(vs,
-			variant{name: r.name + "/outside", build: outside, differences: r.differences, notFoundHook: true},
-			variant{name: r.name + "/inside", build: inside, differences: r.differences, notFoundHook: true})
+			variant{name: r.name + "/outside", build: outside, differences: r.differences, syntax: r.syntax, notFoundHook: true},
+			variant{name: r.name + "/inside", build: inside, differences: r.differences, syntax: r.syntax, notFoundHook: true})
 	}
 	return vs
 }
