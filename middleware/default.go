@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"slices"
 
@@ -15,6 +16,11 @@ type DefaultConfig struct {
 	// [JSONHandler] (slog.New(middleware.NewJSONHandler(w, nil))) the line
 	// is slog's JSON, byte for byte, for less than half its CPU time.
 	Logger *slog.Logger
+
+	// Observe, when not nil, is called once per finished request with its
+	// [Observation] (see [Observe]), from just inside Logger: the hook
+	// metrics and traces hang from. nil adds nothing to the chain.
+	Observe func(r *http.Request, o Observation)
 
 	// TrustedProxies are the proxies whose X-Forwarded-For [ClientIP]
 	// believes; none by default, so the client is the peer.
@@ -46,9 +52,10 @@ type DefaultConfig struct {
 }
 
 // Default returns the recommended chain, outermost first: [RequestID],
-// [ClientIP], [Logger], [Recover], [CORS] (when cfg.CORS is set),
-// [CrossOrigin] (unless DisableCrossOrigin), [BodyLimit] and [Compress]
-// (unless DisableCompress). Each sits where it sees what it needs: the
+// [ClientIP], [Logger], [Observe] (when cfg.Observe is set), [Recover],
+// [CORS] (when cfg.CORS is set), [CrossOrigin] (unless
+// DisableCrossOrigin), [BodyLimit] and [Compress] (unless
+// DisableCompress). Each sits where it sees what it needs: the
 // request ID and the client address reach every log line, the logger sees
 // the final status and the cause of a 500, CORS answers preflights and
 // gives every refusal below it the headers a page needs to read it,
@@ -72,7 +79,13 @@ func Default(cfg DefaultConfig) alice.Chain {
 	// fail, so it sees the final status and bytes, the 500 Recover writes
 	// and the cause behind it, and times the whole request. Recover outside
 	// everything that can panic, inside the logger.
-	c := alice.New(RequestID(), ClientIP(cfg.TrustedProxies...), Logger(cfg.Logger), Recover())
+	c := alice.New(RequestID(), ClientIP(cfg.TrustedProxies...), Logger(cfg.Logger))
+	if cfg.Observe != nil {
+		// Inside the logger, on its recording writer, outside Recover: it
+		// sees what the logger sees, panics included.
+		c = c.Append(Observe(cfg.Observe))
+	}
+	c = c.Append(Recover())
 	if cfg.CORS != nil {
 		// Before anything that can refuse, so preflights are answered
 		// before a route or a limit sees them and refusals (413, 415, 403)

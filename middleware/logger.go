@@ -6,11 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/jsontext"
 	"github.com/microkit-go/micro/internal/report"
 	"github.com/microkit-go/micro/internal/state"
-	"github.com/microkit-go/micro/internal/traceparent"
 )
 
 // Logger returns middleware that writes one structured line to l for each
@@ -42,70 +40,34 @@ func Logger(l *slog.Logger) func(http.Handler) http.Handler {
 	mustValid(ValidateLogger(l))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
 			r, s := state.Attach(r)
 			s.Log.Logger, s.Log.Reporting = l, true
-			rw := s.Wrap(w)
-			completed := false
-			defer func() {
-				if completed {
-					logRequest(l, r, s, rw, start, nil)
-					return
-				}
-				p := recover() // nil when the handler called runtime.Goexit
-				logRequest(l, r, s, rw, start, p)
-				if p != nil {
-					panic(p)
-				}
-			}()
-			next.ServeHTTP(rw, r)
-			completed = true
+			serveObserved(w, r, s, next, func(rw *state.Writer, start time.Time, p any) {
+				logRequest(l, r, s, observe(r, s, rw, start, p))
+			})
 		})
 	}
 }
 
-// logRequest writes the line for r; p is the panic passing through, if any.
-func logRequest(l *slog.Logger, r *http.Request, s *state.State, rw *state.Writer, start time.Time, p any) {
-	status := rw.Status
-	cause := s.Log.Cause
-	switch {
-	case p != nil && p != http.ErrAbortHandler:
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
-		if cause == nil {
-			cause = micro.Recovered(p)
-		}
-	case status == 0:
-		status = http.StatusOK
-	}
-	// Bytes counts io.Copy and ReadFrom too, which gorilla's logger misses.
-	sent := rw.Bytes
-	if r.Method == http.MethodHead {
-		sent = 0 // net/http discards a HEAD response's body: nothing was sent
-	}
+// logRequest writes the line of r, observed as o.
+func logRequest(l *slog.Logger, r *http.Request, s *state.State, o Observation) {
 	level := slog.LevelInfo
 	switch {
-	case status >= 500:
+	case o.Status >= 500:
 		level = slog.LevelError
-	case status >= 400:
+	case o.Status >= 400:
 		level = slog.LevelWarn
 	}
 	ctx := r.Context()
 	if !l.Enabled(ctx, level) {
 		return
 	}
-	end := time.Now()
+	end := o.Start.Add(o.Duration)
 	line := loggerLine{
-		method: r.Method, path: r.URL.Path, route: report.Route(r), status: status, bytes: sent,
-		duration: end.Sub(start), requestID: s.Data.RequestID,
+		method: o.Method, path: r.URL.Path, route: o.Route, status: o.Status, bytes: o.BytesOut,
+		duration: o.Duration, requestID: s.Data.RequestID,
 		clientIP: loggerClientIP(r, s), userAgent: headerValue(r.Header, "User-Agent"),
-	}
-	if tp, ok := traceparent.Parse(r.Header["Traceparent"]); ok {
-		line.traceID, line.spanID = tp.TraceID, tp.SpanID
-	}
-	if cause != nil && (status >= 500 || p != nil) {
-		line.cause = cause
+		traceID: o.TraceID, spanID: o.SpanID, cause: o.Cause,
 	}
 	h := l.Handler()
 	if jh, ok := h.(*JSONHandler); ok && line.cause == nil {

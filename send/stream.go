@@ -12,6 +12,7 @@ import (
 
 	"github.com/microkit-go/micro/internal/httpsyntax"
 	"github.com/microkit-go/micro/internal/report"
+	"github.com/microkit-go/micro/internal/state"
 )
 
 // DefaultHeartbeat is how often an idle server-sent event stream sends a
@@ -106,6 +107,7 @@ type streamWriter struct {
 	timeout time.Duration // the write deadline of a frame; 0 once the writer cannot set one
 	until   time.Time     // the write deadline set; zero when none
 	keep    bool          // the deadline may stay set between frames (HTTP/1.x)
+	st      *state.State  // the request's, where the stream and its items are counted; nil without one
 }
 
 // writeStream writes s with status, which must be valid.
@@ -118,6 +120,7 @@ func writeStream(w http.ResponseWriter, r *http.Request, status int, s *Stream) 
 		sse:     acceptsEventStream(r.Header["Accept"]),
 		enc:     encoders.Get().(*encoder),
 		timeout: s.WriteTimeout,
+		st:      state.From(r.Context()),
 		// HTTP/1.x checks a write deadline only while a write blocks, and
 		// every frame renews a stale one; HTTP/2 resets a stream whose
 		// deadline passes even while it is idle.
@@ -287,6 +290,9 @@ func (sw *streamWriter) start() {
 	}
 	sw.w.WriteHeader(sw.status)
 	sw.started = true
+	if sw.st != nil {
+		sw.st.Log.Streamed = true
+	}
 	_ = sw.rc.Flush() // the client sees the stream open before the first item
 }
 
@@ -309,6 +315,9 @@ func (sw *streamWriter) yield(item any, err error) bool {
 	}
 	if !sw.write(frame) {
 		return false
+	}
+	if sw.st != nil {
+		sw.st.Log.Items++
 	}
 	if sw.timer != nil {
 		sw.timer.Reset(sw.beat) // only an idle stream needs a heartbeat

@@ -12,18 +12,21 @@ import (
 	"github.com/microkit-go/micro/internal/state"
 )
 
-// Report logs err, the cause of a response with the given 5xx status, once:
-// to an access-log middleware that reports it in its own line when one is
-// in the chain (Reporting), else as its own error line with the request's
+// Report logs err, the cause of a response with the given 5xx status, once,
+// and records it in the request's state, where observers read it: to an
+// access-log middleware that reports it in its own line when one is in
+// the chain (Reporting), else as its own error line with the request's
 // [Attrs] and, when err carries a [Stack] (a recovered panic), the stack. A
 // nil err is reported as a bug of its caller.
 func Report(r *http.Request, err error, status int) {
 	if err == nil {
 		err = errors.New("send: Error called with a nil error")
 	}
-	if s := state.From(r.Context()); s != nil && s.Log.Reporting {
-		s.Log.Cause = err
-		return
+	if s := state.From(r.Context()); s != nil {
+		s.Log.Cause = err // for the observers too
+		if s.Log.Reporting {
+			return
+		}
 	}
 	a := Attrs(r, status)
 	attrs := append(a[:], slog.Any("error", err))

@@ -11,6 +11,7 @@ package state
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -29,6 +30,9 @@ type State struct {
 
 	// writer is the recording writer handed out by Wrap.
 	writer Writer
+
+	// body counts the request body bytes read, once CountBody was called.
+	body countingBody
 
 	// requestID backs the X-Request-ID header value of SetRequestID.
 	requestID [1]string
@@ -53,8 +57,16 @@ type Log struct {
 	// cause in Cause instead of logging it separately.
 	Reporting bool
 
-	// Cause is the error behind a 5xx response, when Reporting.
+	// Cause is the error behind a 5xx response: recorded by
+	// internal/report, which logs it on its own line only when no access
+	// log is Reporting.
 	Cause error
+
+	// Streamed is set once a stream (send.Stream) has sent its header, and
+	// Items counts the items it sent: an observer reports a long stream
+	// as one, with its items.
+	Streamed bool
+	Items    int64
 }
 
 // Data is the values middlewares leave for the routes and the middlewares
@@ -181,3 +193,31 @@ func (s *State) AddrText(a netip.Addr) string {
 	s.ipLen = uint8(len(a.AppendTo(s.ipText[:0])))
 	return unsafe.String(&s.ipText[0], int(s.ipLen))
 }
+
+// countingBody is a request body that counts the bytes read from it.
+type countingBody struct {
+	rc io.ReadCloser
+	n  int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+func (b *countingBody) Close() error { return b.rc.Close() }
+
+// CountBody returns body wrapped so that the bytes read from it are
+// counted for [State.BodyBytes], in s: no allocation. A body already
+// counted by s is returned as it is.
+func (s *State) CountBody(body io.ReadCloser) io.ReadCloser {
+	if s.body.rc != nil {
+		return body
+	}
+	s.body.rc = body
+	return &s.body
+}
+
+// BodyBytes returns the request body bytes read through CountBody.
+func (s *State) BodyBytes() int64 { return s.body.n }
