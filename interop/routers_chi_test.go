@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/middleware"
 )
 
 // chiPathValues is the chi adapter: chi v5.5 sets r.PathValue itself, but
@@ -21,6 +22,25 @@ func chiPathValues(next http.Handler) http.Handler {
 				setEscapedPathValue(r, k, rctx.URLParams.Values[i])
 			}
 		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// chiRecordRoute is the chi route adapter: it records chi's route pattern
+// ("/items/{id}", in ServeMux's syntax) for the log line's route. chi v5.5
+// also sets r.Pattern, but on its own copy of the request (chi adds its
+// route context with WithContext), which a Logger outside chi never sees:
+// there only micro.Handler would record it, not a plain http.Handler nor
+// micro.Methods' own 405 and OPTIONS answers. Mount it per route, with
+// chiPathValues, so that chi's NotFound and MethodNotAllowed handlers log
+// "unmatched":
+//
+//	r.With(chiPathValues, chiRecordRoute).Handle("/items/{id}", h)
+//
+// Outside a chi router (no route context) it records nothing.
+func chiRecordRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		middleware.SetRoute(r, chi.RouteContext(r.Context()).RoutePattern())
 		next.ServeHTTP(w, r)
 	})
 }
@@ -42,7 +62,7 @@ func chiRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler 
 	r.NotFound(notFound.ServeHTTP)
 	r.MethodNotAllowed(chiMethodNotAllowed.ServeHTTP)
 	for _, rt := range a.routes() {
-		r.With(chiPathValues).Handle(rt.path, rt.h)
+		r.With(chiPathValues, chiRecordRoute).Handle(rt.path, rt.h)
 	}
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/send"
 )
 
@@ -32,6 +33,20 @@ func echoRoute(h http.Handler) echo.HandlerFunc {
 	}
 }
 
+// echoRecordRoute is the echo route adapter: it records c.Path(), echo's
+// own template ("/items/:id", not ServeMux's "/items/{id}"), for the log
+// line's route. Mount it on each route (the middleware arguments after
+// the handler), not with e.Use: to echo the RouteNotFound route is a route
+// too, and it would log its "/*" instead of "unmatched".
+//
+//	e.GET("/items/:id", echoRoute(h), echoRecordRoute)
+func echoRecordRoute(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		middleware.SetRoute(c.Request(), c.Path())
+		return next(c)
+	}
+}
+
 // echoErrors is echo's HTTPErrorHandler for the errors echo's router
 // makes by itself (a 405 for a method echo does not route): a problem,
 // as send.Error writes it, instead of echo's {"message": ...}. Our routes
@@ -53,7 +68,7 @@ func (e statusError) Error() string   { return http.StatusText(e.code) }
 func (e statusError) StatusCode() int { return e.code }
 
 // echoRoutes is an echo server with the API, every path for every method
-// echo knows, our 404 route, and the middleware mws in its Use slot (which
+// echo knows and each with echoRecordRoute, our 404 route, and the middleware mws in its Use slot (which
 // echo runs after routing, for RouteNotFound routes too).
 func echoRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler {
 	e := echo.New()
@@ -64,7 +79,7 @@ func echoRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler
 	}
 	e.RouteNotFound("/*", echoRoute(notFound))
 	for _, rt := range a.routes() {
-		e.Any(colonPattern(rt.path), echoRoute(rt.h))
+		e.Any(colonPattern(rt.path), echoRoute(rt.h), echoRecordRoute)
 	}
 	return e
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/microkit-go/micro/middleware"
 )
 
 // ginRoute is the gin adapter: gin.WrapH plus gin's path parameters
@@ -24,6 +25,18 @@ func ginRoute(h http.Handler) gin.HandlerFunc {
 		}
 		h.ServeHTTP(c.Writer, c.Request)
 	}
+}
+
+// ginRecordRoute is the gin route adapter: it records c.FullPath(), gin's
+// own template ("/items/:id", not ServeMux's "/items/{id}"), for the log
+// line's route. Add it with engine.Use after our chain:
+//
+//	engine.Use(ginRecordRoute)
+//
+// gin runs it for NoRoute too, where FullPath is "": it then records
+// nothing, so the log line says "unmatched".
+func ginRecordRoute(c *gin.Context) {
+	middleware.SetRoute(c.Request, c.FullPath())
 }
 
 // ginMiddleware puts a func(http.Handler) http.Handler in gin's
@@ -68,7 +81,7 @@ func (g *ginWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // ginRoutes is a gin engine with the API, every path for every method gin
 // knows, our 404 route, and the middleware mws in its Use slot (which
-// gin also runs for NoRoute). It sets gin's test mode, so gin prints
+// gin also runs for NoRoute), followed there by ginRecordRoute. It sets gin's test mode, so gin prints
 // nothing.
 func ginRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler {
 	gin.SetMode(gin.TestMode)
@@ -78,6 +91,7 @@ func ginRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler 
 	for _, mw := range mws {
 		e.Use(ginMiddleware(mw))
 	}
+	e.Use(ginRecordRoute)
 	e.NoRoute(ginRoute(notFound))
 	for _, rt := range a.routes() {
 		e.Any(colonPattern(rt.path), ginRoute(rt.h))

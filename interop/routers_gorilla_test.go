@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
+	"github.com/microkit-go/micro/middleware"
 )
 
 // gorillaPathValues is the gorilla/mux adapter: it copies mux.Vars into
@@ -21,6 +22,23 @@ func gorillaPathValues(next http.Handler) http.Handler {
 	})
 }
 
+// gorillaRecordRoute is the gorilla/mux route adapter: it records the
+// matched route's path template ("/items/{id}", in ServeMux's syntax) for
+// the log line's route. Add it with r.Use after our chain: gorilla runs it
+// only for a matched route, so its NotFoundHandler logs "unmatched". A
+// route without a path template (one matched on its host or headers
+// only) records nothing.
+func gorillaRecordRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cr := mux.CurrentRoute(r); cr != nil {
+			if tpl, err := cr.GetPathTemplate(); err == nil {
+				middleware.SetRoute(r, tpl)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // gorillaRoutes is a gorilla router with the API, every path for every
 // method, and the middleware mws in its r.Use slot. gorilla runs r.Use
 // middleware only for matched routes, never for its NotFoundHandler, so
@@ -30,7 +48,7 @@ func gorillaRoutes(a *testAPI, mws ...func(http.Handler) http.Handler) http.Hand
 	for _, mw := range mws {
 		r.Use(mw)
 	}
-	r.Use(gorillaPathValues)
+	r.Use(gorillaPathValues, gorillaRecordRoute)
 	var nf http.Handler = notFound
 	for i := len(mws) - 1; i >= 0; i-- {
 		nf = mws[i](nf)

@@ -229,6 +229,14 @@ type variant struct {
 	differences map[string]difference
 	// http2 serves it over TLS with HTTP/2, which the client then uses.
 	http2 bool
+	// syntax turns a ServeMux pattern into the router's own template
+	// syntax, the one it records (colonPattern for gin and echo); nil
+	// when the router writes ServeMux's.
+	syntax func(pattern string) string
+	// notFoundHook is set when the router takes the 404 route through a
+	// not-found hook instead of a route: its log line says unmatched
+	// where the ServeMux's names catchAll.
+	notFoundHook bool
 }
 
 // difference documents a case a router answers differently from the
@@ -303,8 +311,8 @@ type result struct {
 	Body string
 	// Items are a stream's items, in the order they arrived.
 	Items []string
-	// Log is the request's log lines, as "LEVEL status method path
-	// [error]".
+	// Log is the request's log lines, as "LEVEL status method path route
+	// [error]", the route in ServeMux's syntax (see normalRoute).
 	Log []string
 }
 
@@ -433,7 +441,7 @@ func (s *server) logLines(t *testing.T, id string) []string {
 	}
 	var out []string
 	for _, l := range lines {
-		s := fmt.Sprintf("%v %v %v %v", l["level"], l["status"], l["method"], l["path"])
+		s := fmt.Sprintf("%v %v %v %v %v", l["level"], l["status"], l["method"], l["path"], normalRoute(fmt.Sprint(l["route"])))
 		if _, ok := l["error"]; ok {
 			s += " [error]"
 		}
@@ -442,14 +450,51 @@ func (s *server) logLines(t *testing.T, id string) []string {
 	return out
 }
 
+// normalRoute is a logged route in ServeMux's syntax, for comparison
+// across routers: gin and echo record their own templates, whose :name is
+// ServeMux's {name}. Anything else (a raw path, a route missing from the
+// line, logged as "<nil>") is left as it is, to differ.
+func normalRoute(route string) string {
+	return colonParam.ReplaceAllString(route, "{$1}")
+}
+
+var colonParam = regexp.MustCompile(`:(\w+)`)
+
+// logRouteField is the index of the route among the fields of a Log line.
+const logRouteField = 4
+
+// withLogRoute returns log with the route of every line replaced by route.
+func withLogRoute(log []string, route string) []string {
+	for i, l := range log {
+		f := strings.Fields(l)
+		f[logRouteField] = route
+		log[i] = strings.Join(f, " ")
+	}
+	return log
+}
+
+// unmatched is the route the log line reports for a request no route
+// served (middleware.RouteFrom's word).
+const unmatched = "unmatched"
+
+// catchAll is the ServeMux pattern stdRouter gives the 404 route: a route
+// like any other to the ServeMux, so its log line names it. The other
+// routers take the 404 route through a not-found hook, which is no route:
+// where the ServeMux logs catchAll, they log unmatched.
+const catchAll = "/"
+
 // tcase is a request of the table with what the ServeMux must answer; the
 // other routers must answer as the ServeMux does.
 type tcase struct {
 	name string
 	req  request
-	// status is the ServeMux's status; body, when not empty, its body;
-	// header, headers it must have ("" for one it must not have); items,
-	// a stream's items.
+	// route is the route the ServeMux's log line names: an API path of
+	// routes(), catchAll for the 404 route, or unmatched when our chain
+	// answers before the ServeMux routes (a preflight, a declared body
+	// over the limit). status is the ServeMux's status; body, when not
+	// empty, its body; header, headers it must have ("" for one it must
+	// not have); items, a stream's items.
+	route  string
 	status int
 	body   string
 	header map[string]string
@@ -493,101 +538,101 @@ func routerCases() []tcase {
 	return []tcase{
 		// Path parameters.
 		{name: "path param is read with PathValue", req: request{method: "GET", path: "/items/42"},
-			status: 200, body: `{"id":"42"}`, header: map[string]string{"X-Request-Id": "generated", "Access-Control-Allow-Origin": ""}},
+			route: "/items/{id}", status: 200, body: `{"id":"42"}`, header: map[string]string{"X-Request-Id": "generated", "Access-Control-Allow-Origin": ""}},
 		{name: "percent-encoded path param is unescaped", req: request{method: "GET", path: "/items/%34%32"},
-			status: 200, body: `{"id":"42"}`},
+			route: "/items/{id}", status: 200, body: `{"id":"42"}`},
 		{name: "unicode path param arrives decoded", req: request{method: "GET", path: "/items/%D9%A4%D9%A2"},
-			status: 200, body: `{"id":"٤٢"}`},
+			route: "/items/{id}", status: 200, body: `{"id":"٤٢"}`},
 		{name: "lower-case escapes of a unicode param are unescaped", req: request{method: "GET", path: "/items/%e4%b8%80"},
-			status: 400, body: problem(400, `id "一" is not a number`)},
+			route: "/items/{id}", status: 400, body: problem(400, `id "一" is not a number`)},
 		{name: "escaped slash stays inside one param", req: request{method: "GET", path: "/items/4%2F2"},
-			status: 400, body: problem(400, `id "4/2" is not a number`)},
+			route: "/items/{id}", status: 400, body: problem(400, `id "4/2" is not a number`)},
 		{name: "bad path param is a 400 problem", req: request{method: "GET", path: "/items/abc"},
-			status: 400, body: problem(400, `id "abc" is not a number`)},
+			route: "/items/{id}", status: 400, body: problem(400, `id "abc" is not a number`)},
 
 		// Bodies.
 		{name: "POST is 201 with Location", req: request{method: "POST", path: "/items", header: jsonCT, body: `{"name":"x"}`},
-			status: 201, body: `{"id":"7","name":"x"}`, header: map[string]string{"Location": "/items/7"}},
+			route: "/items", status: 201, body: `{"id":"7","name":"x"}`, header: map[string]string{"Location": "/items/7"}},
 		{name: "invalid JSON is 400", req: request{method: "POST", path: "/items", header: jsonCT, body: `{"name":`},
-			status: 400, body: problem(400, "Invalid JSON: unexpected end of JSON input (at byte 8)")},
+			route: "/items", status: 400, body: problem(400, "Invalid JSON: unexpected end of JSON input (at byte 8)")},
 		{name: "wrong JSON type is 400 naming the field", req: request{method: "POST", path: "/items", header: jsonCT, body: `{"name":5}`},
-			status: 400, body: problem(400, `Invalid JSON: field "name" must be a string, not number (at byte 9)`)},
+			route: "/items", status: 400, body: problem(400, `Invalid JSON: field "name" must be a string, not number (at byte 9)`)},
 		{name: "wrong Content-Type is 415", req: request{method: "POST", path: "/items", header: map[string]string{"Content-Type": "text/plain"}, body: `{"name":"x"}`},
-			status: 415, header: map[string]string{"Content-Type": "application/problem+json"}},
+			route: "/items", status: 415, header: map[string]string{"Content-Type": "application/problem+json"}},
 		{name: "declared body over the limit is 413", req: request{method: "POST", path: "/items", header: jsonCT, body: bigJSON},
-			status: 413, body: problem(413, "Body exceeded 1024 byte limit")},
+			route: unmatched, status: 413, body: problem(413, "Body exceeded 1024 byte limit")},
 		{name: "chunked body over the limit is 413", req: request{method: "POST", path: "/items", header: jsonCT, body: bigJSON, chunked: true},
-			status: 413, body: problem(413, "Body exceeded 1024 byte limit")},
+			route: "/items", status: 413, body: problem(413, "Body exceeded 1024 byte limit")},
 
 		// Panics.
 		{name: "panic in a micro route is a 500 problem without its text", req: request{method: "GET", path: "/boom"},
-			status: 500, body: problemNoDetail(500)},
+			route: "/boom", status: 500, body: problemNoDetail(500)},
 		{name: "panic in a plain handler is Recover's 500 problem", req: request{method: "GET", path: "/plain/panic"},
-			status: 500, body: problemNoDetail(500)},
+			route: "/plain/{word}", status: 500, body: problemNoDetail(500)},
 		{name: "plain handler reads its path param", req: request{method: "GET", path: "/plain/world"},
-			status: 200, body: "hello, world"},
+			route: "/plain/{word}", status: 200, body: "hello, world"},
 
 		// Streams.
 		{name: "NDJSON stream arrives item by item", req: request{method: "GET", path: "/stream", stream: true},
-			status: 200, items: ndjsonTicks, header: map[string]string{"Content-Type": "application/x-ndjson"}},
+			route: "/stream", status: 200, items: ndjsonTicks, header: map[string]string{"Content-Type": "application/x-ndjson"}},
 		{name: "SSE stream arrives event by event", req: request{method: "GET", path: "/stream", stream: true,
-			header: map[string]string{"Accept": "text/event-stream"}}, status: 200, items: sseTicks,
+			header: map[string]string{"Accept": "text/event-stream"}}, route: "/stream", status: 200, items: sseTicks,
 			header: map[string]string{"Content-Type": "text/event-stream"}},
 		{name: "stream is not held back by an accepted gzip", req: request{method: "GET", path: "/stream", stream: true,
-			header: map[string]string{"Accept-Encoding": "gzip"}}, status: 200, items: ndjsonTicks},
+			header: map[string]string{"Accept-Encoding": "gzip"}}, route: "/stream", status: 200, items: ndjsonTicks},
 
 		// Methods.
-		{name: "large body without Accept-Encoding is identity", req: request{method: "GET", path: "/things"}, status: 200,
+		{name: "large body without Accept-Encoding is identity", req: request{method: "GET", path: "/things"}, route: "/things", status: 200,
 			header: map[string]string{"Content-Encoding": "", "Vary": "Origin, Accept-Encoding"}},
 		{name: "large body is gzipped once when accepted", req: request{method: "GET", path: "/things",
-			header: map[string]string{"Accept-Encoding": "gzip"}}, status: 200,
+			header: map[string]string{"Accept-Encoding": "gzip"}}, route: "/things", status: 200,
 			header: map[string]string{"Content-Encoding": "gzip"}},
-		{name: "HEAD is served by GET without a body", req: request{method: "HEAD", path: "/things"}, status: 200,
+		{name: "HEAD is served by GET without a body", req: request{method: "HEAD", path: "/things"}, route: "/things", status: 200,
 			header: map[string]string{"Content-Length": "3481"}},
-		{name: "HEAD of a path param route", req: request{method: "HEAD", path: "/items/42"}, status: 200},
-		{name: "PUT with no content is 204", req: request{method: "PUT", path: "/things"}, status: 204},
+		{name: "HEAD of a path param route", req: request{method: "HEAD", path: "/items/42"}, route: "/items/{id}", status: 200},
+		{name: "PUT with no content is 204", req: request{method: "PUT", path: "/things"}, route: "/things", status: 204},
 		{name: "unlisted method is micro's 405 with Allow", req: request{method: "DELETE", path: "/things"},
-			status: 405, body: problem(405, "Method DELETE is not allowed; allowed: GET, HEAD, OPTIONS, PUT"),
+			route: "/things", status: 405, body: problem(405, "Method DELETE is not allowed; allowed: GET, HEAD, OPTIONS, PUT"),
 			header: map[string]string{"Allow": "GET, HEAD, OPTIONS, PUT"}},
 		{name: "made-up method is micro's 405 with Allow", req: request{method: "BREW", path: "/things"},
-			status: 405, body: problem(405, "Method BREW is not allowed; allowed: GET, HEAD, OPTIONS, PUT")},
-		{name: "OPTIONS without preflight is micro's 204 with Allow", req: request{method: "OPTIONS", path: "/things"}, status: 204,
+			route: "/things", status: 405, body: problem(405, "Method BREW is not allowed; allowed: GET, HEAD, OPTIONS, PUT")},
+		{name: "OPTIONS without preflight is micro's 204 with Allow", req: request{method: "OPTIONS", path: "/things"}, route: "/things", status: 204,
 			header: map[string]string{"Allow": "GET, HEAD, OPTIONS, PUT"}},
 
 		// CORS.
 		{name: "preflight from the allowed origin is 204 with CORS headers", req: request{method: "OPTIONS", path: "/things",
-			header: preflight(allowedOrigin)}, status: 204, header: grantedPreflight},
+			header: preflight(allowedOrigin)}, route: unmatched, status: 204, header: grantedPreflight},
 		{name: "preflight from another origin is 204 without CORS headers", req: request{method: "OPTIONS", path: "/things",
-			header: preflight(fromEvil["Origin"])}, status: 204,
+			header: preflight(fromEvil["Origin"])}, route: unmatched, status: 204,
 			header: map[string]string{"Access-Control-Allow-Origin": "", "Allow": ""}},
 		{name: "preflight to an unknown path is answered before routing", req: request{method: "OPTIONS", path: "/nope",
-			header: preflight(allowedOrigin)}, status: 204, header: grantedPreflight},
+			header: preflight(allowedOrigin)}, route: unmatched, status: 204, header: grantedPreflight},
 		{name: "actual request from the allowed origin gets CORS headers", req: request{method: "GET", path: "/items/42",
-			header: fromApp}, status: 200, header: map[string]string{
+			header: fromApp}, route: "/items/{id}", status: 200, header: map[string]string{
 			"Access-Control-Allow-Origin": allowedOrigin, "Access-Control-Allow-Credentials": "true",
 			"Access-Control-Expose-Headers": "Location", "Vary": "Origin, Accept-Encoding"}},
 		{name: "actual request from another origin gets only Vary", req: request{method: "GET", path: "/items/42",
-			header: fromEvil}, status: 200, header: map[string]string{"Access-Control-Allow-Origin": "", "Vary": "Origin, Accept-Encoding"}},
+			header: fromEvil}, route: "/items/{id}", status: 200, header: map[string]string{"Access-Control-Allow-Origin": "", "Vary": "Origin, Accept-Encoding"}},
 		{name: "refusal carries CORS headers", req: request{method: "POST", path: "/items",
-			header: map[string]string{"Origin": allowedOrigin, "Content-Type": "application/json"}, body: bigJSON}, status: 413,
+			header: map[string]string{"Origin": allowedOrigin, "Content-Type": "application/json"}, body: bigJSON}, route: unmatched, status: 413,
 			header: map[string]string{"Access-Control-Allow-Origin": allowedOrigin}},
 
 		// Not found.
 		{name: "unknown path is our 404 problem", req: request{method: "GET", path: "/nope"},
-			status: 404, body: problem(404, `No route for "/nope"`), header: map[string]string{"Content-Type": "application/problem+json"}},
+			route: catchAll, status: 404, body: problem(404, `No route for "/nope"`), header: map[string]string{"Content-Type": "application/problem+json"}},
 		{name: "unknown path with another method is our 404", req: request{method: "POST", path: "/nope"},
-			status: 404, body: problem(404, `No route for "/nope"`)},
+			route: catchAll, status: 404, body: problem(404, `No route for "/nope"`)},
 		{name: "trailing slash is our 404, not a redirect", req: request{method: "GET", path: "/things/"},
-			status: 404, body: problem(404, `No route for "/things/"`)},
+			route: catchAll, status: 404, body: problem(404, `No route for "/things/"`)},
 		{name: "root is our 404", req: request{method: "GET", path: "/"},
-			status: 404, body: problem(404, `No route for "/"`)},
+			route: catchAll, status: 404, body: problem(404, `No route for "/"`)},
 
 		// Request IDs.
 		{name: "valid X-Request-Id is echoed", req: request{method: "GET", path: "/items/1",
-			header: map[string]string{"X-Request-Id": "req-123.abc_DEF"}}, status: 200,
+			header: map[string]string{"X-Request-Id": "req-123.abc_DEF"}}, route: "/items/{id}", status: 200,
 			header: map[string]string{"X-Request-Id": "echoed"}},
 		{name: "invalid X-Request-Id is replaced", req: request{method: "GET", path: "/items/1",
-			header: map[string]string{"X-Request-Id": "has space"}}, status: 200,
+			header: map[string]string{"X-Request-Id": "has space"}}, route: "/items/{id}", status: 200,
 			header: map[string]string{"X-Request-Id": "generated"}},
 	}
 }
@@ -620,6 +665,8 @@ func TestRoutersAnswerLikeServeMux(t *testing.T) {
 		}
 		if len(want[i].Log) != 1 {
 			t.Errorf("ServeMux: %s: log lines %q, want exactly one", c.name, want[i].Log)
+		} else if got := strings.Fields(want[i].Log[0])[logRouteField]; got != c.route {
+			t.Errorf("ServeMux: %s: logged route %q, want %q", c.name, got, c.route)
 		}
 	}
 	if t.Failed() {
@@ -638,10 +685,13 @@ func TestRoutersAnswerLikeServeMux(t *testing.T) {
 					}
 					got.Proto = "HTTP/1.1" // the one expected difference
 				}
-				exp := want[i]
+				exp := cloneResult(want[i])
+				if v.notFoundHook && c.route == catchAll {
+					exp.Log = withLogRoute(exp.Log, unmatched)
+				}
 				if d, ok := v.differences[c.name]; ok {
 					seen[v.name+"/"+c.name] = true
-					exp = d.want(cloneResult(exp))
+					exp = d.want(exp)
 				}
 				if diff := cmp.Diff(exp, got); diff != "" {
 					t.Errorf("%s: %s %s differs from ServeMux (-ServeMux +%s):\n%s", c.name, c.req.method, c.req.path, v.name, diff)
@@ -658,7 +708,8 @@ func TestRoutersAnswerLikeServeMux(t *testing.T) {
 
 // answeredAs is a difference where the router's own handler (our 404 or
 // 405 route given to it, never micro.Methods) answers instead: a problem
-// with status and detail, no Allow, and a log line with that status.
+// with status and detail, no Allow, and a log line with that status and
+// the route unmatched, since no route of the API served the request.
 func answeredAs(status int, detail string) func(ref result) result {
 	return func(ref result) result {
 		ref.Status = status
@@ -666,10 +717,11 @@ func answeredAs(status int, detail string) func(ref result) result {
 		ref.Header.Del("Allow")
 		ref.Header.Set("Content-Length", strconv.Itoa(len(ref.Body)))
 		for i, l := range ref.Log {
-			f := strings.Fields(l) // level status method path
+			f := strings.Fields(l) // level status method path route
 			f[1] = strconv.Itoa(status)
 			ref.Log[i] = strings.Join(f, " ")
 		}
+		ref.Log = withLogRoute(ref.Log, unmatched)
 		return ref
 	}
 }
@@ -694,17 +746,18 @@ func variants() []variant {
 		// given in its middleware slot.
 		routes      func(a *testAPI, mws ...func(http.Handler) http.Handler) http.Handler
 		differences map[string]difference
+		syntax      func(pattern string) string
 	}{
-		{"chi", chiRoutes, chiDifferences},
-		{"gorilla", gorillaRoutes, nil},
-		{"gin", ginRoutes, ginDifferences},
-		{"echo", echoRoutes, echoDifferences},
+		{"chi", chiRoutes, chiDifferences, nil},
+		{"gorilla", gorillaRoutes, nil, nil},
+		{"gin", ginRoutes, ginDifferences, colonPattern},
+		{"echo", echoRoutes, echoDifferences, colonPattern},
 	} {
 		outside := func(a *testAPI, logs io.Writer) http.Handler { return testChain(logs).Then(r.routes(a)) }
 		inside := func(a *testAPI, logs io.Writer) http.Handler { return r.routes(a, testChain(logs).Then) }
 		vs = append(vs,
-			variant{name: r.name + "/outside", build: outside, differences: r.differences},
-			variant{name: r.name + "/inside", build: inside, differences: r.differences})
+			variant{name: r.name + "/outside", build: outside, differences: r.differences, syntax: r.syntax, notFoundHook: true},
+			variant{name: r.name + "/inside", build: inside, differences: r.differences, syntax: r.syntax, notFoundHook: true})
 	}
 	return vs
 }

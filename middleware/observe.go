@@ -73,7 +73,10 @@ func Observe(hook func(r *http.Request, o Observation)) func(http.Handler) http.
 				r.Body = s.CountBody(r.Body)
 			}
 			serveObserved(w, r, s, next, func(rw *state.Writer, start time.Time, p any) {
-				hook(r, observe(r, s, rw, start, p))
+				o := observe(r, s, rw, start, p)
+				// Not in observe: Logger's line has no use for it.
+				o.ClientGone = o.Status == send.StatusClientClosedRequest || errors.Is(r.Context().Err(), context.Canceled)
+				hook(r, o)
 			})
 		})
 	}
@@ -104,8 +107,8 @@ func serveObserved(w http.ResponseWriter, r *http.Request, s *state.State, next 
 	completed = true
 }
 
-// observe returns the Observation of r, served through rw from start; p is
-// the panic passing through, if any.
+// observe returns the Observation of r, served through rw from start, but
+// for ClientGone; p is the panic passing through, if any.
 func observe(r *http.Request, s *state.State, rw *state.Writer, start time.Time, p any) Observation {
 	o := Observation{
 		Method: r.Method, Route: report.Route(r), Status: rw.Status,
@@ -130,7 +133,6 @@ func observe(r *http.Request, s *state.State, rw *state.Writer, start time.Time,
 	if r.Method == http.MethodHead {
 		o.BytesOut = 0 // net/http discards a HEAD response's body: nothing was sent
 	}
-	o.ClientGone = o.Status == send.StatusClientClosedRequest || errors.Is(r.Context().Err(), context.Canceled)
 	if tp, ok := traceparent.Parse(r.Header["Traceparent"]); ok {
 		o.TraceID, o.SpanID = tp.TraceID, tp.SpanID
 	}

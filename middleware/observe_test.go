@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -163,4 +164,20 @@ func TestObserveAddsNoAllocation(t *testing.T) {
 	if seen == 0 {
 		t.Error("the hook was not called")
 	}
+}
+
+// BenchmarkObserve is the cost of the hook's account: a chain that
+// attaches the state (RequestID) with and without Observe, and with Logger
+// over a JSONHandler, which writes its line from the same account.
+func BenchmarkObserve(b *testing.B) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	var n int
+	r := httptest.NewRequest("GET", "/", nil)
+	b.Run("impl=requestid", func(b *testing.B) { testkit.Bench(b, middleware.RequestID()(ok), r) })
+	b.Run("impl=observe", func(b *testing.B) {
+		testkit.Bench(b, middleware.RequestID()(middleware.Observe(func(*http.Request, middleware.Observation) { n++ })(ok)), r)
+	})
+	b.Run("impl=logger", func(b *testing.B) {
+		testkit.Bench(b, middleware.RequestID()(middleware.Logger(slog.New(middleware.NewJSONHandler(io.Discard, nil)))(ok)), r)
+	})
 }
