@@ -19,17 +19,37 @@ const (
 // the nine [foldMethod] keeps, as OpenTelemetry names it.
 const otherMethod = "_OTHER"
 
-// foldMethod returns the method label of method m: m itself for the eight
-// methods of RFC 9110 and PATCH, [otherMethod] for anything else, so that
-// a client sending made-up methods adds no series. Methods are
-// case-sensitive (RFC 9110 §9.1): "get" is _OTHER.
-func foldMethod(m string) string {
+// methods is how many values the method label has: the nine methods
+// [foldMethod] keeps, and [otherMethod].
+const methods = 10
+
+// foldMethod returns the method label of method m, and its index from 0
+// to methods-1: m itself for the eight methods of RFC 9110 and PATCH,
+// [otherMethod] for anything else, so that a client sending made-up
+// methods adds no series. Methods are case-sensitive (RFC 9110 §9.1):
+// "get" is _OTHER.
+func foldMethod(m string) (label string, i int) {
 	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
-		return m
+	case http.MethodGet:
+		return m, 0
+	case http.MethodHead:
+		return m, 1
+	case http.MethodPost:
+		return m, 2
+	case http.MethodPut:
+		return m, 3
+	case http.MethodPatch:
+		return m, 4
+	case http.MethodDelete:
+		return m, 5
+	case http.MethodConnect:
+		return m, 6
+	case http.MethodOptions:
+		return m, 7
+	case http.MethodTrace:
+		return m, 8
 	}
-	return otherMethod
+	return otherMethod, 9
 }
 
 // statusCodes holds the decimal text of the status codes net/http lets a

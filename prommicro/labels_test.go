@@ -12,10 +12,22 @@ func TestFoldMethodKeepsTheNineMethodsAndFoldsTheRest(t *testing.T) {
 		"get": "_OTHER", "Get": "_OTHER", "PROPFIND": "_OTHER", "QUERY": "_OTHER",
 		"": "_OTHER", "GET ": "_OTHER", "_OTHER": "_OTHER",
 	}
+	seen := map[int]string{}
 	for method, want := range tests {
-		if got := foldMethod(method); got != want {
+		got, i := foldMethod(method)
+		if got != want {
 			t.Errorf("foldMethod(%q) = %q, want %q", method, got, want)
 		}
+		if i < 0 || i >= methods {
+			t.Errorf("foldMethod(%q): index %d out of [0, %d)", method, i, methods)
+		}
+		if other, ok := seen[i]; ok && other != got {
+			t.Errorf("foldMethod: %q and %q share the index %d", got, other, i)
+		}
+		seen[i] = got
+	}
+	if len(seen) != methods {
+		t.Errorf("%d indexes, want %d", len(seen), methods)
 	}
 }
 

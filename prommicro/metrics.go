@@ -53,6 +53,7 @@ type Metrics struct {
 	items    *prometheus.CounterVec   // method, route
 
 	codes    *statusCodes
+	cache    seriesCache
 	gatherer prometheus.Gatherer // nil when reg was no Gatherer
 }
 
@@ -95,6 +96,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		items: prometheus.NewCounterVec(prometheus.CounterOpts(opts("http_server_stream_items_total",
 			"Items (server-sent events, NDJSON lines) the finished streams sent.")), []string{labelMethod, labelRoute}),
 		codes: newStatusCodes(),
+		cache: seriesCache{series: map[seriesKey]*requestSeries{}},
 	}
 	if err := register(reg, m.requests, m.duration, m.reqSize, m.respSize, m.active, m.items); err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	}
 	observed := middleware.Observe(m.observe)(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g := m.active.WithLabelValues(foldMethod(r.Method))
+		g := m.activeGauge(foldMethod(r.Method))
 		g.Inc()
 		defer g.Dec()
 		observed.ServeHTTP(w, r)
@@ -42,11 +42,12 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 
 // observe records the finished request o.
 func (m *Metrics) observe(_ *http.Request, o middleware.Observation) {
-	method, status := foldMethod(o.Method), m.codes.label(o.Status)
-	m.requests.WithLabelValues(method, o.Route, status).Inc()
-	m.duration.WithLabelValues(method, o.Route, status).Observe(o.Duration.Seconds())
-	m.reqSize.WithLabelValues(method, o.Route, status).Observe(float64(o.BytesIn))
-	m.respSize.WithLabelValues(method, o.Route, status).Observe(float64(o.BytesOut))
+	method, _ := foldMethod(o.Method)
+	s := m.requestSeries(method, o.Route, o.Status)
+	s.requests.Inc()
+	s.duration.Observe(o.Duration.Seconds())
+	s.reqSize.Observe(float64(o.BytesIn))
+	s.respSize.Observe(float64(o.BytesOut))
 	if o.Streamed {
 		m.items.WithLabelValues(method, o.Route).Add(float64(o.Items))
 	}

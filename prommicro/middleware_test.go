@@ -12,6 +12,7 @@ import (
 
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/testkit"
+	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/prommicro"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -175,7 +176,9 @@ func TestConcurrentRequestsAreEachCountedOnce(t *testing.T) {
 // InstrumentHandlerDuration and InstrumentHandlerResponseSize, with the
 // "code" and "method" labels promhttp supports, so without the route
 // label prommicro adds, and without its request size histogram;
-// impl=nethttp is the route alone. mode=sequential is one goroutine;
+// impl=nethttp is the route alone, impl=observe the route behind
+// middleware.Observe with a hook that does nothing: the floor
+// impl=prommicro starts from. mode=sequential is one goroutine;
 // mode=parallel is b.RunParallel, GOMAXPROCS goroutines on the same series.
 //
 //	go -C prommicro test -run '^$' -bench BenchmarkMiddleware -benchmem -count 10 | benchstat -col /impl -
@@ -192,6 +195,9 @@ func BenchmarkMiddleware(b *testing.B) {
 		wrap func(b *testing.B, h http.Handler) http.Handler
 	}{
 		{"impl=nethttp", func(_ *testing.B, h http.Handler) http.Handler { return h }},
+		{"impl=observe", func(_ *testing.B, h http.Handler) http.Handler {
+			return middleware.Observe(func(*http.Request, middleware.Observation) {})(h)
+		}},
 		{"impl=prommicro", func(b *testing.B, h http.Handler) http.Handler {
 			m, err := prommicro.New(prometheus.NewRegistry(), prommicro.Config{})
 			if err != nil {
