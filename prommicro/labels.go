@@ -29,27 +29,14 @@ const methods = 10
 // methods adds no series. Methods are case-sensitive (RFC 9110 §9.1):
 // "get" is _OTHER.
 func foldMethod(m string) (label string, i int) {
-	switch m {
-	case http.MethodGet:
-		return m, 0
-	case http.MethodHead:
-		return m, 1
-	case http.MethodPost:
-		return m, 2
-	case http.MethodPut:
-		return m, 3
-	case http.MethodPatch:
-		return m, 4
-	case http.MethodDelete:
-		return m, 5
-	case http.MethodConnect:
-		return m, 6
-	case http.MethodOptions:
-		return m, 7
-	case http.MethodTrace:
-		return m, 8
+	known := [methods - 1]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace}
+	for i, k := range known {
+		if m == k {
+			return k, i
+		}
 	}
-	return otherMethod, 9
+	return otherMethod, methods - 1
 }
 
 // statusCodes holds the decimal text of the status codes net/http lets a

@@ -169,6 +169,24 @@ func TestConcurrentRequestsAreEachCountedOnce(t *testing.T) {
 	}
 }
 
+func TestMiddlewareAllocatesNothingBeyondObserve(t *testing.T) {
+	m, _ := newMetrics(t)
+	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) })
+	count := func(h http.Handler) float64 {
+		r := httptest.NewRequest("GET", "/", nil)
+		w := &testkit.Discard{}
+		h.ServeHTTP(w, r) // the first request of a series makes it
+		return testing.AllocsPerRun(100, func() {
+			w.Reset()
+			h.ServeHTTP(w, r)
+		})
+	}
+	observe := count(middleware.Observe(func(*http.Request, middleware.Observation) {})(route))
+	if got := count(m.Middleware(route)); got != observe {
+		t.Errorf("%v allocations per request, %v through Observe alone", got, observe)
+	}
+}
+
 // BenchmarkMiddleware serves one JSON route of a ServeMux through
 // Metrics.Middleware (impl=prommicro) and, in the same run, through
 // promhttp's own instrumentation of the same four metrics chained
