@@ -3,6 +3,7 @@ package prommicro_test
 import (
 	"context"
 	"errors"
+	"io"
 	"iter"
 	"log/slog"
 	"net/http"
@@ -322,4 +323,63 @@ func waitOne(ch <-chan struct{}) <-chan struct{} {
 		close(done)
 	}()
 	return done
+}
+
+func TestAStreamIsRecordedOnceAtItsEndWithItsItems(t *testing.T) {
+	m, reg := newMetrics(t)
+	first, release := make(chan struct{}), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.Handle(routeStream, micro.Handler(func(r *http.Request) (any, error) {
+		return micro.Stream(func(yield func(int) bool) {
+			if !yield(1) {
+				return
+			}
+			close(first)
+			<-release
+			for i := 2; i <= streamItems; i++ {
+				if !yield(i) {
+					return
+				}
+			}
+		}), nil
+	}))
+	srv := httptest.NewServer(chain(m, mux))
+	defer srv.Close()
+	r, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Accept", "text/event-stream")
+	res, err := srv.Client().Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	testkit.WaitClosed(t, first, testkit.Patience, "the first event")
+	// Streaming, its header and first event sent: in flight, not yet counted.
+	if diff := cmp.Diff(map[series]float64{{"GET", "", ""}: 1}, values(t, reg, "http_server_active_requests")); diff != "" {
+		t.Errorf("in flight while streaming (-want +got):\n%s", diff)
+	}
+	if n := len(values(t, reg, "http_server_requests_total")); n != 0 {
+		t.Errorf("%d series counted while the stream runs, want 0", n)
+	}
+	close(release)
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	if n := strings.Count(string(body), "data: "); n != streamItems {
+		t.Fatalf("%d events received, want %d:\n%s", n, streamItems, body)
+	}
+	if diff := cmp.Diff(map[series]float64{{"GET", routeStream, "200"}: 1}, values(t, reg, "http_server_requests_total")); diff != "" {
+		t.Errorf("http_server_requests_total (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[series]float64{{"GET", routeStream, ""}: streamItems}, values(t, reg, "http_server_stream_items_total")); diff != "" {
+		t.Errorf("http_server_stream_items_total (-want +got):\n%s", diff)
+	}
+	out := hists(t, reg, "http_server_response_body_size_bytes")[series{"GET", routeStream, "200"}]
+	if out != (hist{1, float64(len(body))}) {
+		t.Errorf("response size %+v, want count 1, sum %d (the whole stream)", out, len(body))
+	}
 }
