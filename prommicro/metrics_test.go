@@ -315,6 +315,18 @@ func clientGoneBody() string {
 	return w.Body.String()
 }
 
+// inFlightUncounted checks that one request of method is in flight in
+// reg, and that no request has been counted yet.
+func inFlightUncounted(t *testing.T, reg prometheus.Gatherer, method string) {
+	t.Helper()
+	if diff := cmp.Diff(map[series]float64{{method, "", ""}: 1}, values(t, reg, "http_server_active_requests")); diff != "" {
+		t.Errorf("http_server_active_requests (-want +got):\n%s", diff)
+	}
+	if n := len(values(t, reg, "http_server_requests_total")); n != 0 {
+		t.Errorf("%d series of http_server_requests_total, want none before the request ends", n)
+	}
+}
+
 // waitOne returns a channel closed once ch has received a value.
 func waitOne(ch <-chan struct{}) <-chan struct{} {
 	done := make(chan struct{})
@@ -357,12 +369,7 @@ func TestAStreamIsRecordedOnceAtItsEndWithItsItems(t *testing.T) {
 	defer res.Body.Close()
 	testkit.WaitClosed(t, first, testkit.Patience, "the first event")
 	// Streaming, its header and first event sent: in flight, not yet counted.
-	if diff := cmp.Diff(map[series]float64{{"GET", "", ""}: 1}, values(t, reg, "http_server_active_requests")); diff != "" {
-		t.Errorf("in flight while streaming (-want +got):\n%s", diff)
-	}
-	if n := len(values(t, reg, "http_server_requests_total")); n != 0 {
-		t.Errorf("%d series counted while the stream runs, want 0", n)
-	}
+	inFlightUncounted(t, reg, "GET")
 	close(release)
 	body, err := io.ReadAll(res.Body)
 	if err != nil {
