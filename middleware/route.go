@@ -7,6 +7,12 @@ import (
 	"github.com/microkit-go/micro/internal/state"
 )
 
+// RouteUnmatched is the route of a request that matched none: what
+// [RouteFrom] returns and [Logger] logs when no route was recorded. A
+// catch-all route that answers 404 records it with [SetRoute], so that its
+// requests count as matching none.
+const RouteUnmatched = report.Unmatched
+
 // SetRoute records pattern as the route that serves r, for [Logger]'s
 // route attribute and for [RouteFrom]: the one line a router other than
 // http.ServeMux needs, in a middleware of its own that runs once it has

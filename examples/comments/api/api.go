@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/middleware"
 )
 
 //go:embed index.html
@@ -41,6 +42,9 @@ func Routes(s *Store, cfg Config) *http.ServeMux {
 		http.MethodGet: http.FileServerFS(page),
 	})
 	mux.Handle("/", micro.Handler(func(r *http.Request) (any, error) {
+		// The catch-all is no route of its own: logs and metrics count
+		// these requests as matching none.
+		middleware.SetRoute(r, middleware.RouteUnmatched)
 		return nil, micro.Errorf(http.StatusNotFound, "No route for %.200s", r.URL.Path)
 	}))
 	return mux

@@ -8,8 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/microkit-go/micro/middleware"
@@ -63,6 +67,15 @@ type Options struct {
 	// unknown value with the message of
 	// [middleware.RateLimitConfig.Validate].
 	OnStoreError middleware.RateLimitFailure
+
+	// Middleware, if not nil, supplies a middleware put around the whole
+	// server, outside its chain: metrics or tracing from a command of its
+	// own (prommicro's, say), which registers its flags on Run's set and
+	// reads them here. Run calls it once, after the flags are parsed and
+	// the configuration checked, before listening; ctx is Run's, done
+	// when the server stops. A nil middleware with a nil error adds
+	// nothing; an error is returned by Run, and nothing listens.
+	Middleware func(ctx context.Context) (func(http.Handler) http.Handler, error)
 }
 
 // Run is the comments command: it registers its flags on flags (-addr,
@@ -119,6 +132,16 @@ func Run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writ
 	if err := cfg.Validate(); err != nil {
 		return err // main prints it and exits 1
 	}
+	wrap := func(h http.Handler) http.Handler { return h }
+	if opts.Middleware != nil {
+		mw, err := opts.Middleware(ctx)
+		if err != nil {
+			return fmt.Errorf("middleware: %w", err)
+		}
+		if mw != nil {
+			wrap = mw
+		}
+	}
 	if cfg.PostLimit != nil && opts.RateLimitStore != nil {
 		store, err := opts.RateLimitStore(ctx)
 		if err != nil {
@@ -146,7 +169,7 @@ func Run(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writ
 	if opts.Listening != nil {
 		opts.Listening(ln.Addr())
 	}
-	return Serve(ctx, NewServer(ctx, NewHandler(s, cfg), logger), ln, *grace, logger)
+	return Serve(ctx, NewServer(ctx, wrap(NewHandler(s, cfg)), logger), ln, *grace, logger)
 }
 
 // parsePrefix parses a prefix ("10.0.0.0/8") or a lone address, which is
@@ -160,4 +183,18 @@ func parsePrefix(s string) (netip.Prefix, error) {
 		return netip.PrefixFrom(a, a.BitLen()), nil
 	}
 	return netip.ParsePrefix(s)
+}
+
+// Main is the body of a comments command's main: run gets a context done
+// on SIGINT or SIGTERM, a flag set that exits on a bad flag (2) or -h
+// (0), the arguments and stderr; an error it returns is printed as
+// "comments: " and its text, and the program exits 1.
+func Main(run func(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writer) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, flag.NewFlagSet("comments", flag.ExitOnError), os.Args[1:], os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "comments:", err)
+		os.Exit(1)
+	}
 }

@@ -402,3 +402,28 @@ func TestRunParsesTheCallersFlags(t *testing.T) {
 		t.Errorf("Run with OnStoreError 7 = %v, want %q", err, want)
 	}
 }
+
+// TestRunOptionsMiddlewareWrapsTheServer: Options.Middleware's middleware
+// is around every answer; its error stops Run before it listens.
+func TestRunOptionsMiddlewareWrapsTheServer(t *testing.T) {
+	var seen atomic.Int64
+	addr := startRun(t, nil, Options{Middleware: func(context.Context) (func(http.Handler) http.Handler, error) {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen.Add(1)
+				next.ServeHTTP(w, r)
+			})
+		}, nil
+	}})
+	if got := send(t, addr, "GET"); got.Status != 200 || seen.Load() != 1 {
+		t.Errorf("GET: %d, the middleware saw %d requests; want 200 and 1", got.Status, seen.Load())
+	}
+	boom := errors.New("no registry")
+	err := Run(t.Context(), flag.NewFlagSet("comments", flag.ContinueOnError), []string{"-addr", "127.0.0.1:0"}, io.Discard, Options{
+		Listening:  func(net.Addr) { t.Error("Run listened") },
+		Middleware: func(context.Context) (func(http.Handler) http.Handler, error) { return nil, boom },
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("Run = %v, want the middleware's error", err)
+	}
+}

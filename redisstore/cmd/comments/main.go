@@ -16,19 +16,13 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"io"
 
 	"github.com/microkit-go/micro/examples/comments/api"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, flag.NewFlagSet("comments", flag.ExitOnError), os.Args[1:], os.Stderr, api.Options{}); err != nil {
-		fmt.Fprintln(os.Stderr, "comments:", err)
-		os.Exit(1)
-	}
+	api.Main(func(ctx context.Context, flags *flag.FlagSet, args []string, stderr io.Writer) error {
+		return run(ctx, flags, args, stderr, api.Options{})
+	})
 }
