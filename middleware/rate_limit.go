@@ -73,9 +73,8 @@ func RateLimit(cfg RateLimitConfig) func(http.Handler) http.Handler {
 // Handler returns next behind the limiter. Every response carries the
 // RateLimit-Policy header of draft-ietf-httpapi-ratelimit-headers-10
 // (`"default";q=100;w=60`), whatever its status, and, when the store
-// decided, its RateLimit
-// header (`"default";r=99;t=1`: r the cost the key can still spend, t the
-// seconds until it is back to its full burst). A request over the limit
+// decided, its RateLimit header (`"default";r=99;t=1`: r the cost the key
+// can still spend, t the seconds until it is back to its full burst). A request over the limit
 // is not passed on: it gets a 429 problem, from [send.Error], with
 // Retry-After in seconds. Errors from the config's Key and Cost, and a
 // failing store, are answered as [RateLimitConfig] says. A nil next
