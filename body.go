@@ -26,12 +26,23 @@ import (
 // cuts the bytes on the wire at its n, whatever Limit says.
 const DefaultLimit = 1 << 20
 
-// BodyOption configures [JSON], [Text] and [Buffer].
+// BodyOption configures [JSON], [Text] and [Buffer]: [Limit] all three,
+// [AllowEmpty] only JSON (the others ignore it).
 type BodyOption func(*bodyOptions)
 
 type bodyOptions struct {
-	limit int64
-	set   bool // Limit was given
+	limit      int64
+	set        bool // Limit was given
+	allowEmpty bool // AllowEmpty was given
+}
+
+// newBodyOptions applies opts in order.
+func newBodyOptions(opts []BodyOption) *bodyOptions {
+	o := new(bodyOptions) // escapes to the options: allocated only when there are some
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
 }
 
 // Limit sets the largest body accepted, in bytes, in place of the chain's
@@ -44,6 +55,18 @@ func Limit(bytes int64) BodyOption {
 		panic("micro: Limit must not be negative")
 	}
 	return func(o *bodyOptions) { o.limit, o.set = bytes, true }
+}
+
+// AllowEmpty makes [JSON] decode an empty body as the zero T, with a nil
+// error, as Next.js parses an empty JSON body as {}; without it an empty
+// body is 400. Empty means no bytes after a UTF-8 byte order mark, a
+// request without a body included; a body of only whitespace is not empty
+// and is still 400 "Invalid JSON", as JSON.parse refuses it. It changes
+// nothing else: a Content-Type, encoding or limit [JSON] refuses is refused
+// whatever the body. [Text] and [Buffer] ignore it. AllowEmpty cannot be
+// misused: it has no argument.
+func AllowEmpty() BodyOption {
+	return func(o *bodyOptions) { o.allowEmpty = true }
 }
 
 // Text reads the request body as a UTF-8 string (Micro's text(req)), with
@@ -84,12 +107,8 @@ func trimBOM(b []byte) []byte {
 // bodyLimit is the limit of a helper called on r with opts, chosen as
 // [DefaultLimit] says.
 func bodyLimit(r *http.Request, opts []BodyOption) int64 {
-	if len(opts) > 0 { // o escapes to the options: allocated only here
-		var o bodyOptions
-		for _, opt := range opts {
-			opt(&o)
-		}
-		if o.set {
+	if len(opts) > 0 {
+		if o := newBodyOptions(opts); o.set {
 			return o.limit
 		}
 	}

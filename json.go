@@ -24,8 +24,10 @@ import (
 //   - 413 "Body exceeded N byte limit": a body over the limit, refused
 //     unread when its Content-Length says so; 413 "Compressed body
 //     exceeded" for compressed bytes over twice the limit plus 64 KiB;
-//   - 400 "Invalid JSON ...": an empty body, invalid JSON, trailing data,
-//     or a value of the wrong type, with the field, the types and the offset;
+//   - 400 "Invalid JSON ...": an empty or blank body (unless [AllowEmpty]
+//     is given, which makes an empty body the zero T), invalid JSON,
+//     trailing data, or a value of the wrong type, with the field, the
+//     types and the offset;
 //   - 400 "Invalid body": a body that does not decompress or cannot be read;
 //     408 when it does not arrive before the server's read deadline.
 //
@@ -50,13 +52,26 @@ func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
 	}
 	b = trimBOM(b)
 	if len(bytes.TrimLeft(b, " \t\r\n")) == 0 {
-		return v, Errorf(http.StatusBadRequest, "Invalid JSON: the body is empty")
+		return v, emptyJSON(len(b), opts)
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		var zero T
 		return zero, jsonError(err)
 	}
 	return v, nil
+}
+
+// emptyJSON is what [JSON] returns for a body of n bytes, all whitespace:
+// nil when n is 0 and opts hold [AllowEmpty], else a 400 [*Error]. The
+// options are applied only here, off the path of a body with a value.
+func emptyJSON(n int, opts []BodyOption) error {
+	if len(opts) == 0 || !newBodyOptions(opts).allowEmpty {
+		return Errorf(http.StatusBadRequest, "Invalid JSON: the body is empty")
+	}
+	if n > 0 {
+		return Errorf(http.StatusBadRequest, "Invalid JSON: the body is only whitespace")
+	}
+	return nil
 }
 
 // jsonError turns an encoding/json error into a 400 [*Error].
