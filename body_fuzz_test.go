@@ -244,8 +244,9 @@ func fuzzCheckReplay(t *testing.T, r *http.Request, want fuzzWant) {
 }
 
 // fuzzMediaType parses ct as the oracle, mime.ParseMediaType, does; judged
-// is false when that parser refuses ct, or when ct holds whitespace it
-// trims and HTTP does not allow, whose verdict is then left open.
+// is false when that parser refuses ct, or when ct holds what it reads
+// otherwise than HTTP (whitespace HTTP does not allow, a backslash), whose
+// verdict is then left open.
 func fuzzMediaType(ct string) (mt, charset string, hasCharset, judged bool) {
 	if ct == "" {
 		return "", "", false, true
@@ -254,6 +255,12 @@ func fuzzMediaType(ct string) (mt, charset string, hasCharset, judged bool) {
 	// where HTTP's optional whitespace is spaces and tabs only: on such a
 	// value the oracle cannot speak for HTTP.
 	if strings.ContainsFunc(ct, func(r rune) bool { return unicode.IsSpace(r) && r != ' ' && r != '\t' }) {
+		return "", "", false, false
+	}
+	// It also keeps the backslash of a quoted-pair whose octet is no
+	// tspecial ("U\TF8" stays so), where RFC 9110 reads the octet alone
+	// ("UTF8"), as the helpers do.
+	if strings.Contains(ct, `\`) {
 		return "", "", false, false
 	}
 	mt, params, err := mime.ParseMediaType(ct)
