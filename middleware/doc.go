@@ -6,10 +6,11 @@
 // The middlewares are [RequestID], [ClientIP], [Logger] (structured lines)
 // and [AccessLog] (Combined Log Format lines), [ErrorLogger], [Recover],
 // [CORS], [CrossOrigin] (cross-site request forgery), [BodyLimit],
-// [ContentType], [Compress], [Cookies], [Timeout] and [RateLimit].
-// [Default] assembles the recommended chain; its doc comment gives the
-// order. A rate limit goes after it, where [ClientIP] has found the client
-// and [Logger] logs the refusals.
+// [ContentType], [Compress], [Cookies], [Timeout], [RateLimit] and
+// [Observe] (the hook metrics and traces hang from). [Default] assembles
+// the recommended chain; its doc comment gives the order. A rate limit goes
+// after it, where [ClientIP] has found the client and [Logger] logs the
+// refusals.
 //
 // Every error response a middleware writes is the RFC 9457 problem that
 // [send.Error] writes. Constructors check their configuration and panic on
