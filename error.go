@@ -33,7 +33,9 @@ type Error struct {
 // cause that errors.Is and errors.As see.
 //
 // A status outside 400–599 makes no sense for an error; [send.Error] treats
-// such an Error as unclassified: a 500 with no detail, logged.
+// such an Error as unclassified: a 500 with no detail, logged. The one
+// exception is 304, which [Preconditions] returns for a conditional GET:
+// send.Error sends it as a bare 304 Not Modified with the Error's headers.
 func Errorf(status int, format string, args ...any) *Error {
 	err := fmt.Errorf(format, args...)
 	e := &Error{status: status, msg: err.Error()}

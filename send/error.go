@@ -25,6 +25,11 @@ const StatusClientClosedRequest = 499
 // exceeded N byte limit", as micro's body helpers word it. Any other error,
 // a nil one included, is a 500 with no detail: its text is never sent.
 //
+// A status-carrying error with status 304 (micro.Preconditions's answer to
+// a conditional GET) is no problem: it is sent as a bare 304 Not Modified
+// with that error's headers, its message unsent and nothing logged; the
+// body's Content-Type, Content-Length and Content-Encoding are removed.
+//
 // Every 5xx is logged once, with method, path and status, through the
 // logger set by middleware.ErrorLogger (or middleware.Logger), else
 // slog.Default(), or handed to the access-log middleware that reports it.
@@ -36,6 +41,10 @@ const StatusClientClosedRequest = 499
 // anything is written: once the status is on the wire, nothing can change it.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	status, detail, hdr, public := classify(err, r)
+	if status == http.StatusNotModified {
+		writeNotModified(w, hdr) // micro.Preconditions's answer to a conditional GET
+		return
+	}
 	switch {
 	case public && status < 500:
 		// The client's mistake, answered in full: nothing to log.
@@ -66,7 +75,7 @@ func classify(err error, r *http.Request) (status int, detail string, hdr http.H
 	}
 	sc, ok := err.(StatusCoder) // the usual case, without errors.As's reflection
 	if ok || errors.As(err, &sc) {
-		if s := sc.StatusCode(); s >= 400 && s <= 599 {
+		if s := sc.StatusCode(); s >= 400 && s <= 599 || s == http.StatusNotModified {
 			if e, ok := sc.(error); ok {
 				detail = e.Error()
 			}

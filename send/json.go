@@ -50,13 +50,13 @@ func JSON(w http.ResponseWriter, r *http.Request, status int, v any) error {
 	if !validStatus(status) {
 		panic("send: invalid status code " + strconv.Itoa(status))
 	}
-	encErr, writeErr := writeJSON(w, status, v, r.Method == http.MethodHead)
+	encErr, writeErr := writeJSON(w, r, status, v)
 	return cmp.Or(encErr, writeErr)
 }
 
 // writeJSON is JSON for a valid status; it tells an encoding error, when
 // nothing was written, from a write error, when the response is committed.
-func writeJSON(w http.ResponseWriter, status int, v any, head bool) (encErr, writeErr error) {
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) (encErr, writeErr error) {
 	e := encoders.Get().(*encoder)
 	e.buf.Reset()
 	if err := e.enc.Encode(v); err != nil {
@@ -66,9 +66,13 @@ func writeJSON(w http.ResponseWriter, status int, v any, head bool) (encErr, wri
 	if httpsyntax.BodyAllowed(status) {
 		b := e.buf.Bytes()
 		b = b[:len(b)-1] // json.Encoder's newline
+		if status == http.StatusOK && notModified(w, r, b) {
+			e.release()
+			return nil, nil
+		}
 		setTypeAndLength(w.Header(), valueJSON, len(b))
 		w.WriteHeader(status)
-		if !head {
+		if r.Method != http.MethodHead {
 			_, writeErr = w.Write(b)
 		}
 	} else {

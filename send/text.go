@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"unsafe"
 
 	"github.com/microkit-go/micro/internal/httpsyntax"
 )
@@ -16,12 +17,12 @@ import (
 // [JSON] does. A status outside 200–599 panics, as
 // http.ResponseWriter.WriteHeader does.
 func Text(w http.ResponseWriter, r *http.Request, status int, s string) error {
-	return writeText(w, status, s, r.Method == http.MethodHead)
+	return writeText(w, r, status, s)
 }
 
 // writeText is Text; Value ignores its error, as a failed write means the
 // client is gone.
-func writeText(w http.ResponseWriter, status int, s string, head bool) error {
+func writeText(w http.ResponseWriter, r *http.Request, status int, s string) error {
 	if !validStatus(status) {
 		panic("send: invalid status code " + strconv.Itoa(status))
 	}
@@ -29,9 +30,12 @@ func writeText(w http.ResponseWriter, status int, s string, head bool) error {
 		w.WriteHeader(status)
 		return nil
 	}
+	if status == http.StatusOK && notModified(w, r, unsafe.Slice(unsafe.StringData(s), len(s))) {
+		return nil
+	}
 	setTypeAndLength(w.Header(), valueText, len(s))
 	w.WriteHeader(status)
-	if head {
+	if r.Method == http.MethodHead {
 		return nil
 	}
 	_, err := io.WriteString(w, s)
@@ -39,14 +43,17 @@ func writeText(w http.ResponseWriter, status int, s string, head bool) error {
 }
 
 // writeBytes is Text for raw bytes: application/octet-stream.
-func writeBytes(w http.ResponseWriter, status int, b []byte, head bool) {
+func writeBytes(w http.ResponseWriter, r *http.Request, status int, b []byte) {
 	if !httpsyntax.BodyAllowed(status) {
 		w.WriteHeader(status)
 		return
 	}
+	if status == http.StatusOK && notModified(w, r, b) {
+		return
+	}
 	setTypeAndLength(w.Header(), valueOctets, len(b))
 	w.WriteHeader(status)
-	if !head {
+	if r.Method != http.MethodHead {
 		_, _ = w.Write(b) // a failed write means the client is gone
 	}
 }

@@ -61,13 +61,13 @@ func Value(w http.ResponseWriter, r *http.Request, status int, v any) {
 		}
 	case string:
 		if ok {
-			_ = writeText(w, status, v, head) // a failed write means the client is gone
+			_ = writeText(w, r, status, v) // a failed write means the client is gone
 		} else {
 			invalidStatus(w, r, status)
 		}
 	case []byte:
 		if ok {
-			writeBytes(w, status, v, head)
+			writeBytes(w, r, status, v)
 		} else {
 			invalidStatus(w, r, status)
 		}
@@ -87,7 +87,7 @@ func Value(w http.ResponseWriter, r *http.Request, status int, v any) {
 		}
 		// A write error means the client is gone; only an encoding error,
 		// when nothing was written yet, can still become a problem.
-		if err, _ := writeJSON(w, status, v, head); err != nil {
+		if err, _ := writeJSON(w, r, status, v); err != nil {
 			Error(w, r, fmt.Errorf("send: encoding %T as JSON: %w%s", v, err, streamHint(v)))
 		}
 	}

@@ -99,6 +99,11 @@ type Data struct {
 	// by micro.Handler, middleware.SetRoute or middleware.Timeout; "" until
 	// one of them saw a matched request.
 	Route string
+
+	// ETag is set by middleware.ETag: send's whole-body writers then give
+	// a 200 to GET or HEAD a strong ETag and answer a matching
+	// If-None-Match with 304.
+	ETag bool
 }
 
 // ctx is the context value carrying a State, and the request clone that
