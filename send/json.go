@@ -38,7 +38,8 @@ func (e *encoder) release() {
 // application/json; charset=utf-8 (unless the header map already has a
 // Content-Type) and Content-Length; a HEAD request gets the headers
 // without the body. HTML characters are not escaped and no trailing newline
-// is written, matching Micro and JSON.stringify.
+// is written, matching Micro and JSON.stringify. Behind middleware.ETag, a
+// 200 to GET or HEAD gets an ETag and may be a 304, as with [Value].
 //
 // v is encoded in full before anything is written: when it cannot be
 // encoded (a channel, a function, NaN, a cycle, a failing MarshalJSON),

@@ -13,8 +13,9 @@ import (
 // charset=utf-8 (unless the header map already has a Content-Type) and
 // Content-Length; a HEAD request gets the headers without the body. An
 // empty s sends an empty body with that status; for 204 and 304 the body
-// is dropped. It returns the error from writing the body, if any, as
-// [JSON] does. A status outside 200–599 panics, as
+// is dropped; behind middleware.ETag, a 200 to GET or HEAD gets an ETag
+// and may be a 304, as with [Value]. It returns the error from writing
+// the body, if any, as [JSON] does. A status outside 200–599 panics, as
 // http.ResponseWriter.WriteHeader does.
 func Text(w http.ResponseWriter, r *http.Request, status int, s string) error {
 	return writeText(w, r, status, s)

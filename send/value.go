@@ -34,6 +34,10 @@ import (
 //   - anything else: compact JSON, as [JSON]. A value that cannot be encoded
 //     is a 500 problem and nothing partial is written.
 //
+// Behind middleware.ETag, a 200 to GET or HEAD of a string, []byte or JSON
+// value gets a strong ETag, unless the header map has one, and a matching
+// If-None-Match makes it a bare 304.
+//
 // A Content-Type already in the header map always wins. HEAD responses carry
 // the same headers and no body. For 204 and 304 the body is dropped. A
 // status outside 200–599 is a programming error: it is logged and answered

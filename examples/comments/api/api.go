@@ -20,20 +20,23 @@ var page embed.FS
 const MaxComment = 1000
 
 // Routes returns the API and the page, routed by a std ServeMux, with no
-// middleware but cfg.PostLimit's limiter on POST /api/comments:
-// [NewHandler] puts them behind [Chain]. Only cfg.CORSOrigins and
-// cfg.PostLimit are used: when CORSOrigins lists origins, the visitor
+// middleware but middleware.ETag on the GET routes of comments and
+// cfg.PostLimit's limiter on POST /api/comments: [NewHandler] puts them
+// behind [Chain]. Only cfg.CORSOrigins and cfg.PostLimit are used: when CORSOrigins lists origins, the visitor
 // cookie is made for cross-site pages (see visitors). It panics on a
 // PostLimit that [Config.Validate] refuses.
 func Routes(s *Store, cfg Config) *http.ServeMux {
 	v := visitors{crossSite: len(cfg.CORSOrigins) > 0}
 	mux := http.NewServeMux()
+	// The GET routes get ETags: a client that sends its copy's tag back
+	// in If-None-Match gets a 304 while no comment was added to its page.
+	etag := middleware.ETag()
 	mux.Handle("/api/comments", micro.Methods{
-		http.MethodGet:  micro.Handler(s.listComments),
+		http.MethodGet:  etag(micro.Handler(s.listComments)),
 		http.MethodPost: limitPosts(micro.Handler(s.createComment), cfg),
 	})
 	mux.Handle("/api/comments/{id}", micro.Methods{
-		http.MethodGet: micro.Handler(s.postComments),
+		http.MethodGet: etag(micro.Handler(s.postComments)),
 	})
 	mux.Handle("/api/visitor", micro.Methods{
 		http.MethodGet: micro.Handler(v.visitor),
