@@ -19,7 +19,8 @@ func notModified(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	if s := state.From(r.Context()); s == nil || !s.Data.ETag {
+	s := state.From(r.Context())
+	if s == nil || !s.Data.ETag {
 		return false
 	}
 	h := w.Header()
@@ -27,8 +28,8 @@ func notModified(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	if et := h["Etag"]; len(et) > 0 {
 		tag = et[0]
 	} else {
-		tag = strongETag(body)
-		h["Etag"] = []string{tag}
+		v := s.SetETag(strongETag(body))
+		h["Etag"], tag = v, v[0]
 	}
 	inm := r.Header["If-None-Match"]
 	if len(inm) == 0 {
@@ -41,16 +42,15 @@ func notModified(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	return true
 }
 
-// strongETag returns the strong entity-tag of body: the first 128 bits of
-// its SHA-256, base64url, quoted. SHA-256 is collision resistant, so
+// strongETag returns the text of the strong entity-tag of body: the first
+// 128 bits of its SHA-256, base64url, quoted. SHA-256 is collision resistant, so
 // different bodies get different tags, and with SHA-NI it hashes faster
 // than FNV-128a; a tag is the same on every server that sends body.
-func strongETag(body []byte) string {
+func strongETag(body []byte) (b [state.ETagLen]byte) {
 	sum := sha256.Sum256(body)
-	var b [2 + 22]byte
 	b[0], b[len(b)-1] = '"', '"'
 	base64.RawURLEncoding.Encode(b[1:len(b)-1], sum[:16])
-	return string(b[:])
+	return b
 }
 
 // writeNotModified sends a bare 304 with hdr merged in. It keeps the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/state"
 	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 	"github.com/microkit-go/micro/send"
@@ -158,6 +159,20 @@ func TestETagOfTheRouteWins(t *testing.T) {
 	}
 }
 
+func TestETagAllocatesNothingInAChain(t *testing.T) {
+	r, _ := state.Attach(httptest.NewRequest("GET", "/", nil))
+	var body any = []byte("hello") // a string would be copied by io.WriteString into testkit.Discard
+	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { send.Value(w, r, 200, body) })
+	h, w := middleware.ETag()(plain), &testkit.Discard{}
+	n := testing.AllocsPerRun(100, func() {
+		w.Reset()
+		h.ServeHTTP(w, r)
+	})
+	if n != 0 {
+		t.Errorf("%v allocations per tagged response; want 0", n)
+	}
+}
+
 func TestErrorSendsNotModifiedBare(t *testing.T) {
 	var log testkit.Log
 	h := middleware.ErrorLogger(log.JSONLogger(nil))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -181,7 +196,8 @@ func BenchmarkETag(b *testing.B) {
 	for i := range v {
 		v[i] = comment{i, "ann", strings.Repeat("hello, world ", 8)}
 	}
-	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { send.Value(w, r, 200, v) })
+	var body any = v // as a micro.Handler returns it
+	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { send.Value(w, r, 200, body) })
 	run := func(b *testing.B, h http.Handler, inm string) {
 		r := httptest.NewRequest("GET", "/", nil)
 		if inm != "" {
@@ -199,4 +215,10 @@ func BenchmarkETag(b *testing.B) {
 	b.Run("impl=send", func(b *testing.B) { run(b, plain, "") })
 	b.Run("impl=send-etag", func(b *testing.B) { run(b, middleware.ETag()(plain), "") })
 	b.Run("impl=send-etag-304", func(b *testing.B) { run(b, middleware.ETag()(plain), tag) })
+	// In a chain, an earlier middleware (RequestID, Logger…) has attached
+	// the request's State: ETag then clones nothing.
+	b.Run("impl=send-etag-in-chain", func(b *testing.B) {
+		r, _ := state.Attach(httptest.NewRequest("GET", "/", nil))
+		testkit.Bench(b, middleware.ETag()(plain), r)
+	})
 }

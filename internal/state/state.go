@@ -37,6 +37,10 @@ type State struct {
 	// requestID backs the X-Request-ID header value of SetRequestID.
 	requestID [1]string
 
+	// etag and etagText back the ETag header value of the first SetETag.
+	etag     [1]string
+	etagText [ETagLen]byte
+
 	// idText backs the string of the first ID given to SetNewRequestID
 	// (all zero until then; hex digits are never zero), and ipText that of
 	// the first IPv4 address, ip4, given to AddrText: each is written once,
@@ -176,6 +180,25 @@ func (s *State) SetNewRequestID(text [32]byte) []string {
 	}
 	s.idText = text
 	return s.SetRequestID(unsafe.String(&s.idText[0], len(s.idText)))
+}
+
+// ETagLen is the length of the ETags send makes: 22 base64url characters
+// of a 128-bit digest, quoted.
+const ETagLen = 2 + 22
+
+// SetETag returns text as an ETag header value. The first of a request
+// is kept in s, so it, and the same text again, cost no allocation; text
+// never starts with a zero byte (it starts with a quote).
+func (s *State) SetETag(text [ETagLen]byte) []string {
+	switch {
+	case s.etagText == text:
+		return s.etag[:1:1]
+	case s.etagText[0] != 0:
+		return []string{string(text[:])}
+	}
+	s.etagText = text
+	s.etag[0] = unsafe.String(&s.etagText[0], len(s.etagText))
+	return s.etag[:1:1]
 }
 
 // AddrText returns a.String(): for the first IPv4 address of a request

@@ -91,3 +91,19 @@ func TestFromSeesThroughDerivedContexts(t *testing.T) {
 		t.Error("From found a State where none was attached")
 	}
 }
+
+func TestSetETagKeepsTheFirstTag(t *testing.T) {
+	var s state.State
+	a := [state.ETagLen]byte{'"', 'a'}
+	b := [state.ETagLen]byte{'"', 'b'}
+	first := s.SetETag(a)
+	if first[0] != string(a[:]) {
+		t.Fatalf("SetETag(a) = %q", first)
+	}
+	if again := s.SetETag(a); &again[0] != &first[0] {
+		t.Error("the same tag again is not the kept value")
+	}
+	if other := s.SetETag(b); other[0] != string(b[:]) || first[0] != string(a[:]) {
+		t.Errorf("a second tag: %q, and the first became %q", other[0], first[0])
+	}
+}
