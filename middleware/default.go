@@ -67,8 +67,9 @@ type DefaultConfig struct {
 // CrossOrigin would then refuse cross-site writes that CORS allows.
 //
 // Append route-specific middleware with the chain's Append, which adds it
-// inside Compress: [Cookies], [ContentType] and [Timeout] (innermost, so
-// its 503 goes through everything above). A nil cfg.Logger or an invalid
+// inside Compress: [Cookies], [ContentType], [ETag] (opt-in, as hashing
+// every body costs CPU; or per route) and [Timeout] (innermost, so its 503
+// goes through everything above). A nil cfg.Logger or an invalid
 // setting panics at construction, with the message of the error
 // [DefaultConfig.Validate] returns for it.
 func Default(cfg DefaultConfig) alice.Chain {
