@@ -442,6 +442,27 @@ func BenchmarkError(b *testing.B) {
 	})
 }
 
+// BenchmarkErrorExtensions compares a problem with its own type, title,
+// instance and two extension members with the same body encoded by
+// encoding/json from a map.
+func BenchmarkErrorExtensions(b *testing.B) {
+	err := richErr{http.StatusConflict, []send.Member{{"balance", 30}, {"accounts", []string{"/account/1", "/account/2"}}}}
+	bench(b, map[string]http.HandlerFunc{
+		"impl=nethttp": func(w http.ResponseWriter, r *http.Request) {
+			body, _ := json.Marshal(map[string]any{
+				"type": "https://example.com/t", "title": "Out of credit", "status": http.StatusConflict,
+				"detail": "rich error", "instance": "/i/1", "balance": 30, "accounts": []string{"/account/1", "/account/2"},
+			})
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusConflict)
+			w.Write(body)
+		},
+		"impl=send": func(w http.ResponseWriter, r *http.Request) {
+			send.Error(w, r, err)
+		},
+	})
+}
+
 // BenchmarkText compares send.Text with setting the headers and writing.
 func BenchmarkText(b *testing.B) {
 	bench(b, map[string]http.HandlerFunc{
