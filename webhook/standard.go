@@ -110,7 +110,7 @@ func parseStandard(h http.Header, s *signed) error {
 		var src [44]byte // the 44 characters of 32 bytes, copied so as not to allocate
 		var dst [33]byte // DecodedLen(44)
 		copy(src[:], value)
-		if n, err := base64.StdEncoding.Decode(dst[:], src[:]); err == nil && n == sha256.Size {
+		if n, err := base64.StdEncoding.Strict().Decode(dst[:], src[:]); err == nil && n == sha256.Size {
 			s.sigs[s.n] = [sha256.Size]byte(dst[:sha256.Size])
 			s.n++
 		}
