@@ -15,7 +15,8 @@ type StandardConfig struct {
 	// in standard base64 (the prefix may be left out). A request signed
 	// with any of them is accepted: list the old and the new secret while
 	// rotating. At least one; an empty one or one that is not base64 is
-	// refused.
+	// refused. The specification asks for keys of 24 to 64 bytes; a
+	// shorter one is accepted, as the reference libraries accept it.
 	Secrets []string
 
 	// Tolerance is how far the webhook-timestamp may be from Now, before

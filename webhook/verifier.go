@@ -39,7 +39,8 @@ const (
 
 // Verifier checks the signature of webhook requests of one scheme against
 // one or more secrets. Build it with [Standard], [GitHub] or [Stripe]; it
-// is immutable and safe for concurrent use. A nil or zero Verifier panics.
+// is immutable and safe for concurrent use. The zero Verifier has no
+// secret and refuses every request with a 401; a nil one panics.
 type Verifier struct {
 	scheme    scheme
 	keys      [][]byte

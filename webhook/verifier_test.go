@@ -615,3 +615,11 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 }
+
+func TestZeroVerifierRefusesEverything(t *testing.T) {
+	var v webhook.Verifier
+	err := v.Verify(request(vectorPayload, "webhook-id", vectorID, "webhook-timestamp", strconv.Itoa(vectorTimestamp), "webhook-signature", vectorSignature))
+	if statusOf(err) != 401 {
+		t.Fatalf("zero Verifier: %v, want 401", err)
+	}
+}
