@@ -13,10 +13,10 @@ import (
 // HttpError). [send.Error], and so [Handler], sends it as an RFC 9457
 // problem with that status and the message as "detail", adding the headers
 // set with [Error.WithHeader] and the problem members set with
-// [Error.WithType], [Error.WithTitle], [Error.WithInstance] and [Error.With].
-// It is found through wrapping: a route may
-// return fmt.Errorf("loading post: %w", err) and the status survives, while
-// the wrapper's text is not sent.
+// [Error.WithType], [Error.WithTitle], [Error.WithInstance] and
+// [Error.With]. It is found through wrapping: a route may return
+// fmt.Errorf("loading post: %w", err) and the status survives, while the
+// wrapper's text is not sent.
 //
 // The message is shown to clients. Errors wrapped with %w are formatted into
 // it as fmt.Errorf does, so wrap with %w only errors whose text may be
