@@ -3,6 +3,7 @@ package send
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/http"
 
 	"github.com/microkit-go/micro/internal/httpsyntax"
@@ -68,4 +69,18 @@ func writeNotModified(w http.ResponseWriter, hdr http.Header) {
 		delete(h, "Last-Modified")
 	}
 	w.WriteHeader(http.StatusNotModified)
+}
+
+// notModifiedHeader reports whether err, or an error it wraps, carries
+// status 304 (micro.Preconditions's answer to a conditional GET), and
+// returns that error's headers.
+func notModifiedHeader(err error) (http.Header, bool) {
+	var sc StatusCoder
+	if err == nil || !errors.As(err, &sc) || sc.StatusCode() != http.StatusNotModified {
+		return nil, false
+	}
+	if h, ok := sc.(interface{ Header() http.Header }); ok {
+		return h.Header(), true
+	}
+	return nil, true
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/middleware"
@@ -71,20 +70,13 @@ func (s *Store) postComments(r *http.Request) (any, error) {
 }
 
 // createComment is POST /api/comments: 201 with the stored comment, once
-// it is stored; 422 for an empty or too long comment.
+// it is stored; 422 for an empty or too long comment ([Comment.Validate]).
 func (s *Store) createComment(r *http.Request) (any, error) {
 	c, err := micro.JSON[Comment](r)
 	if err != nil {
 		return nil, err
 	}
 	c.Comment = strings.TrimSpace(c.Comment)
-	switch n := utf8.RuneCountInString(c.Comment); {
-	case n == 0:
-		return nil, micro.Errorf(http.StatusUnprocessableEntity, "comment must not be empty")
-	case n > MaxComment:
-		return nil, micro.Errorf(http.StatusUnprocessableEntity,
-			"comment must be at most %d characters, not %d", MaxComment, n)
-	}
 	if err := s.Add(c); err != nil {
 		return nil, fmt.Errorf("storing a comment: %w", err) // a 500; the cause is logged
 	}
