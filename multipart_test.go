@@ -400,3 +400,32 @@ func TestMultipartClientAbortMidUploadLeavesNoTempFile(t *testing.T) {
 	}
 	expectNoTempFiles(t, dir)
 }
+
+// BenchmarkMultipart reads a small form with one 64 KiB file: Multipart,
+// and net/http's r.ParseMultipartForm with the same 1 MiB in memory.
+func BenchmarkMultipart(b *testing.B) {
+	body := multipartBody(b, part{name: "title", content: "holiday"},
+		part{name: "photo", filename: "photo.jpg", content: strings.Repeat("x", 64<<10)})
+	b.Run("impl=micro", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			form, err := micro.Multipart(post(body, multipartType))
+			if err != nil || form.File["photo"][0].Size != 64<<10 {
+				b.Fatal(err)
+			}
+			form.RemoveAll()
+		}
+	})
+	b.Run("impl=nethttp", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			r := post(body, multipartType)
+			if err := r.ParseMultipartForm(micro.DefaultMaxMemory); err != nil || r.MultipartForm.File["photo"][0].Size != 64<<10 {
+				b.Fatal(err)
+			}
+			r.MultipartForm.RemoveAll()
+		}
+	})
+}
