@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/microkit-go/micro/internal/httpsyntax"
 )
 
 // DefaultMaxFields is the most fields [Form] accepts when [MaxFields] is
@@ -97,14 +95,9 @@ func parseForm(body string, max int) (url.Values, error) {
 // charset or none. Anything else, no Content-Type included, is a 415
 // [*Error].
 func checkFormType(ct string) error {
-	mt, _ := httpsyntax.CutMediaType(ct)
-	if !strings.EqualFold(mt, "application/x-www-form-urlencoded") {
-		return Errorf(http.StatusUnsupportedMediaType,
-			"Unsupported Content-Type %.100q: expected application/x-www-form-urlencoded", ct)
-	}
-	if cs, ok := charset(ct); ok && !isUTF8(cs) {
-		return Errorf(http.StatusUnsupportedMediaType,
-			"Unsupported charset %.64q: a form must be utf-8", cs)
-	}
-	return nil
+	return checkType(ct, isFormType, formType, "a form")
 }
+
+const formType = "application/x-www-form-urlencoded"
+
+func isFormType(mt string) bool { return strings.EqualFold(mt, formType) }

@@ -42,46 +42,44 @@ type multipartOptions struct {
 	tempDir                                            string
 }
 
-func nonNegative[T int | int64](name string, n T) {
+// bound returns the option setting the field of an option to n, a
+// bound, after checking that n is not negative.
+func bound[T int | int64](name string, n T, field func(*multipartOptions) *T) MultipartOption {
 	if n < 0 {
 		panic("micro: " + name + " must not be negative")
 	}
+	return func(o *multipartOptions) { *field(o) = n }
 }
 
 // MaxParts sets the most parts [Multipart] reads, files and values
 // together, parts without a form name included; one more is 413.
 func MaxParts(n int) MultipartOption {
-	nonNegative("MaxParts", n)
-	return func(o *multipartOptions) { o.maxParts = n }
+	return bound("MaxParts", n, func(o *multipartOptions) *int { return &o.maxParts })
 }
 
 // MaxFiles sets the most file parts (parts with a filename) [Multipart]
 // accepts; one more is 413.
 func MaxFiles(n int) MultipartOption {
-	nonNegative("MaxFiles", n)
-	return func(o *multipartOptions) { o.maxFiles = n }
+	return bound("MaxFiles", n, func(o *multipartOptions) *int { return &o.maxFiles })
 }
 
 // MaxFileBytes sets the largest file [Multipart] accepts, in bytes; a file
 // of one byte more is 413.
 func MaxFileBytes(n int64) MultipartOption {
-	nonNegative("MaxFileBytes", n)
-	return func(o *multipartOptions) { o.maxFileBytes = n }
+	return bound("MaxFileBytes", n, func(o *multipartOptions) *int64 { return &o.maxFileBytes })
 }
 
 // MaxMultipartBytes sets the largest multipart body [Multipart] reads, in
 // bytes on the wire, boundaries and part headers included; one byte more
 // is 413. The chain's middleware.BodyLimit, when lower, is the bound.
 func MaxMultipartBytes(n int64) MultipartOption {
-	nonNegative("MaxMultipartBytes", n)
-	return func(o *multipartOptions) { o.maxBytes = n }
+	return bound("MaxMultipartBytes", n, func(o *multipartOptions) *int64 { return &o.maxBytes })
 }
 
 // MaxValueBytes sets the largest value of a part that is not a file, in
 // bytes; one byte more is 413.
 func MaxValueBytes(n int64) MultipartOption {
-	nonNegative("MaxValueBytes", n)
-	return func(o *multipartOptions) { o.maxValueBytes = n }
+	return bound("MaxValueBytes", n, func(o *multipartOptions) *int64 { return &o.maxValueBytes })
 }
 
 // MaxPartHeaderBytes sets the most bytes of header a part may have, its
@@ -89,22 +87,19 @@ func MaxValueBytes(n int64) MultipartOption {
 // a part's header after at most that plus 4 KiB of buffering, however long
 // the line.
 func MaxPartHeaderBytes(n int64) MultipartOption {
-	nonNegative("MaxPartHeaderBytes", n)
-	return func(o *multipartOptions) { o.maxHeaderBy = n }
+	return bound("MaxPartHeaderBytes", n, func(o *multipartOptions) *int64 { return &o.maxHeaderBy })
 }
 
 // MaxPartHeaders sets the most header fields a part may have; more is 413.
 func MaxPartHeaders(n int) MultipartOption {
-	nonNegative("MaxPartHeaders", n)
-	return func(o *multipartOptions) { o.maxHeaders = n }
+	return bound("MaxPartHeaders", n, func(o *multipartOptions) *int { return &o.maxHeaders })
 }
 
 // MaxMemory sets how many bytes of files [Multipart] keeps in memory, for
 // the whole form: a file that would take it over is written to a temporary
 // file instead. MaxMemory(0) writes every file with a byte to disk.
 func MaxMemory(n int64) MultipartOption {
-	nonNegative("MaxMemory", n)
-	return func(o *multipartOptions) { o.maxMemory = n }
+	return bound("MaxMemory", n, func(o *multipartOptions) *int64 { return &o.maxMemory })
 }
 
 // TempDir sets the directory of the temporary files of [Multipart]; "" (the
