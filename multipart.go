@@ -119,8 +119,9 @@ type MultipartForm struct {
 }
 
 // FileHeader is a file part of a [MultipartForm], as multipart.FileHeader
-// describes one: its filename (as the client sent it: never use it as a
-// path), its part header and its size. Open reads its content.
+// describes one: its filename (the last element of the client's, as
+// multipart.Part.FileName gives it; still the client's word, not a safe
+// path), its part header and its size in bytes. Open reads its content.
 type FileHeader struct {
 	Filename string
 	Header   textproto.MIMEHeader
