@@ -35,11 +35,10 @@ func TestCommentsPageWithoutJavaScript(t *testing.T) {
 	}
 	// The browser follows the 303 on its own: wait until the server has
 	// logged the GET it sends, then stop it.
-	favicon := func(r logged) bool { return r.Path == "/favicon.ico" }
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		n := 0
 		for _, r := range parseLogged(api.log()) {
-			if !favicon(r) {
+			if !isFavicon(r) {
 				n++
 			}
 		}
@@ -50,10 +49,7 @@ func TestCommentsPageWithoutJavaScript(t *testing.T) {
 			t.Fatalf("the server logged %d requests, want 3: %q", n, api.log())
 		}
 	}
-	var got []logged
-	for _, r := range api.requests(t, favicon) {
-		got = append(got, logged{Method: r.Method, Path: r.Path, Status: r.Status})
-	}
+	got := pageRequests(t, api)
 	wantLog := []logged{
 		{"GET", "/", 200, ""},
 		{"POST", "/api/comments", 303, ""},
