@@ -21,8 +21,8 @@ func FuzzMultipart(f *testing.F) {
 	f.Add("--" + boundary + "\r\nContent-Disposition: form-data; name=q\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db\r\n--" + boundary + "--\r\n")
 	f.Add("preamble\r\n--" + boundary + "\nContent-Disposition: form-data; name=\"x\"\n\nv\n--" + boundary + "--")
 	f.Add("--" + boundary + "\r\n\r\n\r\n--" + boundary + "--\r\n")
+	dir := f.TempDir() // one per process: a worker runs its inputs one at a time
 	f.Fuzz(func(t *testing.T, body string) {
-		dir := t.TempDir()
 		form, err := micro.Multipart(post(body, multipartType), micro.TempDir(dir),
 			micro.MaxMemory(8), micro.MaxParts(8), micro.MaxFiles(4), micro.MaxFileBytes(64),
 			micro.MaxValueBytes(64), micro.MaxPartHeaderBytes(256), micro.MaxPartHeaders(4))
