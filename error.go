@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+
+	"github.com/microkit-go/micro/send"
 )
 
 // Error is an error with an HTTP status and a public message (Micro's
 // HttpError). [send.Error], and so [Handler], sends it as an RFC 9457
 // problem with that status and the message as "detail", adding the headers
-// set with [Error.WithHeader]. It is found through wrapping: a route may
-// return fmt.Errorf("loading post: %w", err) and the status survives, while
-// the wrapper's text is not sent.
+// set with [Error.WithHeader] and the problem members set with
+// [Error.WithType], [Error.WithTitle], [Error.WithInstance] and
+// [Error.With]. It is found through wrapping: a route may return
+// fmt.Errorf("loading post: %w", err) and the status survives, while the
+// wrapper's text is not sent.
 //
 // The message is shown to clients. Errors wrapped with %w are formatted into
 // it as fmt.Errorf does, so wrap with %w only errors whose text may be
@@ -26,6 +30,9 @@ type Error struct {
 	header http.Header
 	causes []error
 	stack  []byte // of a recovered panic
+
+	typ, title, instance string        // problem members; "" for the defaults
+	members              []send.Member // extension members, in the order set
 }
 
 // Errorf returns an [*Error] with the status and a message formatted as

@@ -29,7 +29,18 @@ import (
 //     trailing data, or a value of the wrong type, with the field, the
 //     types and the offset;
 //   - 400 "Invalid body": a body that does not decompress or cannot be read;
-//     408 when it does not arrive before the server's read deadline.
+//     408 when it does not arrive before the server's read deadline;
+//   - 422, or the status of its error: a [Validator] refused the value.
+//
+// When T or *T has a Validate() error method ([Validator]), JSON calls it
+// on the decoded value, the zero T of [AllowEmpty] included (an empty body
+// stands for {}), and returns the zero T with its error: an error with a
+// status, such as [Invalid]'s 422 with its field errors, as it is; any
+// other error as a 422 [*Error] whose message, sent as the problem's
+// detail, is the error's text: Validate's messages are for the client. For
+// a pointer T (JSON[*S]) the method of *S is called unless the value is nil
+// (a null body, or an empty one with AllowEmpty). A T without the method
+// costs one type assertion, no allocation.
 //
 // Unknown fields are ignored and a UTF-8 byte order mark is skipped; invalid
 // UTF-8 inside strings becomes U+FFFD, as encoding/json decodes it. An error
@@ -52,11 +63,16 @@ func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
 	}
 	b = trimBOM(b)
 	if len(bytes.TrimLeft(b, " \t\r\n")) == 0 {
-		return v, emptyJSON(len(b), opts)
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
+		if err := emptyJSON(len(b), opts); err != nil {
+			return v, err
+		}
+	} else if err := json.Unmarshal(b, &v); err != nil {
 		var zero T
 		return zero, jsonError(err)
+	}
+	if err := validate(&v); err != nil {
+		var zero T
+		return zero, err
 	}
 	return v, nil
 }

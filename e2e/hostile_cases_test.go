@@ -24,6 +24,9 @@ func hostileCases(t *testing.T) []hostileCase {
 		return &hostileReq{method: "GET", path: path, header: header}
 	}
 	problem := func(status int, detail string) hostileWant { return hostileWant{status: status, detail: detail} }
+	invalid := func(pointer, detail string) hostileWant {
+		return hostileWant{status: 422, detail: detail, pointer: pointer}
+	}
 	one := func(name string, r *hostileReq, w hostileWant, stores ...api.Comment) hostileCase {
 		return hostileCase{name: name, reqs: []*hostileReq{r}, want: []hostileWant{w}, stores: stores}
 	}
@@ -54,15 +57,15 @@ func hostileCases(t *testing.T) []hostileCase {
 		one("a comment of the wrong type is 400", post(js, `{"comment":["a"]}`),
 			problem(400, `Invalid JSON: field "comment" must be a string, not array (at byte 12)`)),
 		one("null is an empty comment, 422", post(js, `null`),
-			problem(422, "comment must not be empty")),
+			invalid("/comment", "comment must not be empty")),
 		one("30,000 nested arrays under the body limit are 400, not a stack overflow", post(js, nested),
 			problem(400, "Invalid JSON: invalid character '[' exceeded max depth (at byte 10001)")),
 		one("a huge string over the body limit is 413 before the route", post(js, `{"comment":"`+strings.Repeat("x", 70000)+`"}`),
 			problem(413, limit)),
 		one("a body of exactly the limit passes it and is 422", post(js, `{"comment":"`+strings.Repeat("x", 65536-14)+`"}`),
-			problem(422, fmt.Sprintf(tooLong, 65536-14))),
+			invalid("/comment", fmt.Sprintf(tooLong, 65536-14))),
 		one("a string just under the limit but over 1000 characters is 422", post(js, `{"comment":"`+strings.Repeat("é", 30000)+`"}`),
-			problem(422, fmt.Sprintf(tooLong, 30000))),
+			invalid("/comment", fmt.Sprintf(tooLong, 30000))),
 		one("invalid UTF-8 in a comment is stored as U+FFFD", post(js, "{\"comment\":\"bad \xff\xfe utf-8\"}"),
 			created("bad \uFFFD\uFFFD utf-8"), api.Comment{Comment: "bad \uFFFD\uFFFD utf-8"}),
 		one("a lone surrogate escape is stored as U+FFFD", post(js, `{"comment":"half \ud800 pair"}`),

@@ -51,6 +51,7 @@ type hostileWant struct {
 	plain string
 
 	detail    string // the problem's detail, exactly; "" when it has none
+	pointer   string // the pointer of the problem's one field error, whose detail is detail; "" for no errors member
 	json      string // the body of a 2xx, compared as JSON; %LIST% is the current comments
 	gzip      bool   // the body came gzipped
 	acao      string // Access-Control-Allow-Origin; "" means no Access-Control-* header at all
@@ -153,7 +154,7 @@ func (h *hostileServer) checkReply(t *testing.T, w hostileWant, r hostileReply) 
 
 	switch {
 	case r.status >= 400:
-		hostileCheckProblem(t, r, w.detail)
+		hostileCheckProblem(t, r, w.detail, w.pointer)
 	case w.json != "":
 		if got := r.header.Get("Content-Type"); got != "application/json; charset=utf-8" {
 			t.Errorf("Content-Type %q", got)
@@ -169,8 +170,9 @@ func (h *hostileServer) checkReply(t *testing.T, w hostileWant, r hostileReply) 
 }
 
 // hostileCheckProblem checks that r is an RFC 9457 problem for its status
-// with exactly detail (none when "").
-func hostileCheckProblem(t *testing.T, r hostileReply, detail string) {
+// with exactly detail (none when "") and, when pointer is not "", an errors
+// member of one field error: detail at pointer.
+func hostileCheckProblem(t *testing.T, r hostileReply, detail, pointer string) {
 	t.Helper()
 	if got := r.header.Get("Content-Type"); got != "application/problem+json" {
 		t.Errorf("Content-Type %q, want application/problem+json", got)
@@ -183,6 +185,9 @@ func hostileCheckProblem(t *testing.T, r hostileReply, detail string) {
 	want := map[string]any{"type": "about:blank", "title": http.StatusText(r.status), "status": float64(r.status)}
 	if detail != "" {
 		want["detail"] = detail
+	}
+	if pointer != "" {
+		want["errors"] = []any{map[string]any{"detail": detail, "pointer": pointer}}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problem (-want +got):\n%s", diff)

@@ -14,4 +14,6 @@
 // middleware.SetRoute) and documents the cases it cannot match. Distinct
 // paths under one parameterised route log one route on every router. The
 // alice test mixes chi's middleware and rs/cors with ours in one chain.
+// The validator files adapt go-playground/validator's struct tags to a
+// Validate method whose field errors point at the body with JSON Pointers.
 package interop

@@ -21,7 +21,11 @@ const StatusClientClosedRequest = 499
 // int method returning a status from 400 to 599, the response has that
 // status and that error's message as "detail": the code that built it chose
 // to make it public; a Header() http.Header method on the same error adds
-// its headers (Allow, Retry-After…). An *http.MaxBytesError is a 413 "Body
+// its headers (Allow, Retry-After…), and a [ProblemFiller] on it sets the
+// problem's type, title, instance and extension members (else "type" is
+// "about:blank" and "title" the status text). An extension member that
+// cannot be encoded makes the answer a 500 with no detail, logged with the
+// encoding error, so no invalid JSON is sent. An *http.MaxBytesError is a 413 "Body
 // exceeded N byte limit", as micro's body helpers word it. Any other error,
 // a nil one included, is a 500 with no detail: its text is never sent.
 //
@@ -35,7 +39,10 @@ const StatusClientClosedRequest = 499
 // Content-Type set before; HEAD gets the headers only. Call Error before
 // anything is written: once the status is on the wire, nothing can change it.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
-	status, detail, hdr, public := classify(err, r)
+	bp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+	// A body of over 32 KiB allocates; the pooled buffer stays as it was.
+	b, status, hdr, public, err := appendProblem((*bp)[:0], err, r)
 	switch {
 	case public && status < 500:
 		// The client's mistake, answered in full: nothing to log.
@@ -44,12 +51,22 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		report.Report(r, err, status) // a 5xx, public or not, is the server's to fix
 	}
-	writeProblem(w, r, Problem{
-		Type:   "about:blank",
-		Title:  statusTitle(status),
-		Status: status,
-		Detail: detail,
-	}, hdr)
+	writeProblem(w, r, status, b, hdr)
+}
+
+// appendProblem appends the problem of err to b, as [Error] describes it,
+// and returns its status, headers, whether it is public and the error to
+// log: err, or the error of an extension member that cannot be encoded,
+// which makes it a 500 with no detail.
+func appendProblem(b []byte, err error, r *http.Request) ([]byte, int, http.Header, bool, error) {
+	p, hdr, public := classify(err, r)
+	out, encErr := p.append(b)
+	if encErr == nil {
+		return out, p.Status, hdr, public, err
+	}
+	p = problem(http.StatusInternalServerError, "")
+	out, _ = p.append(b)
+	return out, p.Status, nil, false, encErr
 }
 
 // StatusCoder is the method [Error] looks for, with errors.As, to find an
@@ -58,11 +75,12 @@ type StatusCoder interface {
 	StatusCode() int
 }
 
-// classify returns the status, public detail and headers for err. Only an
-// error that carries a 4xx or 5xx status is public.
-func classify(err error, r *http.Request) (status int, detail string, hdr http.Header, public bool) {
+// classify returns the problem and headers for err. Only an error that
+// carries a 4xx or 5xx status is public.
+func classify(err error, r *http.Request) (p Problem, hdr http.Header, public bool) {
+	status, detail := http.StatusInternalServerError, ""
 	if err == nil {
-		return http.StatusInternalServerError, "", nil, false
+		return problem(status, detail), nil, false
 	}
 	sc, ok := err.(StatusCoder) // the usual case, without errors.As's reflection
 	if ok || errors.As(err, &sc) {
@@ -73,18 +91,28 @@ func classify(err error, r *http.Request) (status int, detail string, hdr http.H
 			if h, ok := sc.(interface{ Header() http.Header }); ok {
 				hdr = h.Header()
 			}
-			return s, detail, hdr, true
+			if f, ok := sc.(ProblemFiller); ok {
+				p := f.FillProblem(problem(s, detail))
+				p.Status = s
+				return p, hdr, true
+			}
+			return problem(s, detail), hdr, true
 		}
 	}
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 		// A body cut by http.MaxBytesReader (middleware.BodyLimit) that the
 		// route read itself: the client's mistake, as micro.JSON reports it.
-		return http.StatusRequestEntityTooLarge, response.BodyTooLarge(mbe.Limit), nil, true
+		return problem(http.StatusRequestEntityTooLarge, response.BodyTooLarge(mbe.Limit)), nil, true
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		return StatusClientClosedRequest, "", nil, false
+		return problem(StatusClientClosedRequest, ""), nil, false
 	}
-	return http.StatusInternalServerError, "", nil, false
+	return problem(status, ""), nil, false
+}
+
+// problem is the problem of type about:blank with status and detail.
+func problem(status int, detail string) Problem {
+	return Problem{Type: "about:blank", Title: statusTitle(status), Status: status, Detail: detail}
 }
 
 // statusTitle is the problem title for status.

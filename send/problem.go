@@ -1,6 +1,7 @@
 package send
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -11,15 +12,51 @@ import (
 // Problem is an RFC 9457 problem details object: the body [Error] writes,
 // with Content-Type application/problem+json.
 type Problem struct {
-	Type     string `json:"type"`               // always "about:blank" from Error
-	Title    string `json:"title"`              // the status text, "Not Found"
+	Type     string `json:"type"`               // "about:blank" unless a [ProblemFiller] sets it
+	Title    string `json:"title"`              // the status text, "Not Found", unless a ProblemFiller sets it
 	Status   int    `json:"status"`             // the HTTP status
 	Detail   string `json:"detail,omitempty"`   // the public message; empty for unclassified errors
-	Instance string `json:"instance,omitempty"` // not set by Error
+	Instance string `json:"instance,omitempty"` // set only by a ProblemFiller
+
+	// Extensions are the extension members, written after the standard
+	// ones in their order here, each value encoded as [JSON] encodes it.
+	// A member named like a standard one (type, title, status, detail,
+	// instance) or like an earlier extension is left out, so the body
+	// never has a name twice. A value that cannot be encoded makes [Error]
+	// answer a 500 instead, logged: nothing invalid is written.
+	Extensions []Member `json:"-"`
 }
 
-// writeProblem writes p with the headers hdr.
-func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, hdr http.Header) {
+// Member is an extension member of a [Problem]: a name and a value that
+// encoding/json encodes. RFC 9457 advises names of at least three
+// characters, letters, digits and underscores, starting with a letter.
+type Member struct {
+	Name  string
+	Value any
+}
+
+// ProblemFiller is the method [Error] looks for on the error that carries
+// the public status (the one it finds with errors.As for [StatusCoder]):
+// FillProblem returns p, as Error filled it in, with its Type, Title,
+// Instance and Extensions (or even its Detail) set. A Status it changes is
+// put back: the body states the response's status.
+type ProblemFiller interface {
+	FillProblem(p Problem) Problem
+}
+
+// Reserved reports whether name is a member RFC 9457 defines (type, title,
+// status, detail, instance), which no extension member may take.
+func Reserved(name string) bool {
+	switch name {
+	case "type", "title", "status", "detail", "instance":
+		return true
+	}
+	return false
+}
+
+// writeProblem writes the problem body b with the status and the headers
+// hdr.
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, b []byte, hdr http.Header) {
 	h := w.Header()
 	for _, k := range [...]string{"Content-Encoding", "Content-Range", "Content-Disposition", "Etag", "Last-Modified"} {
 		delete(h, k)
@@ -27,21 +64,19 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, hdr http.He
 	response.MergeHeader(h, hdr)
 	h["Content-Type"] = valueProblem
 	h["X-Content-Type-Options"] = valueNosniff
-
-	bp := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(bp)
-	b := p.append((*bp)[:0]) // a detail of over 32 KiB allocates; the pooled buffer stays as it was
 	setTypeAndLength(h, valueProblem, len(b))
-	w.WriteHeader(p.Status)
+	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(b) // a failed write means the client is gone
 	}
 }
 
-// append appends p as JSON, as encoding/json would encode it, without
-// reflection: the error path stays cheap when a client sends many bad
-// requests.
-func (p Problem) append(b []byte) []byte {
+// append appends p as JSON, as encoding/json would encode it (with its
+// extension members inline), without reflection for the standard members:
+// the error path stays cheap when a client sends many bad requests. On an
+// extension value that cannot be encoded it returns the error and b is not
+// a JSON object.
+func (p *Problem) append(b []byte) ([]byte, error) {
 	b = append(b, `{"type":`...)
 	b = jsontext.AppendString(b, p.Type, jsontext.EncodingJSON)
 	b = append(b, `,"title":`...)
@@ -56,5 +91,43 @@ func (p Problem) append(b []byte) []byte {
 		b = append(b, `,"instance":`...)
 		b = jsontext.AppendString(b, p.Instance, jsontext.EncodingJSON)
 	}
-	return append(b, '}')
+	if len(p.Extensions) > 0 {
+		var err error
+		if b, err = appendMembers(b, p.Extensions); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendMembers appends ms as members of an object, after others, leaving
+// out reserved and repeated names.
+func appendMembers(b []byte, ms []Member) ([]byte, error) {
+	e := encoders.Get().(*encoder)
+	defer e.release()
+	for i, m := range ms {
+		if Reserved(m.Name) || repeated(ms[:i], m.Name) {
+			continue
+		}
+		e.buf.Reset()
+		if err := e.enc.Encode(m.Value); err != nil {
+			return b, fmt.Errorf("send: encoding problem member %q: %w", m.Name, err)
+		}
+		v := e.buf.Bytes()
+		b = append(b, ',')
+		b = jsontext.AppendString(b, m.Name, jsontext.EncodingJSON)
+		b = append(b, ':')
+		b = append(b, v[:len(v)-1]...) // json.Encoder's newline
+	}
+	return b, nil
+}
+
+// repeated reports whether ms has a member named name.
+func repeated(ms []Member, name string) bool {
+	for _, m := range ms {
+		if m.Name == name {
+			return true
+		}
+	}
+	return false
 }

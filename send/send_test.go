@@ -271,6 +271,16 @@ func TestErrorClassification(t *testing.T) {
 			recorded{500, problemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
 		{"HEAD gets the headers and no body", statusErr{404}, nil, "HEAD",
 			recorded{404, problemHeader("79"), ``}, ""},
+		{"a ProblemFiller sets type, title, instance and extensions", richErr{409, []send.Member{{"balance", 30}}}, nil, "GET",
+			recorded{409, problemHeader("122"), `{"type":"https://example.com/t","title":"Out of credit","status":409,"detail":"rich error","instance":"/i/1","balance":30}`}, ""},
+		{"a ProblemFiller found through a wrapper", fmt.Errorf("op: %w", richErr{404, nil}), nil, "GET",
+			recorded{404, problemHeader("109"), `{"type":"https://example.com/t","title":"Out of credit","status":404,"detail":"rich error","instance":"/i/1"}`}, ""},
+		{"a ProblemFiller of a 5xx is logged", richErr{503, nil}, nil, "GET",
+			recorded{503, problemHeader("109"), `{"type":"https://example.com/t","title":"Out of credit","status":503,"detail":"rich error","instance":"/i/1"}`}, "ERROR"},
+		{"an extension that cannot be encoded is a 500 without detail, logged", richErr{422, []send.Member{{"bad", make(chan int)}}}, nil, "GET",
+			recorded{500, problemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
+		{"a ProblemFiller without a public status is not asked", richErr{200, []send.Member{{"secret", 1}}}, nil, "GET",
+			recorded{500, problemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -304,6 +314,20 @@ type statusErr struct{ status int }
 
 func (e statusErr) Error() string   { return "status error" }
 func (e statusErr) StatusCode() int { return e.status }
+
+// richErr fills in its problem's members, and tries to change the status.
+type richErr struct {
+	status int
+	ext    []send.Member
+}
+
+func (e richErr) Error() string   { return "rich error" }
+func (e richErr) StatusCode() int { return e.status }
+func (e richErr) FillProblem(p send.Problem) send.Problem {
+	p.Type, p.Title, p.Instance, p.Extensions = "https://example.com/t", "Out of credit", "/i/1", e.ext
+	p.Status = 200 // put back by Error
+	return p
+}
 
 func problemHeader(length string) http.Header {
 	return http.Header{
@@ -414,6 +438,27 @@ func BenchmarkError(b *testing.B) {
 		},
 		"impl=send": func(w http.ResponseWriter, r *http.Request) {
 			send.Error(w, r, statusErr{http.StatusNotFound})
+		},
+	})
+}
+
+// BenchmarkErrorExtensions compares a problem with its own type, title,
+// instance and two extension members with the same body encoded by
+// encoding/json from a map.
+func BenchmarkErrorExtensions(b *testing.B) {
+	err := richErr{http.StatusConflict, []send.Member{{"balance", 30}, {"accounts", []string{"/account/1", "/account/2"}}}}
+	bench(b, map[string]http.HandlerFunc{
+		"impl=nethttp": func(w http.ResponseWriter, r *http.Request) {
+			body, _ := json.Marshal(map[string]any{
+				"type": "https://example.com/t", "title": "Out of credit", "status": http.StatusConflict,
+				"detail": "rich error", "instance": "/i/1", "balance": 30, "accounts": []string{"/account/1", "/account/2"},
+			})
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusConflict)
+			w.Write(body)
+		},
+		"impl=send": func(w http.ResponseWriter, r *http.Request) {
+			send.Error(w, r, err)
 		},
 	})
 }

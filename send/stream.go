@@ -393,19 +393,19 @@ func (sw *streamWriter) fail(err error) {
 		Error(sw.w, sw.r, err)
 		return
 	}
-	status, detail, _, public := classify(err, sw.r)
-	if !public || status >= 500 {
-		report.Report(sw.r, err, status)
-	}
-	p := Problem{Type: "about:blank", Title: statusTitle(status), Status: status, Detail: detail}
 	b := sw.enc.buf.AvailableBuffer()
 	if sw.sse {
 		b = append(b, "event: error\ndata: "...)
-		b = p.append(b)
-		b = append(b, "\n\n"...)
 	} else {
 		b = append(b, `{"error":`...)
-		b = p.append(b)
+	}
+	b, status, _, public, err := appendProblem(b, err, sw.r)
+	if !public || status >= 500 {
+		report.Report(sw.r, err, status)
+	}
+	if sw.sse {
+		b = append(b, "\n\n"...)
+	} else {
 		b = append(b, "}\n"...)
 	}
 	sw.write(b)

@@ -275,6 +275,9 @@ func TestStreamErrors(t *testing.T) {
 		{"NaN after an item is a 500 error item", false, nil, math.NaN(), 200, streamTProblem500, "NaN"},
 		{"an Event with NaN data after an item leaves no field behind", false, nil, send.Event{ID: "leak", Event: "leak", Data: math.NaN()}, 200, streamTProblem500, "NaN"},
 		{"a failing MarshalJSON after an item is a 500 error item", false, nil, streamTBadJSON{}, 200, streamTProblem500, "streamTBadJSON"},
+		{"extension members after an item are in the error item", false, richErr{404, []send.Member{{"feed", "f1"}}}, nil, 200,
+			`{"type":"https://example.com/t","title":"Out of credit","status":404,"detail":"rich error","instance":"/i/1","feed":"f1"}`, ""},
+		{"an extension that cannot be encoded after an item is a 500 error item, logged", false, richErr{404, []send.Member{{"feed", make(chan int)}}}, nil, 200, streamTProblem500, "feed"},
 	}
 	for _, tc := range tests {
 		for _, sse := range []bool{true, false} {

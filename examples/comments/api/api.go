@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/middleware"
@@ -72,8 +71,9 @@ func (s *Store) postComments(r *http.Request) (any, error) {
 // "comment" field): once the comment is stored, 201 with it for JSON, and
 // for a form a 303 See Other to the page, which the browser then loads
 // with a GET (Post/Redirect/Get), so reloading it does not post again.
-// Both are validated alike: 422 for an empty or too long comment, a
-// problem for a form post too, which the browser shows as it is.
+// Both are validated alike ([Comment.Validate]): 422 for an empty or too
+// long comment, a problem for a form post too, which the browser shows as
+// it is.
 func (s *Store) createComment(r *http.Request) (any, error) {
 	form := isForm(r.Header.Get("Content-Type"))
 	var c Comment
@@ -83,6 +83,9 @@ func (s *Store) createComment(r *http.Request) (any, error) {
 			return nil, err
 		}
 		c.Comment = values.Get("comment")
+		if err := c.Validate(); err != nil { // micro.JSON calls it for JSON
+			return nil, err
+		}
 	} else {
 		var err error
 		if c, err = micro.JSON[Comment](r); err != nil {
@@ -90,13 +93,6 @@ func (s *Store) createComment(r *http.Request) (any, error) {
 		}
 	}
 	c.Comment = strings.TrimSpace(c.Comment)
-	switch n := utf8.RuneCountInString(c.Comment); {
-	case n == 0:
-		return nil, micro.Errorf(http.StatusUnprocessableEntity, "comment must not be empty")
-	case n > MaxComment:
-		return nil, micro.Errorf(http.StatusUnprocessableEntity,
-			"comment must be at most %d characters, not %d", MaxComment, n)
-	}
 	if err := s.Add(c); err != nil {
 		return nil, fmt.Errorf("storing a comment: %w", err) // a 500; the cause is logged
 	}
