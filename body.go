@@ -26,14 +26,16 @@ import (
 // cuts the bytes on the wire at its n, whatever Limit says.
 const DefaultLimit = 1 << 20
 
-// BodyOption configures [JSON], [Text] and [Buffer]: [Limit] all three,
-// [AllowEmpty] only JSON (the others ignore it).
+// BodyOption configures [JSON], [Text], [Buffer] and [Form]: [Limit] all
+// four, [AllowEmpty] only JSON and [MaxFields] only Form (the others
+// ignore them).
 type BodyOption func(*bodyOptions)
 
 type bodyOptions struct {
 	limit      int64
 	set        bool // Limit was given
 	allowEmpty bool // AllowEmpty was given
+	maxFields  int  // of MaxFields; 0: not given
 }
 
 // newBodyOptions applies opts in order.

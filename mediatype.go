@@ -13,14 +13,21 @@ func checkJSONType(ct string) error {
 	if ct == "" {
 		return nil
 	}
+	return checkType(ct, isJSONType, "application/json or a +json type", "JSON")
+}
+
+// checkType accepts a Content-Type ct whose media type is one isType
+// accepts, with a UTF-8 charset or none; anything else is a 415 [*Error]
+// naming what is expected, and what must be UTF-8.
+func checkType(ct string, isType func(mt string) bool, expected, what string) error {
 	mt, _ := httpsyntax.CutMediaType(ct)
-	if !isJSONType(mt) {
+	if !isType(mt) {
 		return Errorf(http.StatusUnsupportedMediaType,
-			"Unsupported Content-Type %.100q: expected application/json or a +json type", ct)
+			"Unsupported Content-Type %.100q: expected %s", ct, expected)
 	}
 	if cs, ok := charset(ct); ok && !isUTF8(cs) {
 		return Errorf(http.StatusUnsupportedMediaType,
-			"Unsupported charset %.64q: JSON must be utf-8", cs)
+			"Unsupported charset %.64q: %s must be utf-8", cs, what)
 	}
 	return nil
 }

@@ -43,7 +43,8 @@ import (
 // caught here.
 type Handler func(r *http.Request) (any, error)
 
-// ServeHTTP calls h and sends its result, as described on [Handler]. It
+// ServeHTTP calls h and sends its result, as described on [Handler], then
+// removes the temporary files of a form [Multipart] read from r. It
 // records r.Pattern, set by the http.ServeMux that routed r, as the route
 // the log line and middleware.RouteFrom report, even when a middleware
 // between the two cloned the request.
@@ -53,6 +54,7 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.Data.Route = r.Pattern
 		}
 	}
+	defer removeMultipart(r)
 	v, err := h.call(r)
 	switch {
 	case err != nil:

@@ -76,8 +76,10 @@ func hostileCases(t *testing.T) []hostileCase {
 		// Content-Type.
 		one("a text/plain body is 415", post("text/plain", `{"comment":"x"}`),
 			problem(415, `Unsupported Content-Type "text/plain": expected application/json or a +json type`)),
-		one("a form body is 415", post("application/x-www-form-urlencoded", `comment=x`),
-			problem(415, `Unsupported Content-Type "application/x-www-form-urlencoded": expected application/json or a +json type`)),
+		one("a form body is stored and redirected to the page with 303", post("application/x-www-form-urlencoded", `comment=from+a+form`),
+			hostileWant{status: 303}, api.Comment{Comment: "from a form"}),
+		one("a form body with a bad escape is 400", post("application/x-www-form-urlencoded", `comment=%zz`),
+			problem(400, `Invalid form: invalid URL escape "%zz"`)),
 		one("a garbage Content-Type is 415", post(";;;/", `{"comment":"x"}`),
 			problem(415, `Unsupported Content-Type ";;;/": expected application/json or a +json type`)),
 		one("a charset other than UTF-8 is 415", post("application/json; charset=latin1", `{"comment":"x"}`),

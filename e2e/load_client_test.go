@@ -108,8 +108,8 @@ func loadKinds() []loadKind {
 			build: func(tag string) loadReq {
 				return post(js, `{"comment":"`+loadBadText+tag+" "+loadPadding[:api.MaxComment]+`"}`)
 			}},
-		{name: "form", weight: 1, want: http.StatusUnsupportedMediaType, check: loadCheckProblem(http.StatusUnsupportedMediaType),
-			build: func(tag string) loadReq { return post("application/x-www-form-urlencoded", "comment=load-bad+"+tag) }},
+		{name: "text", weight: 1, want: http.StatusUnsupportedMediaType, check: loadCheckProblem(http.StatusUnsupportedMediaType),
+			build: func(tag string) loadReq { return post("text/plain", "comment=load-bad+"+tag) }},
 		{name: "delete", weight: 1, want: http.StatusMethodNotAllowed, check: loadCheckProblem(http.StatusMethodNotAllowed),
 			build: func(string) loadReq { return loadReq{method: http.MethodDelete, path: "/api/comments"} }},
 		{name: "unknown-path", weight: 2, want: http.StatusNotFound, check: loadCheckProblem(http.StatusNotFound),

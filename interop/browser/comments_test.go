@@ -110,11 +110,7 @@ func TestCommentsPage(t *testing.T) {
 	// the post and the list after it, the Go GET, the 422. The empty
 	// comment sent nothing. The browser may also have asked for
 	// /favicon.ico (a 404) at any time.
-	favicon := func(r logged) bool { return r.Path == "/favicon.ico" }
-	var got []logged
-	for _, r := range api.requests(t, favicon) {
-		got = append(got, logged{Method: r.Method, Path: r.Path, Status: r.Status})
-	}
+	got := pageRequests(t, api)
 	wantLog := []logged{
 		{"GET", "/", 200, ""},
 		{"GET", "/api/comments", 200, ""},
@@ -274,4 +270,18 @@ func readComments(t *testing.T, path string) []comment {
 		cs = append(cs, c)
 	}
 	return cs
+}
+
+// isFavicon reports whether r is the browser's own request for an icon.
+func isFavicon(r logged) bool { return r.Path == "/favicon.ico" }
+
+// pageRequests stops the comments program p and returns the requests it
+// logged, but the favicon's, with their method, path and status alone.
+func pageRequests(t *testing.T, p *program) []logged {
+	t.Helper()
+	var got []logged
+	for _, r := range p.requests(t, isFavicon) {
+		got = append(got, logged{Method: r.Method, Path: r.Path, Status: r.Status})
+	}
+	return got
 }

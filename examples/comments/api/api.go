@@ -69,16 +69,46 @@ func (s *Store) postComments(r *http.Request) (any, error) {
 	})
 }
 
-// createComment is POST /api/comments: 201 with the stored comment, once
-// it is stored; 422 for an empty or too long comment ([Comment.Validate]).
+// createComment is POST /api/comments, from the page's script (JSON) or
+// from its form without a script (application/x-www-form-urlencoded, a
+// "comment" field): once the comment is stored, 201 with it for JSON, and
+// for a form a 303 See Other to the page, which the browser then loads
+// with a GET (Post/Redirect/Get), so reloading it does not post again.
+// Both are validated alike ([Comment.Validate]): 422 for an empty or too
+// long comment, a problem for a form post too, which the browser shows as
+// it is.
 func (s *Store) createComment(r *http.Request) (any, error) {
-	c, err := micro.JSON[Comment](r)
-	if err != nil {
-		return nil, err
+	form := isForm(r.Header.Get("Content-Type"))
+	var c Comment
+	if form {
+		values, err := micro.Form(r)
+		if err != nil {
+			return nil, err
+		}
+		c.Comment = values.Get("comment")
+		if err := c.Validate(); err != nil { // micro.JSON calls it for JSON
+			return nil, err
+		}
+	} else {
+		var err error
+		if c, err = micro.JSON[Comment](r); err != nil {
+			return nil, err
+		}
 	}
 	c.Comment = strings.TrimSpace(c.Comment)
 	if err := s.Add(c); err != nil {
 		return nil, fmt.Errorf("storing a comment: %w", err) // a 500; the cause is logged
 	}
+	if form {
+		return micro.Redirect("/", http.StatusSeeOther), nil
+	}
 	return &micro.Response{Status: http.StatusCreated, Body: c}, nil
+}
+
+// isForm reports whether the Content-Type ct is an HTML form's
+// application/x-www-form-urlencoded; any other goes to micro.JSON, which
+// refuses what is not JSON.
+func isForm(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
 }
