@@ -2,9 +2,11 @@ package api
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/middleware"
@@ -19,23 +21,23 @@ var page embed.FS
 const MaxComment = 1000
 
 // Routes returns the API and the page, routed by a std ServeMux, with no
-// middleware but middleware.ETag on the GET routes of comments and
-// cfg.PostLimit's limiter on POST /api/comments: [NewHandler] puts them
-// behind [Chain]. Only cfg.CORSOrigins and cfg.PostLimit are used: when CORSOrigins lists origins, the visitor
+// middleware but cfg.PostLimit's limiter on POST /api/comments:
+// [NewHandler] puts them behind [Chain]. Only cfg.CORSOrigins and cfg.PostLimit are used: when CORSOrigins lists origins, the visitor
 // cookie is made for cross-site pages (see visitors). It panics on a
 // PostLimit that [Config.Validate] refuses.
 func Routes(s *Store, cfg Config) *http.ServeMux {
 	v := visitors{crossSite: len(cfg.CORSOrigins) > 0}
 	mux := http.NewServeMux()
-	// The GET routes get ETags: a client that sends its copy's tag back
-	// in If-None-Match gets a 304 while no comment was added to its page.
-	etag := middleware.ETag()
+	// The GET routes of comments set their own ETag, the list's version
+	// (see pageResponse): a client that sends its copy's tag back in
+	// If-None-Match gets a 304 while no comment was added, and a POST with
+	// If-Match is refused once one was.
 	mux.Handle("/api/comments", micro.Methods{
-		http.MethodGet:  etag(micro.Handler(s.listComments)),
+		http.MethodGet:  micro.Handler(s.listComments),
 		http.MethodPost: limitPosts(micro.Handler(s.createComment), cfg),
 	})
 	mux.Handle("/api/comments/{id}", micro.Methods{
-		http.MethodGet: etag(micro.Handler(s.postComments)),
+		http.MethodGet: micro.Handler(s.postComments),
 	})
 	mux.Handle("/api/visitor", micro.Methods{
 		http.MethodGet: micro.Handler(v.visitor),
@@ -76,7 +78,16 @@ func (s *Store) postComments(r *http.Request) (any, error) {
 // with a GET (Post/Redirect/Get), so reloading it does not post again.
 // Both are validated alike ([Comment.Validate]): 422 for an empty or too
 // long comment, a problem for a form post too, which the browser shows as
-// it is.
+// it is. Both answers carry the list's new ETag (see [Store.Version]), so
+// a client can post again with If-Match.
+//
+// A post with If-Match (or If-None-Match) is an optimistic-concurrency
+// write: it is stored only if the list's tag, when it is stored, passes
+// [micro.Preconditions]; else it is a 412 problem and nothing is stored.
+// If-Match compares strongly: a tag that Compress weakened (W/"…", on a
+// gzipped list) never matches, so a page that posts with If-Match must
+// send the strong tag, which the ETag of an uncompressed response or of a
+// POST answer holds. Without these headers a post is stored as it comes.
 func (s *Store) createComment(r *http.Request) (any, error) {
 	form := isForm(r.Header.Get("Content-Type"))
 	var c Comment
@@ -96,13 +107,38 @@ func (s *Store) createComment(r *http.Request) (any, error) {
 		}
 	}
 	c.Comment = strings.TrimSpace(c.Comment)
-	if err := s.Add(c); err != nil {
+	var check func(tag string) error
+	if r.Header["If-Match"] != nil || r.Header["If-None-Match"] != nil {
+		check = func(tag string) error { return postPreconditions(r, tag) }
+	}
+	tag, err := s.AddIf(c, check)
+	var refused *micro.Error
+	switch {
+	case errors.As(err, &refused):
+		return nil, err // the 412 of check
+	case err != nil:
 		return nil, fmt.Errorf("storing a comment: %w", err) // a 500; the cause is logged
 	}
 	if form {
-		return micro.Redirect("/", http.StatusSeeOther), nil
+		res := micro.Redirect("/", http.StatusSeeOther)
+		res.Header.Set("Etag", tag)
+		return res, nil
 	}
-	return &micro.Response{Status: http.StatusCreated, Body: c}, nil
+	return &micro.Response{Status: http.StatusCreated, Body: c, Header: http.Header{"Etag": {tag}}}, nil
+}
+
+// postPreconditions is [micro.Preconditions] for a post at a list whose
+// tag is tag, with a 412 that says why when If-Match names another list.
+func postPreconditions(r *http.Request, tag string) error {
+	err := micro.Preconditions(r, tag, time.Time{})
+	if err != nil && r.Header["If-Match"] != nil {
+		var e *micro.Error
+		if errors.As(err, &e) && e.StatusCode() == http.StatusPreconditionFailed {
+			return micro.Errorf(http.StatusPreconditionFailed,
+				"If-Match does not match the list's ETag %s: a comment was posted since your copy of the list was loaded", tag)
+		}
+	}
+	return err
 }
 
 // isForm reports whether the Content-Type ct is an HTML form's

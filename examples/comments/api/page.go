@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/microkit-go/micro"
 )
@@ -77,9 +78,12 @@ func parsePage(r *http.Request) (pageQuery, error) {
 }
 
 // page returns the comments of the page q asks for, the index of its first
-// comment, and how many comments there are. A cursor past the last comment
-// is a 400 problem error. The slice is shared: callers must not change it.
-func (s *Store) page(q pageQuery) (comments []Comment, start, total int, err error) {
+// comment, how many comments there are, and the tag of the list they were
+// read from (see [Store.Version]), all in one locked read, so the tag
+// never describes another list than the page's. A cursor past the last
+// comment is a 400 problem error. The slice is shared: callers must not
+// change it.
+func (s *Store) page(q pageQuery) (comments []Comment, start, total int, tag string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	total, start = len(s.comments), q.start
@@ -87,10 +91,10 @@ func (s *Store) page(q pageQuery) (comments []Comment, start, total int, err err
 		start = max(0, total-q.limit)
 	}
 	if start > total {
-		return nil, 0, 0, micro.Errorf(http.StatusBadRequest, "cursor %d is past the last comment", start)
+		return nil, 0, 0, "", micro.Errorf(http.StatusBadRequest, "cursor %d is past the last comment", start)
 	}
 	end := min(total, start+q.limit)
-	return s.comments[start:end:end], start, total, nil // never nil: s.comments is not
+	return s.comments[start:end:end], start, total, s.versionLocked(), nil // never nil: s.comments is not
 }
 
 // pageLinks returns the Link header value of a page of limit comments from
@@ -116,20 +120,26 @@ func pageLinks(path string, start, n, limit, total int) string {
 	return links
 }
 
-// pageResponse answers r with body(page), a page of s's comments, and its
-// Link header.
+// pageResponse answers r with body(page), a page of s's comments, its Link
+// header and, as its ETag, the tag of the whole list ([Store.Version]):
+// what a URL's page holds, query included, is a function of the list, so
+// one tag per version of the list is right for every page URL. A request
+// whose If-None-Match matches it gets a 304 before the page is encoded.
 func (s *Store) pageResponse(r *http.Request, body func([]Comment) any) (any, error) {
 	q, err := parsePage(r)
 	if err != nil {
 		return nil, err
 	}
-	comments, start, total, err := s.page(q)
+	comments, start, total, tag, err := s.page(q)
 	if err != nil {
 		return nil, err
 	}
-	res := &micro.Response{Body: body(comments)}
+	if err := micro.Preconditions(r, tag, time.Time{}); err != nil {
+		return nil, err
+	}
+	res := &micro.Response{Body: body(comments), Header: http.Header{"Etag": {tag}}}
 	if links := pageLinks(r.URL.EscapedPath(), start, len(comments), q.limit, total); links != "" {
-		res.Header = http.Header{"Link": {links}}
+		res.Header["Link"] = []string{links}
 	}
 	return res, nil
 }

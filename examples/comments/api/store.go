@@ -1,11 +1,14 @@
 package api
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 )
 
@@ -34,6 +37,10 @@ type Store struct {
 	// dropped is how many bytes of a torn last line OpenStore cut.
 	dropped int
 
+	// epoch is chosen at random when the store is made, so that the
+	// entity tags of two processes never match (see Store.Version).
+	epoch string
+
 	mu sync.Mutex // guards comments and batch, never held during a save
 	// comments is what is on disk (or in memory). Saves append to it and
 	// never change an element: a reader's clipped slice of it stays valid.
@@ -46,12 +53,20 @@ type batch struct {
 	comments []Comment
 	saved    bool
 	err      error
+	tag      string // the list's tag once saved (see Store.Version)
 }
 
 // NewMemoryStore returns a store seeded with comments that keeps them in
 // memory only.
 func NewMemoryStore(seed []Comment) *Store {
-	return &Store{comments: append([]Comment{}, seed...)}
+	return &Store{comments: append([]Comment{}, seed...), epoch: newEpoch()}
+}
+
+// newEpoch returns 8 random base64url characters (48 bits).
+func newEpoch() string {
+	var b [6]byte
+	rand.Read(b[:]) // never fails (crypto/rand's documented contract)
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // OpenStore loads the comments from the data file at path. A missing file
@@ -61,7 +76,7 @@ func NewMemoryStore(seed []Comment) *Store {
 // complete line; [Store.Dropped] says how many bytes that removed. Any other file
 // is an error, and the store never changes data it could not read.
 func OpenStore(path string, seed []Comment) (*Store, error) {
-	s := &Store{path: path}
+	s := &Store{path: path, epoch: newEpoch()}
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -106,10 +121,48 @@ func (s *Store) List() []Comment {
 // the data file: 0 when it cut none, or the store has no file.
 func (s *Store) Dropped() int { return s.dropped }
 
+// Version returns the strong entity tag of the whole list of comments,
+// `"<epoch>-<n>"`: n is the number of comments, and epoch a random value
+// chosen when the store was made. Comments are never edited or deleted, so
+// n names one list for the life of the store, and a store of another
+// process (a restarted server, its memory store holding other comments)
+// never gives the same tag.
+func (s *Store) Version() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.versionLocked()
+}
+
+// versionLocked is [Store.Version] for a caller that holds s.mu.
+func (s *Store) versionLocked() string {
+	return versionTag(s.epoch, len(s.comments))
+}
+
+// versionTag returns the entity tag of a list of n comments of epoch.
+func versionTag(epoch string, n int) string {
+	return `"` + epoch + "-" + strconv.Itoa(n) + `"`
+}
+
 // Add stores c. With a file, it returns only once the line holding c is
 // appended and fsynced; if that fails, c is not added, nor are the
 // comments saved with it, and all their adds return the error.
 func (s *Store) Add(c Comment) error {
+	_, err := s.AddIf(c, nil)
+	return err
+}
+
+// AddIf stores c as [Store.Add] does and returns the list's tag (see
+// [Store.Version]) right after the save that added c. When check is not
+// nil, it is called first with the tag of the list as it is, and c is
+// stored only if it returns nil; its error is returned as it is, and
+// nothing is stored. The check and the add are one step: no other comment
+// is added between them, so two adds checking for the same tag never both
+// succeed. Such an add is saved on its own, after the comments waiting for
+// a save, never grouped with others. On a failed save the tag is "".
+func (s *Store) AddIf(c Comment, check func(tag string) error) (string, error) {
+	if check != nil {
+		return s.addChecked(c, check)
+	}
 	s.mu.Lock()
 	b := s.batch
 	if b == nil {
@@ -121,14 +174,41 @@ func (s *Store) Add(c Comment) error {
 
 	s.write.Lock()
 	defer s.write.Unlock()
-	if b.saved { // an add of the same batch saved it while this one waited
-		return b.err
+	if !b.saved { // else an add of the same batch saved it while this one waited
+		s.mu.Lock()
+		if s.batch == b {
+			s.batch = nil // adds from now on start the next batch
+		}
+		s.mu.Unlock()
+		s.save(b)
 	}
+	return b.tag, b.err
+}
+
+// addChecked is AddIf with a check. Holding s.write, no save runs: it
+// saves the batch waiting (comments posted before this one), then checks
+// the tag of the list as readers see it and saves c alone.
+func (s *Store) addChecked(c Comment, check func(tag string) error) (string, error) {
+	s.write.Lock()
+	defer s.write.Unlock()
 	s.mu.Lock()
-	if s.batch == b {
-		s.batch = nil // adds from now on start the next batch
-	}
+	waiting := s.batch
+	s.batch = nil
 	s.mu.Unlock()
+	if waiting != nil {
+		s.save(waiting) // its adds, waiting on s.write, find it saved
+	}
+	if err := check(s.Version()); err != nil {
+		return "", err
+	}
+	b := &batch{comments: []Comment{c}}
+	s.save(b)
+	return b.tag, b.err
+}
+
+// save writes b's comments and adds them to the list, or sets b.err. The
+// caller holds s.write and has taken b out of s.batch.
+func (s *Store) save(b *batch) {
 	if s.path != "" {
 		b.err = s.append(b.comments)
 	}
@@ -138,9 +218,9 @@ func (s *Store) Add(c Comment) error {
 		// Past the end of every slice list and page handed out, or into
 		// a new array once the capacity is reached: readers are unaffected.
 		s.comments = append(s.comments, b.comments...)
+		b.tag = s.versionLocked()
 		s.mu.Unlock()
 	}
-	return b.err
 }
 
 // append writes the lines of comments at the end of the file's saved bytes
