@@ -210,8 +210,8 @@ func hostileCases(t *testing.T) []hostileCase {
 			reqs: cors(hostileOrigin, "Sec-Fetch-Site", "cross-site"),
 			want: []hostileWant{
 				{status: 200, json: `{"post":"cors","comments":%LIST%}`, acao: hostileOrigin,
-					check: hostileHeader("Access-Control-Expose-Headers", "X-Request-Id, Link, Retry-After, RateLimit, RateLimit-Policy")},
-				{status: 204, acao: hostileOrigin, check: hostileHeader("Access-Control-Allow-Headers", "content-type, x-requested-with")},
+					check: hostileHeader("Access-Control-Expose-Headers", "X-Request-Id, Link, ETag, Retry-After, RateLimit, RateLimit-Policy")},
+				{status: 204, acao: hostileOrigin, check: hostileHeader("Access-Control-Allow-Headers", "content-type, x-requested-with, if-match")},
 				{status: 201, json: `{"comment":"from ` + hostileOrigin + `"}`, acao: hostileOrigin},
 			},
 			stores: []api.Comment{{Comment: "from " + hostileOrigin}},

@@ -76,9 +76,11 @@ func (cfg Config) middleware() (middleware.DefaultConfig, middleware.CookiesConf
 		cors = &middleware.CORSConfig{
 			AllowedOrigins: cfg.CORSOrigins,
 			AllowedMethods: []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders: []string{"Content-Type", "X-Requested-With"},
-			// Link: the list's paging; the rest: a page reading a refused post.
-			ExposedHeaders:   []string{"X-Request-Id", "Link", "Retry-After", "RateLimit", "RateLimit-Policy"},
+			// If-Match: a post only onto the list the page has (412 else).
+			AllowedHeaders: []string{"Content-Type", "X-Requested-With", "If-Match"},
+			// Link: the list's paging; ETag: its version, for If-Match;
+			// the rest: a page reading a refused post.
+			ExposedHeaders:   []string{"X-Request-Id", "Link", "ETag", "Retry-After", "RateLimit", "RateLimit-Policy"},
 			AllowCredentials: true,
 			MaxAge:           10 * time.Minute,
 		}
