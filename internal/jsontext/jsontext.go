@@ -84,10 +84,33 @@ func AppendString(dst []byte, s string, style Style) []byte {
 // plainPrefix returns the length of the longest prefix of s that is
 // printable ASCII other than '"' and '\\', which JSON writes as it is.
 func plainPrefix(s string) int {
-	i := 0
-	// Eight bytes at a time while none needs a look.
-	for ; i+8 <= len(s) && !wordNeedsLook(word(s[i:i+8])); i += 8 {
+	n := len(s)
+	if n < 8 {
+		// Four to seven bytes: the first four and the last four, which
+		// overlap, tested as one word.
+		if n >= 4 && !wordNeedsLook(uint64(word4(s))|uint64(word4(s[n-4:]))<<32) {
+			return n
+		}
+		return plainBytes(s, 0)
 	}
+	// Eight bytes at a time while none needs a look.
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if wordNeedsLook(word(s[i : i+8])) {
+			return plainBytes(s, i)
+		}
+	}
+	// The fewer than eight bytes left, in the last eight of s, which
+	// overlap those already read: a plain string never runs the byte loop.
+	if i == n || !wordNeedsLook(word(s[n-8:])) {
+		return n
+	}
+	return plainBytes(s, i)
+}
+
+// plainBytes is plainPrefix byte by byte from s[i], where i bytes are
+// known plain.
+func plainBytes(s string, i int) int {
 	for i < len(s) && plainByte[s[i]] != 0 {
 		i++
 	}
@@ -113,6 +136,13 @@ const plainByte = "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 
+// word4 returns the first four bytes of s, which has at least four, as
+// one little-endian number.
+func word4(s string) uint32 {
+	_ = s[3] // one bounds check
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
 // word returns the first eight bytes of s, which has at least eight, as
 // one little-endian number.
 func word(s string) uint64 {
@@ -125,12 +155,12 @@ func word(s string) uint64 {
 // character, '"', '\\' or not ASCII, testing them all at once.
 func wordNeedsLook(x uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// A byte of quote (backslash) is zero exactly where x holds '"' ('\\'),
-	// and subtracting one from a zero byte sets its high bit; a byte under
-	// 0x80 is under 0x20 exactly when subtracting 0x20 sets its high bit.
-	// Borrows can only mark bytes above one that is found, so the test of
-	// the whole word is exact.
+	// A byte of 0x80 or more has its high bit set in x itself. Of the
+	// others, a byte is under 0x20 exactly when subtracting 0x20 sets its
+	// high bit, and a byte of quote (backslash), zero exactly where x holds
+	// '"' ('\\'), has its high bit set by subtracting one exactly when it
+	// is zero. Borrows can only mark bytes above one that is found, so the
+	// test of the whole word is exact.
 	quote, backslash := x^(ones*'"'), x^(ones*'\\')
-	found := (x - ones*0x20) | (quote-ones)&^quote | (backslash-ones)&^backslash
-	return (found&^x|x)&highs != 0
+	return ((x-ones*0x20)|(quote-ones)|(backslash-ones)|x)&highs != 0
 }
