@@ -17,6 +17,9 @@ import (
 // into an unmapped address without a zone. In forwarded mode (an RFC 7239
 // node) an IPv6 address must be bracketed and the port may be obfuscated.
 func clientIPParseHost(s string, forwarded bool) (netip.Addr, bool) {
+	if a, _, ok := clientIPParsePeer4(s); ok {
+		return a, true
+	}
 	host, port, hasPort := s, "", false
 	if s != "" && s[0] == '[' {
 		end := strings.IndexByte(s, ']')
@@ -44,6 +47,39 @@ func clientIPParseHost(s string, forwarded bool) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return clientIPParseAddr(host)
+}
+
+// clientIPParsePeer4 parses "a.b.c.d:port", the RemoteAddr net/http gives
+// an IPv4 peer, in one pass: four decimal fields up to 255 without leading
+// zeros, then a port as parsePort reads it. host is the text before the
+// port, which is then the address's canonical text (a.String()). ok is
+// false for anything else, which clientIPParseHost goes on to read.
+func clientIPParsePeer4(s string) (a netip.Addr, host string, ok bool) {
+	var ip [4]byte
+	i := 0
+	for n := range ip {
+		if i >= len(s) || s[i]-'0' > 9 {
+			return netip.Addr{}, "", false
+		}
+		v := uint(s[i] - '0')
+		i++
+		for end := i + 2; v != 0 && i < end && i < len(s) && s[i]-'0' <= 9; i++ {
+			v = v*10 + uint(s[i]-'0')
+		}
+		sep := byte('.')
+		if n == len(ip)-1 {
+			sep = ':'
+		}
+		if v > 255 || i >= len(s) || s[i] != sep {
+			return netip.Addr{}, "", false
+		}
+		ip[n] = byte(v)
+		i++
+	}
+	if _, ok := parsePort(s[i:]); !ok {
+		return netip.Addr{}, "", false
+	}
+	return netip.AddrFrom4(ip), s[:i-1], true
 }
 
 // clientIPValidPort reports whether p is a port number (1 to 5 digits, at

@@ -1,9 +1,11 @@
 package middleware
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -202,6 +204,17 @@ func TestClientIPRemoteAddr(t *testing.T) {
 		{name: "empty port: no address", remote: "192.0.2.1:", want: ""},
 		{name: "IPv4 with port", remote: "192.0.2.1:1234", want: "192.0.2.1"},
 		{name: "bare IPv4", remote: "192.0.2.1", want: "192.0.2.1"},
+		{name: "IPv4 with the widest fields and port", remote: "255.255.255.255:65535", want: "255.255.255.255"},
+		{name: "IPv4 of zeros", remote: "0.0.0.0:1", want: "0.0.0.0"},
+		{name: "IPv4 field over 255: no address", remote: "192.0.2.256:80", want: ""},
+		{name: "IPv4 field of four digits: no address", remote: "192.0.2.0001:80", want: ""},
+		{name: "IPv4 leading zero: no address", remote: "192.0.2.01:80", want: ""},
+		{name: "IPv4 with three fields: no address", remote: "192.0.2:80", want: ""},
+		{name: "IPv4 with five fields: no address", remote: "192.0.2.1.5:80", want: ""},
+		{name: "IPv4 port over 65535: no address", remote: "192.0.2.1:65536", want: ""},
+		{name: "IPv4 port of six digits: no address", remote: "192.0.2.1:000080", want: ""},
+		{name: "IPv4 port with a sign: no address", remote: "192.0.2.1:+80", want: ""},
+		{name: "IPv4 with two ports: no address", remote: "192.0.2.1:80:80", want: ""},
 		{name: "IPv6 with port", remote: "[2001:db8::1]:443", want: "2001:db8::1"},
 		{name: "bare IPv6", remote: "2001:db8::1", want: "2001:db8::1"},
 		{name: "IPv6 with zone and port: zone dropped", remote: "[fe80::1%eth0]:443", want: "fe80::1"},
@@ -348,6 +361,44 @@ func FuzzClientIPParseAddr(f *testing.F) {
 		}
 		if want = want.Unmap().WithZone(""); ok && got != want {
 			t.Fatalf("clientIPParseAddr(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+// FuzzClientIPParsePeer4 checks the one-pass reading of an IPv4 peer
+// against net.SplitHostPort and netip.ParseAddr: it accepts exactly an
+// unbracketed IPv4 address in its canonical text with a port of one to
+// five digits up to 65535, returns that address and its text, and agrees
+// with clientIPParseHost.
+func FuzzClientIPParsePeer4(f *testing.F) {
+	for _, s := range []string{
+		"192.0.2.1:1234", "0.0.0.0:0", "255.255.255.255:65535", "256.0.0.1:1", "1.2.3.4:65536", "1.2.3.4:", "1.2.3.4",
+		"01.2.3.4:1", "1.2.3.04:1", "1.2.3:1", "1.2.3.4.5:1", "1..2.3:1", "1.2.3.4:+1", "1.2.3.4:000001", "1.2.3.4:1:2",
+		"[1.2.3.4]:1", "1.2.3.4%eth0:1", "1000.2.3.4:1", "::ffff:1.2.3.4", "[::1]:80", "1.2.3.4: 1", " 1.2.3.4:1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, text, ok := clientIPParsePeer4(s)
+		want, wantOK := netip.Addr{}, false
+		if host, port, err := net.SplitHostPort(s); err == nil && !strings.HasPrefix(s, "[") {
+			n, err := strconv.Atoi(port)
+			digits := port != "" && len(port) <= 5 && strings.Trim(port, "0123456789") == ""
+			if a, perr := netip.ParseAddr(host); perr == nil && a.Is4() && a.String() == host && err == nil && digits && n <= 65535 {
+				want, wantOK = a, true
+			}
+		}
+		if ok != wantOK || got != want {
+			t.Fatalf("clientIPParsePeer4(%q) = %v, %v; want %v, %v", s, got, ok, want, wantOK)
+		}
+		if !ok {
+			return
+		}
+		if text != want.String() {
+			t.Fatalf("clientIPParsePeer4(%q) text %q, want %q", s, text, want.String())
+		}
+		if a, hostOK := clientIPParseHost(s, false); !hostOK || a != want {
+			t.Fatalf("clientIPParseHost(%q) = %v, %v; clientIPParsePeer4 %v", s, a, hostOK, want)
 		}
 	})
 }

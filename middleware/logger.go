@@ -190,6 +190,9 @@ const loggerMessage = "request"
 func loggerClientIP(r *http.Request, s *state.State) string {
 	a := s.Data.ClientIP
 	if !a.IsValid() {
+		if _, host, ok := clientIPParsePeer4(r.RemoteAddr); ok {
+			return host // the address's text, without formatting it
+		}
 		a = ClientIPFrom(r)
 	}
 	return s.AddrText(a)
