@@ -43,14 +43,16 @@ func Logger(l *slog.Logger) func(http.Handler) http.Handler {
 			r, s := state.Attach(r)
 			s.Log.Logger, s.Log.Reporting = l, true
 			serveObserved(w, r, s, next, func(rw *state.Writer, start time.Time, p any) {
-				logRequest(l, r, s, observe(r, s, rw, start, p))
+				var o Observation
+				observe(&o, r, s, rw, start, p)
+				logRequest(l, r, s, &o)
 			})
 		})
 	}
 }
 
 // logRequest writes the line of r, observed as o.
-func logRequest(l *slog.Logger, r *http.Request, s *state.State, o Observation) {
+func logRequest(l *slog.Logger, r *http.Request, s *state.State, o *Observation) {
 	level := slog.LevelInfo
 	switch {
 	case o.Status >= 500:

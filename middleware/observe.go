@@ -73,7 +73,8 @@ func Observe(hook func(r *http.Request, o Observation)) func(http.Handler) http.
 				r.Body = s.CountBody(r.Body)
 			}
 			serveObserved(w, r, s, next, func(rw *state.Writer, start time.Time, p any) {
-				o := observe(r, s, rw, start, p)
+				var o Observation
+				observe(&o, r, s, rw, start, p)
 				// Not in observe: Logger's line has no use for it.
 				o.ClientGone = o.Status == send.StatusClientClosedRequest || errors.Is(r.Context().Err(), context.Canceled)
 				hook(r, o)
@@ -107,14 +108,13 @@ func serveObserved(w http.ResponseWriter, r *http.Request, s *state.State, next 
 	completed = true
 }
 
-// observe returns the Observation of r, served through rw from start, but
-// for ClientGone; p is the panic passing through, if any.
-func observe(r *http.Request, s *state.State, rw *state.Writer, start time.Time, p any) Observation {
-	o := Observation{
-		Method: r.Method, Route: report.Route(r), Status: rw.Status,
-		BytesIn: s.BodyBytes(), BytesOut: rw.Bytes, Start: start, Duration: time.Since(start),
-		Streamed: s.Log.Streamed, Items: s.Log.Items,
-	}
+// observe sets *o, zero, to the Observation of r, served through rw from
+// start, but for ClientGone; p is the panic passing through, if any. The
+// Observation is filled in place: it is too large to copy on the way.
+func observe(o *Observation, r *http.Request, s *state.State, rw *state.Writer, start time.Time, p any) {
+	o.Method, o.Route, o.Status = r.Method, report.Route(r), rw.Status
+	o.BytesIn, o.BytesOut, o.Start, o.Duration = s.BodyBytes(), rw.Bytes, start, time.Since(start)
+	o.Streamed, o.Items = s.Log.Streamed, s.Log.Items
 	cause := s.Log.Cause
 	switch {
 	case p != nil && p != http.ErrAbortHandler:
@@ -136,5 +136,4 @@ func observe(r *http.Request, s *state.State, rw *state.Writer, start time.Time,
 	if tp, ok := traceparent.Parse(r.Header["Traceparent"]); ok {
 		o.TraceID, o.SpanID = tp.TraceID, tp.SpanID
 	}
-	return o
 }
