@@ -247,10 +247,14 @@ func (h *JSONHandler) appendRecordTime(b []byte, t time.Time) []byte {
 		// As RFC3339Nano: nine digits, their trailing zeros dropped.
 		var f [10]byte
 		f[0] = '.'
-		for i := 9; i > 0; i-- {
-			f[i] = byte('0' + ns%10)
-			ns /= 10
+		// Two digits at a time, in unsigned division (ns is under 1e9).
+		u := uint(ns)
+		for i := 8; i > 1; i -= 2 {
+			d := u % 100 * 2
+			f[i], f[i+1] = jsonHandlerDigitPairs[d], jsonHandlerDigitPairs[d+1]
+			u /= 100
 		}
+		f[1] = byte('0' + u)
 		n := len(f)
 		for f[n-1] == '0' {
 			n--
@@ -260,6 +264,19 @@ func (h *JSONHandler) appendRecordTime(b []byte, t time.Time) []byte {
 	b = append(b, sec.zone...)
 	return append(b, '"')
 }
+
+// jsonHandlerDigitPairs holds the two digits of each number from 00 to
+// 99, at twice the number.
+const jsonHandlerDigitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
 
 // jsonHandlerValue appends v, of a kind jsonHandlerEncodes accepts, as
 // slog's JSON handler does.
