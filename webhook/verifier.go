@@ -91,8 +91,11 @@ func (v *Verifier) VerifyPayload(h http.Header, body []byte) error {
 // [Verifier.Verify] refuses with its error as a problem, through
 // send.Error, and passes the others to next, whose micro.JSON(r) decodes
 // the verified bytes. Use the method value, v.Handler, as a
-// func(http.Handler) http.Handler in a chain.
+// func(http.Handler) http.Handler in a chain. A nil next panics.
 func (v *Verifier) Handler(next http.Handler) http.Handler {
+	if next == nil {
+		panic("webhook: Handler given a nil handler")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := v.Verify(r); err != nil {
 			send.Error(w, r, err)

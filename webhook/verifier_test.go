@@ -623,3 +623,14 @@ func TestZeroVerifierRefusesEverything(t *testing.T) {
 		t.Fatalf("zero Verifier: %v, want 401", err)
 	}
 }
+
+// TestHandlerNilNextPanics: a nil next handler is a programming error,
+// found when the chain is built, not on the first verified request.
+func TestHandlerNilNextPanics(t *testing.T) {
+	defer func() {
+		if v := recover(); v != "webhook: Handler given a nil handler" {
+			t.Errorf("panic %v; want the nil handler named", v)
+		}
+	}()
+	standardVerifier().Handler(nil)
+}
