@@ -40,7 +40,9 @@ const (
 // Verifier checks the signature of webhook requests of one scheme against
 // one or more secrets. Build it with [Standard], [GitHub] or [Stripe]; it
 // is immutable and safe for concurrent use. The zero Verifier has no
-// secret and refuses every request with a 401; a nil one panics.
+// secret and refuses every request: a well-formed Standard Webhooks one
+// with a 401, others with the 400 or 401 of their headers or the error
+// of their body; a nil one panics.
 type Verifier struct {
 	scheme    scheme
 	keys      [][]byte
