@@ -45,7 +45,8 @@ import (
 //
 // Unknown fields are ignored and a UTF-8 byte order mark is skipped; invalid
 // UTF-8 inside strings becomes U+FFFD, as encoding/json decodes it. An error
-// with a status from an UnmarshalJSON method of T is returned as it is.
+// with a status from an UnmarshalJSON method of T is returned as it is, and
+// so is a panic it recovered with [Recovered]: a 500, logged, never sent.
 func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
 	// What the contract above leaves out: a request without a body has
 	// nothing to decode, whatever its Content-Encoding; deflate is the zlib
@@ -98,7 +99,7 @@ func jsonError(err error) error {
 		te *json.UnmarshalTypeError
 	)
 	switch {
-	case statusOf(err) != 0:
+	case statusOf(err) != 0, recoveredPanic(err): // a recovered panic stays a logged 500
 		return err
 	case errors.As(err, &se):
 		return Errorf(http.StatusBadRequest, "Invalid JSON: %s (at byte %d)", se, se.Offset).Wrap(err)

@@ -112,5 +112,5 @@ func validate[T any](v *T) error {
 // [Recovered]: a 500 whose text is logged, never sent.
 func recoveredPanic(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && e.stack != nil
+	return errors.As(err, &e) && e.Stack() != nil
 }

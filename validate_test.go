@@ -277,3 +277,33 @@ func TestJSONValidateKeepsRecoveredPanicsPrivate(t *testing.T) {
 		t.Errorf("the panic is not logged: %q", log.String())
 	}
 }
+
+// panickyJSON recovers a panic of its own UnmarshalJSON with
+// micro.Recovered.
+type panickyJSON struct{}
+
+func (*panickyJSON) UnmarshalJSON([]byte) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("decoding: %w", micro.Recovered(v))
+		}
+	}()
+	panic("secret index 9 out of range")
+}
+
+// TestJSONKeepsRecoveredPanicsOfUnmarshalJSONPrivate: a recovered panic
+// from an UnmarshalJSON method is no invalid JSON: a 500 whose text is
+// logged, not a 400 with the panic's text as its detail.
+func TestJSONKeepsRecoveredPanicsOfUnmarshalJSONPrivate(t *testing.T) {
+	var log testkit.Log
+	h := middleware.ErrorLogger(log.JSONLogger(slog.LevelDebug))(micro.Handler(func(r *http.Request) (any, error) {
+		return micro.JSON[panickyJSON](r)
+	}))
+	got := roundTrip(t, h, req{method: "POST", body: `{}`, ctype: "application/json"})
+	if got.Status != 500 || strings.Contains(got.Body, "secret") {
+		t.Errorf("got %d %s; want a 500 without the panic's text", got.Status, got.Body)
+	}
+	if !strings.Contains(log.String(), "secret index 9") {
+		t.Errorf("the panic is not logged: %q", log.String())
+	}
+}
