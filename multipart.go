@@ -172,9 +172,9 @@ func (f *MultipartForm) RemoveAll() error {
 // mime/multipart.Reader, within bounds set by [MultipartOption]s; each
 // default is a Default constant of the same name (DefaultMaxParts, …). A
 // file is kept in memory while the form's files fit in [MaxMemory], and
-// written to a temporary file in [TempDir] otherwise. Values must be valid
-// UTF-8; a part without a form name counts against [MaxParts] and is
-// skipped.
+// written to a temporary file in [TempDir] otherwise. Form names and
+// values must be valid UTF-8, as for [Form]; a part without a form name
+// counts against [MaxParts] and is skipped.
 //
 // The body is read once: a second call on r returns the same form or
 // error, and the body cannot then be read by [JSON], [Text] or [Buffer]
@@ -196,8 +196,8 @@ func (f *MultipartForm) RemoveAll() error {
 //     exceeded N byte limit"); a declared Content-Length over the body
 //     bound is refused unread;
 //   - 400 "Invalid multipart body": a missing or invalid boundary, a
-//     malformed part header, a truncated body, a value that is not valid
-//     UTF-8, or a body that could not be read; 408 when it does not arrive
+//     malformed part header, a truncated body, a form name or value that is
+//     not valid UTF-8, or a body that could not be read; 408 when it does not arrive
 //     before the server's read deadline;
 //   - a 500, whose cause is logged, when a temporary file cannot be written.
 func Multipart(r *http.Request, opts ...MultipartOption) (*MultipartForm, error) {
@@ -365,6 +365,9 @@ func readMultipart(body io.Reader, boundary string, o *multipartOptions, limit i
 			return nil, err
 		}
 		name := p.FormName()
+		if !utf8.ValidString(name) {
+			return nil, Errorf(http.StatusBadRequest, "Invalid multipart body: a field name is not valid UTF-8")
+		}
 		if name == "" {
 			if _, err := io.Copy(io.Discard, p); err != nil {
 				return nil, err
