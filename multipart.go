@@ -173,7 +173,8 @@ func (f *MultipartForm) RemoveAll() error {
 // default is a Default constant of the same name (DefaultMaxParts, …). A
 // file is kept in memory while the form's files fit in [MaxMemory], and
 // written to a temporary file in [TempDir] otherwise. Form names and
-// values must be valid UTF-8, as for [Form]; a part without a form name
+// values must be valid UTF-8, as for [Form], and a value's part may name no
+// other charset; a part without a form name
 // counts against [MaxParts] and is skipped.
 //
 // The body is read once: a second call on r returns the same form or
@@ -190,7 +191,8 @@ func (f *MultipartForm) RemoveAll() error {
 // Errors are all [*Error], so a route can return them as they are:
 //
 //   - 415: a Content-Type other than multipart/form-data (none included),
-//     or any Content-Encoding but identity;
+//     any Content-Encoding but identity, or a value whose part names a
+//     charset other than UTF-8 or US-ASCII;
 //   - 413: a bound passed, named in the message ("Multipart body has more
 //     than 1000 parts (MaxParts)"), or the chain's body limit ("Body
 //     exceeded N byte limit"); a declared Content-Length over the body
@@ -415,7 +417,14 @@ func checkPartHeader(h textproto.MIMEHeader, o *multipartOptions) error {
 }
 
 // readValue reads a part that is not a file, of at most max bytes.
+// A charset other than UTF-8 (or US-ASCII, a subset) on its Content-Type
+// (RFC 7578 section 4.4) is a 415, as it is for [Form]: its bytes would
+// otherwise be read as UTF-8.
 func readValue(p *multipart.Part, name string, max int64) (string, error) {
+	if cs, ok := charset(p.Header.Get("Content-Type")); ok && !isUTF8(cs) && !strings.EqualFold(cs, "us-ascii") {
+		return "", Errorf(http.StatusUnsupportedMediaType,
+			"Unsupported charset %.64q: multipart value %.64q must be utf-8", cs, name)
+	}
 	b, err := io.ReadAll(io.LimitReader(p, addSat(max, 1)))
 	switch {
 	case err != nil:

@@ -165,6 +165,8 @@ func TestMultipartErrors(t *testing.T) {
 			multipartType, nil, outcome{400, "Invalid multipart body: a field name is not valid UTF-8"}},
 		{"invalid UTF-8 name in RFC 2231 form is 400", "--" + boundary + "\r\nContent-Disposition: form-data; name*=UTF-8''%FF; filename=f\r\n\r\nx\r\n--" + boundary + "--\r\n",
 			multipartType, nil, outcome{400, "Invalid multipart body: a field name is not valid UTF-8"}},
+		{"value in a latin-1 charset is 415", "--" + boundary + "\r\nContent-Disposition: form-data; name=v\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nÃ©\r\n--" + boundary + "--\r\n",
+			multipartType, nil, outcome{415, `Unsupported charset "iso-8859-1": multipart value "v" must be utf-8`}},
 		{"one part over MaxParts is 413", withParts(4), multipartType, []micro.MultipartOption{micro.MaxParts(3)},
 			outcome{413, "Multipart body has more than 3 parts (MaxParts)"}},
 		{"one file over MaxFiles is 413", multipartBody(t, file, file), multipartType, []micro.MultipartOption{micro.MaxFiles(1)},
@@ -202,6 +204,16 @@ func TestMultipartErrors(t *testing.T) {
 			}
 			expectNoTempFiles(t, dir)
 		})
+	}
+}
+
+func TestMultipartValueInAUTF8CharsetIsAccepted(t *testing.T) {
+	for _, ct := range []string{"text/plain; charset=UTF-8", `text/plain; charset="utf-8"`, "text/plain; charset=us-ascii", "text/plain"} {
+		body := "--" + boundary + "\r\nContent-Disposition: form-data; name=v\r\nContent-Type: " + ct + "\r\n\r\nh\u00e9\r\n--" + boundary + "--\r\n"
+		form, err := micro.Multipart(post(body, multipartType))
+		if err != nil || form.Value["v"][0] != "h\u00e9" {
+			t.Errorf("%s: Multipart = %v, %v; want v=h\u00e9", ct, form, err)
+		}
 	}
 }
 
