@@ -384,6 +384,31 @@ func TestHandlerRemovesTempFilesAfterTheResponse(t *testing.T) {
 	expectNoTempFiles(t, dir)
 }
 
+// TestMultipartThenABodyHelper: a body helper called after Multipart is a
+// 400 and changes nothing: Multipart still returns its form, and Handler
+// still removes the form's temporary files.
+func TestMultipartThenABodyHelper(t *testing.T) {
+	dir := t.TempDir()
+	var first, second *micro.MultipartForm
+	var helperStatus int
+	h := micro.Handler(func(r *http.Request) (any, error) {
+		var err error
+		if first, err = micro.Multipart(r, micro.TempDir(dir), micro.MaxMemory(0)); err != nil {
+			return nil, err
+		}
+		_, err = micro.Text(r)
+		helperStatus, _ = errorOf(t, err)
+		second, err = micro.Multipart(r)
+		return nil, err
+	})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, post(multipartBody(t, part{name: "f", filename: "f", content: "data"}), multipartType))
+	if w.Code != 204 || helperStatus != 400 || second != first {
+		t.Errorf("status %d, Text's %d, second form %p; want 204, 400 and the first form %p", w.Code, helperStatus, second, first)
+	}
+	expectNoTempFiles(t, dir)
+}
+
 func TestMultipartClientAbortMidUploadLeavesNoTempFile(t *testing.T) {
 	dir := t.TempDir()
 	done := make(chan error, 1)
