@@ -197,10 +197,10 @@ func (f *MultipartForm) RemoveAll() error {
 //     than 1000 parts (MaxParts)"), or the chain's body limit ("Body
 //     exceeded N byte limit"); a declared Content-Length over the body
 //     bound is refused unread;
-//   - 400 "Invalid multipart body": a missing or invalid boundary, a
-//     malformed part header, a truncated body, a form name or value that is
-//     not valid UTF-8, or a body that could not be read; 408 when it does not arrive
-//     before the server's read deadline;
+//   - 400 "Invalid multipart body": a missing, repeated or invalid
+//     boundary, a malformed part header, a truncated body, a form name or
+//     value that is not valid UTF-8, or a body that could not be read; 408
+//     when it does not arrive before the server's read deadline;
 //   - a 500, whose cause is logged, when a temporary file cannot be written.
 func Multipart(r *http.Request, opts ...MultipartOption) (*MultipartForm, error) {
 	if b, ok := r.Body.(*multipartBody); ok {
@@ -246,9 +246,9 @@ func Multipart(r *http.Request, opts ...MultipartOption) (*MultipartForm, error)
 }
 
 // multipartBoundary returns the boundary of a multipart/form-data
-// Content-Type: a 415 [*Error] for another type, a 400 one for a missing
-// or invalid boundary (RFC 2046 section 5.1.1: 1 to 70 characters of
-// bchars, not ending in a space).
+// Content-Type: a 415 [*Error] for another type, a 400 one for a missing,
+// repeated or invalid boundary (RFC 2046 section 5.1.1: 1 to 70
+// characters of bchars, not ending in a space).
 func multipartBoundary(ct string) (string, error) {
 	mt, params := httpsyntax.CutMediaType(ct)
 	if !strings.EqualFold(mt, "multipart/form-data") {
@@ -256,12 +256,30 @@ func multipartBoundary(ct string) (string, error) {
 			"Unsupported Content-Type %.100q: expected multipart/form-data", ct)
 	}
 	v, ok := httpsyntax.Param(params, "boundary")
+	if ok && boundaries(params) > 1 {
+		// An error (RFC 6838 section 4.3) that parsers may read
+		// differently: mime.ParseMediaType refuses it.
+		return "", Errorf(http.StatusBadRequest, "Invalid multipart body: the Content-Type has more than one boundary")
+	}
 	b := httpsyntax.Unquote(v)
 	if !ok || !validBoundary(b) {
 		return "", Errorf(http.StatusBadRequest,
 			"Invalid multipart body: the Content-Type needs a boundary of 1 to 70 characters, not %.80q", b)
 	}
 	return b, nil
+}
+
+// boundaries counts the boundary parameters in params.
+func boundaries(params string) int {
+	n := 0
+	for params != "" {
+		var name string
+		name, _, params = httpsyntax.NextParam(params)
+		if strings.EqualFold(name, "boundary") {
+			n++
+		}
+	}
+	return n
 }
 
 func validBoundary(b string) bool {

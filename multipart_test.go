@@ -151,6 +151,8 @@ func TestMultipartErrors(t *testing.T) {
 			outcome{400, `Invalid multipart body: the Content-Type needs a boundary of 1 to 70 characters, not "` + strings.Repeat("b", 71) + `"`}},
 		{"boundary with a forbidden character is 400", multipartBody(t, file), `multipart/form-data; boundary="a@b"`, nil,
 			outcome{400, `Invalid multipart body: the Content-Type needs a boundary of 1 to 70 characters, not "a@b"`}},
+		{"two boundaries are 400", multipartBody(t, file), "multipart/form-data; boundary=" + boundary + "; Boundary=other", nil,
+			outcome{400, "Invalid multipart body: the Content-Type has more than one boundary"}},
 		{"empty body is 400", "", multipartType, nil,
 			outcome{400, "Invalid multipart body: it ends before its closing boundary"}},
 		{"body without the boundary is 400", "just text", multipartType, nil,
