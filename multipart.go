@@ -70,8 +70,8 @@ func MaxFileBytes(n int64) MultipartOption {
 }
 
 // MaxMultipartBytes sets the largest multipart body [Multipart] reads, in
-// bytes on the wire, boundaries and part headers included; one byte more
-// is 413. The chain's middleware.BodyLimit, when lower, is the bound.
+// bytes on the wire, boundaries, part headers, preamble and epilogue
+// included; one byte more is 413. The chain's middleware.BodyLimit, when lower, is the bound.
 func MaxMultipartBytes(n int64) MultipartOption {
 	return bound("MaxMultipartBytes", n, func(o *multipartOptions) *int64 { return &o.maxBytes })
 }
@@ -369,6 +369,12 @@ func readMultipart(body io.Reader, boundary string, o *multipartOptions, limit i
 		p, err := mr.NextPart()
 		head.limit = math.MaxInt64
 		if err == io.EOF {
+			// The epilogue, after the closing boundary, counts too: it is
+			// read, within the bound, so that a body over it is refused
+			// however its bytes arrived.
+			if _, err := io.Copy(io.Discard, total); err != nil {
+				return nil, err
+			}
 			if total.n > limit {
 				return nil, errMultipartTooLarge
 			}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -228,6 +229,27 @@ func TestMultipartAtEachBoundIsAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	form.RemoveAll()
+}
+
+// TestMultipartEpilogueOverTheBoundIs413: a body over MaxMultipartBytes
+// by the bytes after its closing boundary is 413 whether or not they came
+// in the same read as the boundary.
+func TestMultipartEpilogueOverTheBoundIs413(t *testing.T) {
+	form := multipartBody(t, part{name: "v", content: "1"})
+	body := form + strings.Repeat("e", 100)
+	for name, src := range map[string]func() io.Reader{
+		"in one read":   func() io.Reader { return strings.NewReader(body) },
+		"a byte a read": func() io.Reader { return iotest.OneByteReader(strings.NewReader(body)) },
+		"after a pause": func() io.Reader { return io.MultiReader(strings.NewReader(form), strings.NewReader(body[len(form):])) },
+	} {
+		r := httptest.NewRequest("POST", "/", src())
+		r.Header.Set("Content-Type", multipartType)
+		r.ContentLength = -1
+		_, err := micro.Multipart(r, micro.MaxMultipartBytes(int64(len(form)+50)))
+		if status, detail := errorOf(t, err); status != 413 {
+			t.Errorf("%s: %d %q, want 413", name, status, detail)
+		}
+	}
 }
 
 func TestMultipartDeclaredLengthOverTheBoundIsRefusedUnread(t *testing.T) {
