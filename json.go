@@ -35,9 +35,10 @@ import (
 // When T or *T has a Validate() error method ([Validator]), JSON calls it
 // on the decoded value, the zero T of [AllowEmpty] included (an empty body
 // stands for {}), and returns the zero T with its error: an error with a
-// status, such as [Invalid]'s 422 with its field errors, as it is; any
-// other error as a 422 [*Error] whose message, sent as the problem's
-// detail, is the error's text: Validate's messages are for the client. For
+// status, such as [Invalid]'s 422 with its field errors, or a panic
+// recovered with [Recovered], as it is; any other error as a 422 [*Error]
+// whose message, sent as the problem's detail, is the error's text:
+// Validate's messages are for the client. For
 // a pointer T (JSON[*S]) the method of *S is called unless the value is nil
 // (a null body, or an empty one with AllowEmpty). A T without the method
 // costs one type assertion, no allocation.
