@@ -121,7 +121,7 @@ type MultipartForm struct {
 // FileHeader is a file part of a [MultipartForm], as multipart.FileHeader
 // describes one: its filename (the last element of the client's after a
 // '/', as multipart.Part.FileName gives it; still the client's word, not a
-// safe path: it may hold '\\', control characters or invalid UTF-8, so
+// safe path: it may hold backslashes, control characters or invalid UTF-8, so
 // choose the stored name yourself and escape this one wherever it is
 // shown), its part header and its size in bytes. Open reads its content.
 type FileHeader struct {
