@@ -122,11 +122,17 @@ func bodyLimit(r *http.Request, opts []BodyOption) int64 {
 
 // readBody reads r's body once, within the limit, inflating it as its
 // Content-Encoding says, and keeps the result in r.Body (a [readOnce]) so
-// that later calls, and later readers of r.Body, get the same bytes.
+// that later calls, and later readers of r.Body, get the same bytes. A
+// body [Multipart] read is a 400, and stays in r.Body.
 func readBody(r *http.Request, opts []BodyOption) ([]byte, error) {
 	limit := bodyLimit(r, opts)
 	if b, ok := r.Body.(*readOnce); ok {
 		return b.result(limit)
+	}
+	if _, ok := r.Body.(*multipartBody); ok {
+		// Left in place: Multipart returns its form again, and Handler
+		// finds the form's temporary files to remove.
+		return nil, bodyError(errMultipartRead, limit)
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil // nothing to decode, whatever Content-Encoding says

@@ -67,7 +67,7 @@ func Errorf(status int, format string, args ...any) *Error {
 // [Handler] recovers its function's panics itself; call Recovered for a
 // panic in a goroutine of your own, and return the error from the route.
 func Recovered(v any) *Error {
-	if e, ok := v.(*Error); ok && e.stack != nil {
+	if e, ok := v.(*Error); ok && e.Stack() != nil {
 		return e
 	}
 	e := &Error{msg: fmt.Sprint("panic: ", v), stack: debug.Stack()}
@@ -77,22 +77,52 @@ func Recovered(v any) *Error {
 	return e
 }
 
-// Error returns the message.
-func (e *Error) Error() string { return e.msg }
+// The reading methods below accept a nil *Error, which a route returns by
+// mistake as a non-nil error (a typed nil): it has no status, so
+// [send.Error] answers it as an unclassified 500, logged as "nil
+// *micro.Error", rather than panicking with the request unanswered.
 
-// StatusCode returns the HTTP status.
-func (e *Error) StatusCode() int { return e.status }
+// Error returns the message; "nil *micro.Error" for a nil e.
+func (e *Error) Error() string {
+	if e == nil {
+		return "nil *micro.Error"
+	}
+	return e.msg
+}
+
+// StatusCode returns the HTTP status; 0 for a nil e.
+func (e *Error) StatusCode() int {
+	if e == nil {
+		return 0
+	}
+	return e.status
+}
 
 // Unwrap returns the causes given with %w or [Error.Wrap], or the panic
 // value of [Recovered] when that is an error.
-func (e *Error) Unwrap() []error { return e.causes }
+func (e *Error) Unwrap() []error {
+	if e == nil {
+		return nil
+	}
+	return e.causes
+}
 
 // Stack returns the stack of the goroutine where the panic behind an
 // [Error] from [Recovered] happened; nil for any other Error.
-func (e *Error) Stack() []byte { return e.stack }
+func (e *Error) Stack() []byte {
+	if e == nil {
+		return nil
+	}
+	return e.stack
+}
 
 // Header returns the headers sent with the error; nil if none was set.
-func (e *Error) Header() http.Header { return e.header }
+func (e *Error) Header() http.Header {
+	if e == nil {
+		return nil
+	}
+	return e.header
+}
 
 // WithHeader adds a response header, such as Allow for 405, Retry-After for
 // 429 or WWW-Authenticate for 401, and returns e:

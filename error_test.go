@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
+	"github.com/microkit-go/micro/internal/testkit"
 	"github.com/microkit-go/micro/middleware"
 )
 
@@ -122,5 +123,27 @@ func TestRecovered(t *testing.T) {
 	}
 	if st := micro.Errorf(500, "no panic").Stack(); st != nil {
 		t.Errorf("Stack of an Errorf error = %q, want nil", st)
+	}
+}
+
+// TestNilErrorIsAnUnclassified500: a route that returns a nil *Error in a
+// non-nil error (the typed-nil pitfall) gets a logged 500, not a panic
+// that leaves the request unanswered.
+func TestNilErrorIsAnUnclassified500(t *testing.T) {
+	var log testkit.Log
+	h := middleware.ErrorLogger(log.JSONLogger(slog.LevelDebug))(micro.Handler(func(r *http.Request) (any, error) {
+		var e *micro.Error
+		return nil, e
+	}))
+	got := roundTrip(t, h, req{})
+	if got.Status != 500 {
+		t.Errorf("status %d, want 500; body %s", got.Status, got.Body)
+	}
+	if !strings.Contains(log.String(), "nil *micro.Error") {
+		t.Errorf("log %q does not name the nil *micro.Error", log.String())
+	}
+	var e *micro.Error
+	if e.StatusCode() != 0 || e.Header() != nil || e.Unwrap() != nil || e.Stack() != nil {
+		t.Error("a nil *Error's methods must report nothing")
 	}
 }

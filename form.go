@@ -41,9 +41,10 @@ func MaxFields(n int) BodyOption {
 //   - 413: a body over the limit, as for [JSON]; "Form has more than N
 //     fields" for more fields than [MaxFields] (or [DefaultMaxFields]),
 //     refused before any is decoded;
-//   - 400 "Invalid form": a body url.ParseQuery refuses (a bad %-escape, a
-//     ';' separator), or a name or value that is not valid UTF-8 once
-//     unescaped; 400 "Invalid body" or 408 as for [JSON].
+//   - 400 "Invalid form": a bad %-escape or a ';' separator (as
+//     url.ParseQuery refuses them, but without its bound of 10,000 '&'s:
+//     [MaxFields] is the bound), or a name or value that is not valid UTF-8
+//     once unescaped; 400 "Invalid body" or 408 as for [JSON].
 //
 // A request without a body gives empty, non-nil values.
 func Form(r *http.Request, opts ...BodyOption) (url.Values, error) {
@@ -63,7 +64,9 @@ func Form(r *http.Request, opts ...BodyOption) (url.Values, error) {
 	return parseForm(string(b), max)
 }
 
-// parseForm decodes body, a form of at most max fields.
+// parseForm decodes body, a form of at most max fields, as url.ParseQuery
+// would, but without its own bound on the '&'s (GODEBUG
+// urlmaxqueryparams), which would refuse with a 400 what max allows.
 func parseForm(body string, max int) (url.Values, error) {
 	n := 0
 	for field := range strings.SplitSeq(body, "&") {
@@ -74,19 +77,29 @@ func parseForm(body string, max int) (url.Values, error) {
 			return nil, Errorf(http.StatusRequestEntityTooLarge, "Form has more than %d fields", max)
 		}
 	}
-	v, err := url.ParseQuery(body)
-	if err != nil {
-		return nil, Errorf(http.StatusBadRequest, "Invalid form: %.200s", err).Wrap(err)
-	}
-	for name, values := range v {
+	v := url.Values{}
+	for field := range strings.SplitSeq(body, "&") {
+		if field == "" {
+			continue
+		}
+		if strings.Contains(field, ";") {
+			return nil, Errorf(http.StatusBadRequest, "Invalid form: invalid semicolon separator in query")
+		}
+		name, value, _ := strings.Cut(field, "=")
+		name, err := url.QueryUnescape(name)
+		if err == nil {
+			value, err = url.QueryUnescape(value)
+		}
+		if err != nil {
+			return nil, Errorf(http.StatusBadRequest, "Invalid form: %.200s", err).Wrap(err)
+		}
 		if !utf8.ValidString(name) {
 			return nil, Errorf(http.StatusBadRequest, "Invalid form: a field name is not valid UTF-8")
 		}
-		for _, s := range values {
-			if !utf8.ValidString(s) {
-				return nil, Errorf(http.StatusBadRequest, "Invalid form: field %.64q is not valid UTF-8", name)
-			}
+		if !utf8.ValidString(value) {
+			return nil, Errorf(http.StatusBadRequest, "Invalid form: field %.64q is not valid UTF-8", name)
 		}
+		v[name] = append(v[name], value)
 	}
 	return v, nil
 }

@@ -89,6 +89,22 @@ func TestFormFieldsAtMaxFieldsAreAccepted(t *testing.T) {
 	}
 }
 
+// TestFormFieldCountIsMaxFields: the fields counted are Form's own, not
+// url.ParseQuery's (which counts every '&' and refuses more than 10,000
+// whatever MaxFields says): empty elements are no fields, and MaxFields
+// above 10,000 is honored.
+func TestFormFieldCountIsMaxFields(t *testing.T) {
+	v, err := micro.Form(post(strings.Repeat("&", 10_001)+"a=1", formType))
+	if err != nil || v.Get("a") != "1" {
+		t.Errorf("one field among 10,001 empty elements: Form = %v, %v; want a=1", v, err)
+	}
+	body := strings.Repeat("a=1&", 14_999) + "a=1"
+	v, err = micro.Form(post(body, formType), micro.MaxFields(15_000))
+	if err != nil || len(v["a"]) != 15_000 {
+		t.Errorf("15,000 fields at MaxFields(15000): %d values, %v; want 15,000", len(v["a"]), err)
+	}
+}
+
 func TestMaxFieldsBelowOnePanics(t *testing.T) {
 	if p := testkit.Recover(func() { micro.MaxFields(0) }); p == nil {
 		t.Fatal("MaxFields(0) did not panic")

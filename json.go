@@ -35,16 +35,18 @@ import (
 // When T or *T has a Validate() error method ([Validator]), JSON calls it
 // on the decoded value, the zero T of [AllowEmpty] included (an empty body
 // stands for {}), and returns the zero T with its error: an error with a
-// status, such as [Invalid]'s 422 with its field errors, as it is; any
-// other error as a 422 [*Error] whose message, sent as the problem's
-// detail, is the error's text: Validate's messages are for the client. For
+// status, such as [Invalid]'s 422 with its field errors, or a panic
+// recovered with [Recovered], as it is; any other error as a 422 [*Error]
+// whose message, sent as the problem's detail, is the error's text:
+// Validate's messages are for the client. For
 // a pointer T (JSON[*S]) the method of *S is called unless the value is nil
 // (a null body, or an empty one with AllowEmpty). A T without the method
 // costs one type assertion, no allocation.
 //
 // Unknown fields are ignored and a UTF-8 byte order mark is skipped; invalid
 // UTF-8 inside strings becomes U+FFFD, as encoding/json decodes it. An error
-// with a status from an UnmarshalJSON method of T is returned as it is.
+// with a status from an UnmarshalJSON method of T is returned as it is, and
+// so is a panic it recovered with [Recovered]: a 500, logged, never sent.
 func JSON[T any](r *http.Request, opts ...BodyOption) (T, error) {
 	// What the contract above leaves out: a request without a body has
 	// nothing to decode, whatever its Content-Encoding; deflate is the zlib
@@ -97,7 +99,7 @@ func jsonError(err error) error {
 		te *json.UnmarshalTypeError
 	)
 	switch {
-	case statusOf(err) != 0:
+	case statusOf(err) != 0, recoveredPanic(err): // a recovered panic stays a logged 500
 		return err
 	case errors.As(err, &se):
 		return Errorf(http.StatusBadRequest, "Invalid JSON: %s (at byte %d)", se, se.Offset).Wrap(err)

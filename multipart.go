@@ -70,8 +70,8 @@ func MaxFileBytes(n int64) MultipartOption {
 }
 
 // MaxMultipartBytes sets the largest multipart body [Multipart] reads, in
-// bytes on the wire, boundaries and part headers included; one byte more
-// is 413. The chain's middleware.BodyLimit, when lower, is the bound.
+// bytes on the wire, boundaries, part headers, preamble and epilogue
+// included; one byte more is 413. The chain's middleware.BodyLimit, when lower, is the bound.
 func MaxMultipartBytes(n int64) MultipartOption {
 	return bound("MaxMultipartBytes", n, func(o *multipartOptions) *int64 { return &o.maxBytes })
 }
@@ -119,9 +119,11 @@ type MultipartForm struct {
 }
 
 // FileHeader is a file part of a [MultipartForm], as multipart.FileHeader
-// describes one: its filename (the last element of the client's, as
-// multipart.Part.FileName gives it; still the client's word, not a safe
-// path), its part header and its size in bytes. Open reads its content.
+// describes one: its filename (the last element of the client's after a
+// '/', as multipart.Part.FileName gives it; still the client's word, not a
+// safe path: it may hold backslashes, control characters or invalid UTF-8, so
+// choose the stored name yourself and escape this one wherever it is
+// shown), its part header and its size in bytes. Open reads its content.
 type FileHeader struct {
 	Filename string
 	Header   textproto.MIMEHeader
@@ -172,9 +174,10 @@ func (f *MultipartForm) RemoveAll() error {
 // mime/multipart.Reader, within bounds set by [MultipartOption]s; each
 // default is a Default constant of the same name (DefaultMaxParts, …). A
 // file is kept in memory while the form's files fit in [MaxMemory], and
-// written to a temporary file in [TempDir] otherwise. Values must be valid
-// UTF-8; a part without a form name counts against [MaxParts] and is
-// skipped.
+// written to a temporary file in [TempDir] otherwise. Form names and
+// values must be valid UTF-8, as for [Form], and a value's part may name no
+// other charset; a part without a form name
+// counts against [MaxParts] and is skipped.
 //
 // The body is read once: a second call on r returns the same form or
 // error, and the body cannot then be read by [JSON], [Text] or [Buffer]
@@ -190,15 +193,16 @@ func (f *MultipartForm) RemoveAll() error {
 // Errors are all [*Error], so a route can return them as they are:
 //
 //   - 415: a Content-Type other than multipart/form-data (none included),
-//     or any Content-Encoding but identity;
+//     any Content-Encoding but identity, or a value whose part names a
+//     charset other than UTF-8 or US-ASCII;
 //   - 413: a bound passed, named in the message ("Multipart body has more
 //     than 1000 parts (MaxParts)"), or the chain's body limit ("Body
 //     exceeded N byte limit"); a declared Content-Length over the body
 //     bound is refused unread;
-//   - 400 "Invalid multipart body": a missing or invalid boundary, a
-//     malformed part header, a truncated body, a value that is not valid
-//     UTF-8, or a body that could not be read; 408 when it does not arrive
-//     before the server's read deadline;
+//   - 400 "Invalid multipart body": a missing, repeated or invalid
+//     boundary, a malformed part header, a truncated body, a form name or
+//     value that is not valid UTF-8, or a body that could not be read; 408
+//     when it does not arrive before the server's read deadline;
 //   - a 500, whose cause is logged, when a temporary file cannot be written.
 func Multipart(r *http.Request, opts ...MultipartOption) (*MultipartForm, error) {
 	if b, ok := r.Body.(*multipartBody); ok {
@@ -244,9 +248,9 @@ func Multipart(r *http.Request, opts ...MultipartOption) (*MultipartForm, error)
 }
 
 // multipartBoundary returns the boundary of a multipart/form-data
-// Content-Type: a 415 [*Error] for another type, a 400 one for a missing
-// or invalid boundary (RFC 2046 section 5.1.1: 1 to 70 characters of
-// bchars, not ending in a space).
+// Content-Type: a 415 [*Error] for another type, a 400 one for a missing,
+// repeated or invalid boundary (RFC 2046 section 5.1.1: 1 to 70
+// characters of bchars, not ending in a space).
 func multipartBoundary(ct string) (string, error) {
 	mt, params := httpsyntax.CutMediaType(ct)
 	if !strings.EqualFold(mt, "multipart/form-data") {
@@ -254,12 +258,30 @@ func multipartBoundary(ct string) (string, error) {
 			"Unsupported Content-Type %.100q: expected multipart/form-data", ct)
 	}
 	v, ok := httpsyntax.Param(params, "boundary")
+	if ok && boundaries(params) > 1 {
+		// An error (RFC 6838 section 4.3) that parsers may read
+		// differently: mime.ParseMediaType refuses it.
+		return "", Errorf(http.StatusBadRequest, "Invalid multipart body: the Content-Type has more than one boundary")
+	}
 	b := httpsyntax.Unquote(v)
 	if !ok || !validBoundary(b) {
 		return "", Errorf(http.StatusBadRequest,
 			"Invalid multipart body: the Content-Type needs a boundary of 1 to 70 characters, not %.80q", b)
 	}
 	return b, nil
+}
+
+// boundaries counts the boundary parameters in params.
+func boundaries(params string) int {
+	n := 0
+	for params != "" {
+		var name string
+		name, _, params = httpsyntax.NextParam(params)
+		if strings.EqualFold(name, "boundary") {
+			n++
+		}
+	}
+	return n
 }
 
 func validBoundary(b string) bool {
@@ -349,6 +371,12 @@ func readMultipart(body io.Reader, boundary string, o *multipartOptions, limit i
 		p, err := mr.NextPart()
 		head.limit = math.MaxInt64
 		if err == io.EOF {
+			// The epilogue, after the closing boundary, counts too: it is
+			// read, within the bound, so that a body over it is refused
+			// however its bytes arrived.
+			if _, err := io.Copy(io.Discard, total); err != nil {
+				return nil, err
+			}
 			if total.n > limit {
 				return nil, errMultipartTooLarge
 			}
@@ -365,6 +393,9 @@ func readMultipart(body io.Reader, boundary string, o *multipartOptions, limit i
 			return nil, err
 		}
 		name := p.FormName()
+		if !utf8.ValidString(name) {
+			return nil, Errorf(http.StatusBadRequest, "Invalid multipart body: a field name is not valid UTF-8")
+		}
 		if name == "" {
 			if _, err := io.Copy(io.Discard, p); err != nil {
 				return nil, err
@@ -412,7 +443,14 @@ func checkPartHeader(h textproto.MIMEHeader, o *multipartOptions) error {
 }
 
 // readValue reads a part that is not a file, of at most max bytes.
+// A charset other than UTF-8 (or US-ASCII, a subset) on its Content-Type
+// (RFC 7578 section 4.4) is a 415, as it is for [Form]: its bytes would
+// otherwise be read as UTF-8.
 func readValue(p *multipart.Part, name string, max int64) (string, error) {
+	if cs, ok := charset(p.Header.Get("Content-Type")); ok && !isUTF8(cs) && !strings.EqualFold(cs, "us-ascii") {
+		return "", Errorf(http.StatusUnsupportedMediaType,
+			"Unsupported charset %.64q: multipart value %.64q must be utf-8", cs, name)
+	}
 	b, err := io.ReadAll(io.LimitReader(p, addSat(max, 1)))
 	switch {
 	case err != nil:

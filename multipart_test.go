@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -151,6 +152,8 @@ func TestMultipartErrors(t *testing.T) {
 			outcome{400, `Invalid multipart body: the Content-Type needs a boundary of 1 to 70 characters, not "` + strings.Repeat("b", 71) + `"`}},
 		{"boundary with a forbidden character is 400", multipartBody(t, file), `multipart/form-data; boundary="a@b"`, nil,
 			outcome{400, `Invalid multipart body: the Content-Type needs a boundary of 1 to 70 characters, not "a@b"`}},
+		{"two boundaries are 400", multipartBody(t, file), "multipart/form-data; boundary=" + boundary + "; Boundary=other", nil,
+			outcome{400, "Invalid multipart body: the Content-Type has more than one boundary"}},
 		{"empty body is 400", "", multipartType, nil,
 			outcome{400, "Invalid multipart body: it ends before its closing boundary"}},
 		{"body without the boundary is 400", "just text", multipartType, nil,
@@ -161,6 +164,12 @@ func TestMultipartErrors(t *testing.T) {
 			outcome{400, `Invalid multipart body: malformed MIME header: missing colon: "no colon here"`}},
 		{"invalid UTF-8 value is 400", multipartBody(t, part{name: "v", content: "\xff"}), multipartType, nil,
 			outcome{400, `Invalid multipart body: value "v" is not valid UTF-8`}},
+		{"invalid UTF-8 name is 400", "--" + boundary + "\r\nContent-Disposition: form-data; name=\"\xff\"\r\n\r\nx\r\n--" + boundary + "--\r\n",
+			multipartType, nil, outcome{400, "Invalid multipart body: a field name is not valid UTF-8"}},
+		{"invalid UTF-8 name in RFC 2231 form is 400", "--" + boundary + "\r\nContent-Disposition: form-data; name*=UTF-8''%FF; filename=f\r\n\r\nx\r\n--" + boundary + "--\r\n",
+			multipartType, nil, outcome{400, "Invalid multipart body: a field name is not valid UTF-8"}},
+		{"value in a latin-1 charset is 415", "--" + boundary + "\r\nContent-Disposition: form-data; name=v\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nÃ©\r\n--" + boundary + "--\r\n",
+			multipartType, nil, outcome{415, `Unsupported charset "iso-8859-1": multipart value "v" must be utf-8`}},
 		{"one part over MaxParts is 413", withParts(4), multipartType, []micro.MultipartOption{micro.MaxParts(3)},
 			outcome{413, "Multipart body has more than 3 parts (MaxParts)"}},
 		{"one file over MaxFiles is 413", multipartBody(t, file, file), multipartType, []micro.MultipartOption{micro.MaxFiles(1)},
@@ -201,6 +210,16 @@ func TestMultipartErrors(t *testing.T) {
 	}
 }
 
+func TestMultipartValueInAUTF8CharsetIsAccepted(t *testing.T) {
+	for _, ct := range []string{"text/plain; charset=UTF-8", `text/plain; charset="utf-8"`, "text/plain; charset=us-ascii", "text/plain"} {
+		body := "--" + boundary + "\r\nContent-Disposition: form-data; name=v\r\nContent-Type: " + ct + "\r\n\r\nh\u00e9\r\n--" + boundary + "--\r\n"
+		form, err := micro.Multipart(post(body, multipartType))
+		if err != nil || form.Value["v"][0] != "h\u00e9" {
+			t.Errorf("%s: Multipart = %v, %v; want v=h\u00e9", ct, form, err)
+		}
+	}
+}
+
 func TestMultipartAtEachBoundIsAccepted(t *testing.T) {
 	body := multipartBody(t, part{name: "v", content: "12"}, part{name: "f", filename: "f", content: "123"})
 	form, err := micro.Multipart(post(body, multipartType), micro.TempDir(t.TempDir()),
@@ -210,6 +229,27 @@ func TestMultipartAtEachBoundIsAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	form.RemoveAll()
+}
+
+// TestMultipartEpilogueOverTheBoundIs413: a body over MaxMultipartBytes
+// by the bytes after its closing boundary is 413 whether or not they came
+// in the same read as the boundary.
+func TestMultipartEpilogueOverTheBoundIs413(t *testing.T) {
+	form := multipartBody(t, part{name: "v", content: "1"})
+	body := form + strings.Repeat("e", 100)
+	for name, src := range map[string]func() io.Reader{
+		"in one read":   func() io.Reader { return strings.NewReader(body) },
+		"a byte a read": func() io.Reader { return iotest.OneByteReader(strings.NewReader(body)) },
+		"after a pause": func() io.Reader { return io.MultiReader(strings.NewReader(form), strings.NewReader(body[len(form):])) },
+	} {
+		r := httptest.NewRequest("POST", "/", src())
+		r.Header.Set("Content-Type", multipartType)
+		r.ContentLength = -1
+		_, err := micro.Multipart(r, micro.MaxMultipartBytes(int64(len(form)+50)))
+		if status, detail := errorOf(t, err); status != 413 {
+			t.Errorf("%s: %d %q, want 413", name, status, detail)
+		}
+	}
 }
 
 func TestMultipartDeclaredLengthOverTheBoundIsRefusedUnread(t *testing.T) {
@@ -364,6 +404,31 @@ func TestHandlerRemovesTempFilesAfterTheResponse(t *testing.T) {
 	h.ServeHTTP(w, post(multipartBody(t, part{name: "f", filename: "f", content: "data"}), multipartType))
 	if w.Code != 200 || w.Body.String() != "data" {
 		t.Fatalf("%d %q, want 200 data", w.Code, w.Body)
+	}
+	expectNoTempFiles(t, dir)
+}
+
+// TestMultipartThenABodyHelper: a body helper called after Multipart is a
+// 400 and changes nothing: Multipart still returns its form, and Handler
+// still removes the form's temporary files.
+func TestMultipartThenABodyHelper(t *testing.T) {
+	dir := t.TempDir()
+	var first, second *micro.MultipartForm
+	var helperStatus int
+	h := micro.Handler(func(r *http.Request) (any, error) {
+		var err error
+		if first, err = micro.Multipart(r, micro.TempDir(dir), micro.MaxMemory(0)); err != nil {
+			return nil, err
+		}
+		_, err = micro.Text(r)
+		helperStatus, _ = errorOf(t, err)
+		second, err = micro.Multipart(r)
+		return nil, err
+	})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, post(multipartBody(t, part{name: "f", filename: "f", content: "data"}), multipartType))
+	if w.Code != 204 || helperStatus != 400 || second != first {
+		t.Errorf("status %d, Text's %d, second form %p; want 204, 400 and the first form %p", w.Code, helperStatus, second, first)
 	}
 	expectNoTempFiles(t, dir)
 }

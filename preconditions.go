@@ -33,8 +33,9 @@ const maxDateLen = 64
 // oversized If-Match (over 64 tags or 4 KiB) fails, so a write is never
 // let through on a header nobody could evaluate; a malformed If-None-Match
 // is ignored, as is a date that http.ParseTime rejects, one over 64 bytes,
-// and any date condition when modTime is zero. Only the first line of a
-// date header is read. Preconditions does not answer 428 Precondition
+// a date header sent on more than one line (a list of dates, which RFC
+// 9110 sections 13.1.3 and 13.1.4 ask to ignore), and any date condition
+// when modTime is zero. Preconditions does not answer 428 Precondition
 // Required: a route that insists on If-Match checks for the header itself.
 func Preconditions(r *http.Request, etag string, modTime time.Time) error {
 	h := r.Header
@@ -64,10 +65,10 @@ func Preconditions(r *http.Request, etag string, modTime time.Time) error {
 	return nil
 }
 
-// headerTime parses the first line of a date header; ok is false when it
-// is missing, too long or no HTTP date, or when modTime is zero.
+// headerTime parses a date header; ok is false when it is missing, on
+// more than one line, too long or no HTTP date, or when modTime is zero.
 func headerTime(lines []string, modTime time.Time) (t time.Time, ok bool) {
-	if len(lines) == 0 || len(lines[0]) > maxDateLen || modTime.IsZero() {
+	if len(lines) != 1 || len(lines[0]) > maxDateLen || modTime.IsZero() {
 		return time.Time{}, false
 	}
 	t, err := http.ParseTime(lines[0])

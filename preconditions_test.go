@@ -143,3 +143,29 @@ func TestPreconditionsThroughHandler(t *testing.T) {
 		})
 	}
 }
+
+// A date header sent on two lines is a list of dates, which RFC 9110
+// sections 13.1.3 and 13.1.4 ask a recipient to ignore.
+func TestPreconditionsIgnoreDateLists(t *testing.T) {
+	mod := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	before := mod.Add(-time.Hour).Format(http.TimeFormat)
+	after := mod.Add(time.Hour).Format(http.TimeFormat)
+	tests := []struct {
+		name, method, field string
+		lines               []string
+	}{
+		{"If-Unmodified-Since on two lines", "PUT", "If-Unmodified-Since", []string{before, after}},
+		{"If-Modified-Since on two lines", "GET", "If-Modified-Since", []string{after, before}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var header []string
+			for _, l := range tt.lines {
+				header = append(header, tt.field, l)
+			}
+			if got := evaluate(tt.method, `"v"`, mod, header...); got.Status != 0 {
+				t.Errorf("status %d; want nil (the list is ignored)", got.Status)
+			}
+		})
+	}
+}

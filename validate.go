@@ -1,6 +1,7 @@
 package micro
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -89,8 +90,8 @@ func appendToken(b []byte, s string) []byte {
 
 // validate calls the Validate method of *v (T's or *T's), or, when T is a
 // pointer type, that of the pointer *v unless it is nil, and
-// returns its error as [JSON] does: one with a status as it is, any other
-// as a 422 [*Error] with its text.
+// returns its error as [JSON] does: one with a status, or a panic from
+// [Recovered], as it is, any other as a 422 [*Error] with its text.
 func validate[T any](v *T) error {
 	var err error
 	if x, ok := any(v).(Validator); ok { // T's methods and *T's, without boxing a T
@@ -101,8 +102,15 @@ func validate[T any](v *T) error {
 			err = x.Validate()
 		}
 	}
-	if err == nil || statusOf(err) != 0 {
+	if err == nil || statusOf(err) != 0 || recoveredPanic(err) {
 		return err
 	}
 	return &Error{status: http.StatusUnprocessableEntity, msg: err.Error(), causes: []error{err}}
+}
+
+// recoveredPanic reports whether err is, or wraps, an [*Error] from
+// [Recovered]: a 500 whose text is logged, never sent.
+func recoveredPanic(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Stack() != nil
 }

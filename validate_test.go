@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/microkit-go/micro"
 	"github.com/microkit-go/micro/internal/testkit"
+	"github.com/microkit-go/micro/middleware"
 )
 
 func TestPointer(t *testing.T) {
@@ -243,4 +246,64 @@ func BenchmarkDecodeJSONValidate(b *testing.B) {
 			return benchPayload(v), err
 		}},
 	})
+}
+
+// panicky recovers a panic of its checks with micro.Recovered and returns
+// it, wrapped, as its error.
+type panicky struct{}
+
+func (panicky) Validate() (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("checking the body: %w", micro.Recovered(v))
+		}
+	}()
+	panic("secret index 7 out of range")
+}
+
+// TestJSONValidateKeepsRecoveredPanicsPrivate: a recovered panic from
+// Validate stays an unclassified error, a 500 whose text is never sent,
+// not a 422 with the panic's text as its detail.
+func TestJSONValidateKeepsRecoveredPanicsPrivate(t *testing.T) {
+	var log testkit.Log
+	h := middleware.ErrorLogger(log.JSONLogger(slog.LevelDebug))(micro.Handler(func(r *http.Request) (any, error) {
+		return micro.JSON[panicky](r)
+	}))
+	got := roundTrip(t, h, req{method: "POST", body: `{}`, ctype: "application/json"})
+	if got.Status != 500 || strings.Contains(got.Body, "secret") {
+		t.Errorf("got %d %s; want a 500 without the panic's text", got.Status, got.Body)
+	}
+	if !strings.Contains(log.String(), "secret index 7") {
+		t.Errorf("the panic is not logged: %q", log.String())
+	}
+}
+
+// panickyJSON recovers a panic of its own UnmarshalJSON with
+// micro.Recovered.
+type panickyJSON struct{}
+
+func (*panickyJSON) UnmarshalJSON([]byte) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("decoding: %w", micro.Recovered(v))
+		}
+	}()
+	panic("secret index 9 out of range")
+}
+
+// TestJSONKeepsRecoveredPanicsOfUnmarshalJSONPrivate: a recovered panic
+// from an UnmarshalJSON method is no invalid JSON: a 500 whose text is
+// logged, not a 400 with the panic's text as its detail.
+func TestJSONKeepsRecoveredPanicsOfUnmarshalJSONPrivate(t *testing.T) {
+	var log testkit.Log
+	h := middleware.ErrorLogger(log.JSONLogger(slog.LevelDebug))(micro.Handler(func(r *http.Request) (any, error) {
+		return micro.JSON[panickyJSON](r)
+	}))
+	got := roundTrip(t, h, req{method: "POST", body: `{}`, ctype: "application/json"})
+	if got.Status != 500 || strings.Contains(got.Body, "secret") {
+		t.Errorf("got %d %s; want a 500 without the panic's text", got.Status, got.Body)
+	}
+	if !strings.Contains(log.String(), "secret index 9") {
+		t.Errorf("the panic is not logged: %q", log.String())
+	}
 }

@@ -21,7 +21,8 @@ import (
 //
 // If-None-Match is evaluated as RFC 9110 section 13.1.2 says: weak
 // comparison, a list of tags or "*". A match sends a 304 with the headers
-// the 200 had, less Content-Type, Content-Length and Content-Encoding;
+// the 200 had, less Content-Type, Content-Length, Content-Encoding and
+// (beside the ETag) Last-Modified, as http.ServeContent sends it;
 // [Compress] then weakens the ETag and adds Vary, as for its 200, so a
 // client that got W/"…" from a gzipped 200 and sends it back gets a 304.
 // A malformed field, one over 64 tags or 4 KiB, is ignored: the full 200

@@ -32,7 +32,8 @@ const StatusClientClosedRequest = 499
 // A status-carrying error with status 304 (micro.Preconditions's answer to
 // a conditional GET) is no problem: it is sent as a bare 304 Not Modified
 // with that error's headers, its message unsent and nothing logged; the
-// body's Content-Type, Content-Length and Content-Encoding are removed.
+// body's Content-Type, Content-Length and Content-Encoding are removed,
+// and Last-Modified when the 304 has an ETag.
 //
 // Every 5xx is logged once, with method, path and status, through the
 // logger set by middleware.ErrorLogger (or middleware.Logger), else

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/microkit-go/micro/internal/jsontext"
 	"github.com/microkit-go/micro/internal/response"
@@ -22,7 +24,8 @@ type Problem struct {
 	// ones in their order here, each value encoded as [JSON] encodes it.
 	// A member named like a standard one (type, title, status, detail,
 	// instance) or like an earlier extension is left out, so the body
-	// never has a name twice. A value that cannot be encoded makes [Error]
+	// never has a name twice (a name's invalid UTF-8 is written as
+	// U+FFFD, so "a\xff" and "a\ufffd" are one name). A value that cannot be encoded makes [Error]
 	// answer a 500 instead, logged: nothing invalid is written.
 	Extensions []Member `json:"-"`
 }
@@ -105,8 +108,10 @@ func (p *Problem) append(b []byte) ([]byte, error) {
 func appendMembers(b []byte, ms []Member) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer e.release()
+	plain := true // every name so far is valid UTF-8
 	for i, m := range ms {
-		if Reserved(m.Name) || repeated(ms[:i], m.Name) {
+		plain = plain && utf8.ValidString(m.Name)
+		if Reserved(m.Name) || repeated(ms[:i], m.Name, plain) {
 			continue
 		}
 		e.buf.Reset()
@@ -122,12 +127,28 @@ func appendMembers(b []byte, ms []Member) ([]byte, error) {
 	return b, nil
 }
 
-// repeated reports whether ms has a member named name.
-func repeated(ms []Member, name string) bool {
+// repeated reports whether ms has a member named name once encoded. A
+// byte of invalid UTF-8 is written as U+FFFD, so "\xff", "\xfe" and
+// "\ufffd" are one name in the body: with plain false (name or a name of
+// ms is not valid UTF-8) the names are compared as encoded.
+func repeated(ms []Member, name string, plain bool) bool {
 	for _, m := range ms {
-		if m.Name == name {
+		if m.Name == name || !plain && encodedName(m.Name) == encodedName(name) {
 			return true
 		}
 	}
 	return false
+}
+
+// encodedName is name as a JSON decoder reads it back once encoded: each
+// byte of invalid UTF-8 replaced by U+FFFD, as jsontext.AppendString
+// writes it.
+func encodedName(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); {
+		r, size := utf8.DecodeRuneInString(name[i:])
+		b.WriteRune(r) // utf8.RuneError, U+FFFD, for an invalid byte
+		i += size
+	}
+	return b.String()
 }

@@ -48,6 +48,9 @@ func TestProblemAppendExtensions(t *testing.T) {
 		{"a repeated name keeps the first",
 			[]Member{{"n", 1}, {"n", 2}},
 			base + `,"n":1}`},
+		{"names that are one name once encoded keep the first",
+			[]Member{{"a\xff", 1}, {"a\xfe", 2}, {"a\ufffd", 3}, {"\xff\xfe", 4}, {"\ufffd\xfe", 5}},
+			base + `,"a\ufffd":1,"\ufffd\ufffd":4}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,7 +40,9 @@ const (
 // Verifier checks the signature of webhook requests of one scheme against
 // one or more secrets. Build it with [Standard], [GitHub] or [Stripe]; it
 // is immutable and safe for concurrent use. The zero Verifier has no
-// secret and refuses every request with a 401; a nil one panics.
+// secret and refuses every request: a well-formed Standard Webhooks one
+// with a 401, others with the 400 or 401 of their headers or the error
+// of their body; a nil one panics.
 type Verifier struct {
 	scheme    scheme
 	keys      [][]byte
@@ -91,8 +93,11 @@ func (v *Verifier) VerifyPayload(h http.Header, body []byte) error {
 // [Verifier.Verify] refuses with its error as a problem, through
 // send.Error, and passes the others to next, whose micro.JSON(r) decodes
 // the verified bytes. Use the method value, v.Handler, as a
-// func(http.Handler) http.Handler in a chain.
+// func(http.Handler) http.Handler in a chain. A nil next panics.
 func (v *Verifier) Handler(next http.Handler) http.Handler {
+	if next == nil {
+		panic("webhook: Handler given a nil handler")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := v.Verify(r); err != nil {
 			send.Error(w, r, err)

@@ -93,6 +93,18 @@ func request(body string, kv ...string) *http.Request {
 	return r
 }
 
+// checkVerdict fails t unless err has status (0: err is nil) and, when
+// not nil, the message detail.
+func checkVerdict(t *testing.T, err error, status int, detail string) {
+	t.Helper()
+	if got := statusOf(err); got != status {
+		t.Fatalf("status %d (%v), want %d", got, err, status)
+	}
+	if err != nil && err.Error() != detail {
+		t.Errorf("detail %q, want %q", err.Error(), detail)
+	}
+}
+
 // statusOf is the status of a *micro.Error err, 0 for nil, -1 otherwise.
 func statusOf(err error) int {
 	if err == nil {
@@ -197,15 +209,7 @@ func TestStandardRefusals(t *testing.T) {
 			"webhook-id", vectorID, "webhook-timestamp", ts, "webhook-signature", vectorSignature+strings.Repeat(" v0,x", webhook.MaxSignatures)),
 			400, "Malformed webhook signature: webhook-signature lists over 16 signatures"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.v.Verify(tc.r)
-			if got := statusOf(err); got != tc.status {
-				t.Fatalf("status %d (%v), want %d", got, err, tc.status)
-			}
-			if err.Error() != tc.detail {
-				t.Errorf("detail %q, want %q", err.Error(), tc.detail)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkVerdict(t, tc.v.Verify(tc.r), tc.status, tc.detail) })
 	}
 }
 
@@ -320,15 +324,7 @@ func TestGitHubRefusals(t *testing.T) {
 		{"two headers are 400", v, request(gitHubPayload, "X-Hub-Signature-256", gitHubSignature, "X-Hub-Signature-256", gitHubSignature),
 			400, "Malformed webhook signature: X-Hub-Signature-256 header sent more than once"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.v.Verify(tc.r)
-			if got := statusOf(err); got != tc.status {
-				t.Fatalf("status %d (%v), want %d", got, err, tc.status)
-			}
-			if err.Error() != tc.detail {
-				t.Errorf("detail %q, want %q", err.Error(), tc.detail)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkVerdict(t, tc.v.Verify(tc.r), tc.status, tc.detail) })
 	}
 }
 
@@ -375,13 +371,7 @@ func TestStripe(t *testing.T) {
 			if tc.header != "" {
 				r.Header.Set("Stripe-Signature", tc.header)
 			}
-			err := tc.v.Verify(r)
-			if got := statusOf(err); got != tc.status {
-				t.Fatalf("status %d (%v), want %d", got, err, tc.status)
-			}
-			if err != nil && err.Error() != tc.detail {
-				t.Errorf("detail %q, want %q", err.Error(), tc.detail)
-			}
+			checkVerdict(t, tc.v.Verify(r), tc.status, tc.detail)
 		})
 	}
 }
@@ -622,4 +612,15 @@ func TestZeroVerifierRefusesEverything(t *testing.T) {
 	if statusOf(err) != 401 {
 		t.Fatalf("zero Verifier: %v, want 401", err)
 	}
+}
+
+// TestHandlerNilNextPanics: a nil next handler is a programming error,
+// found when the chain is built, not on the first verified request.
+func TestHandlerNilNextPanics(t *testing.T) {
+	defer func() {
+		if v := recover(); v != "webhook: Handler given a nil handler" {
+			t.Errorf("panic %v; want the nil handler named", v)
+		}
+	}()
+	standardVerifier().Handler(nil)
 }

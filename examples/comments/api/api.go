@@ -131,12 +131,15 @@ func (s *Store) createComment(r *http.Request) (any, error) {
 // tag is tag, with a 412 that says why when If-Match names another list.
 func postPreconditions(r *http.Request, tag string) error {
 	err := micro.Preconditions(r, tag, time.Time{})
-	if err != nil && r.Header["If-Match"] != nil {
-		var e *micro.Error
-		if errors.As(err, &e) && e.StatusCode() == http.StatusPreconditionFailed {
-			return micro.Errorf(http.StatusPreconditionFailed,
-				"If-Match does not match the list's ETag %s: a comment was posted since your copy of the list was loaded", tag)
-		}
+	if err == nil || r.Header["If-Match"] == nil {
+		return err
+	}
+	// The 412 may be If-None-Match's: blame If-Match only when it alone
+	// fails (it is evaluated first).
+	ifMatch := &http.Request{Method: r.Method, Header: http.Header{"If-Match": r.Header["If-Match"]}}
+	if micro.Preconditions(ifMatch, tag, time.Time{}) != nil {
+		return micro.Errorf(http.StatusPreconditionFailed,
+			"If-Match does not match the list's ETag %s: a comment was posted since your copy of the list was loaded", tag)
 	}
 	return err
 }

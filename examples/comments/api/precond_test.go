@@ -169,6 +169,13 @@ func TestPostPreconditions(t *testing.T) {
 	if p := testkit.Problem(t, res.Header, []byte(res.Body)); p.Detail != want {
 		t.Errorf("detail %q, want %q", p.Detail, want)
 	}
+	// If-Match holds; If-None-Match refuses: the 412 must not blame If-Match.
+	both := with("If-Match", tagOf(7))
+	both["If-None-Match"] = tagOf(7)
+	res = fetch(t, srv, "POST", "/api/comments", `{"comment":"hi"}`, both)
+	if p := testkit.Problem(t, res.Header, []byte(res.Body)); res.Status != 412 || strings.Contains(p.Detail, "If-Match") || len(store.List()) != 7 {
+		t.Errorf("status %d, detail %q, %d comments; want a 412 of If-None-Match, 7 comments", res.Status, p.Detail, len(store.List()))
+	}
 }
 
 // TestFormPostETag: a form post answers its 303 with the list's new tag,
