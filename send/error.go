@@ -42,8 +42,11 @@ const StatusClientClosedRequest = 499
 // is answered with [StatusClientClosedRequest].
 //
 // The response carries X-Content-Type-Options: nosniff and replaces any
-// Content-Type set before; HEAD gets the headers only. Call Error before
-// anything is written: once the status is on the wire, nothing can change it.
+// Content-Type set before; a 5xx is Cache-Control: no-store, without
+// Expires, whatever was set for the response it replaces (unless the
+// error's own headers set Cache-Control), so no shared cache keeps a
+// failure. HEAD gets the headers only. Call Error before anything is
+// written: once the status is on the wire, nothing can change it.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	bp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bp)

@@ -22,6 +22,7 @@ var (
 	valueOctets  = []string{typeOctets}
 	valueProblem = []string{typeProblem}
 	valueNosniff = []string{"nosniff"}
+	valueNoStore = []string{"no-store"}
 	smallLengths = makeLengths(2048)
 )
 

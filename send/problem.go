@@ -64,7 +64,13 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, b []byte, 
 	for _, k := range [...]string{"Content-Encoding", "Content-Range", "Content-Disposition", "Etag", "Last-Modified"} {
 		delete(h, k)
 	}
-	response.MergeHeader(h, hdr)
+	if status >= 500 {
+		// The caching headers were set for the response the route meant
+		// to send: a shared cache must not keep the failure in its place.
+		delete(h, "Expires")
+		h["Cache-Control"] = valueNoStore
+	}
+	response.MergeHeader(h, hdr) // the error's own headers win
 	h["Content-Type"] = valueProblem
 	h["X-Content-Type-Options"] = valueNosniff
 	setTypeAndLength(h, valueProblem, len(b))

@@ -262,13 +262,13 @@ func TestErrorClassification(t *testing.T) {
 		wantLog string // the level logged, "" for none
 	}{
 		{"a plain error is a 500 without detail, logged", errors.New("secret"), nil, "GET",
-			recorded{500, problemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
+			recorded{500, serverProblemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
 		{"a nil error is a 500, logged", nil, nil, "GET",
-			recorded{500, problemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
+			recorded{500, serverProblemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
 		{"a client that went away is 499, not logged as an error", context.Canceled, canceled, "GET",
 			recorded{499, problemHeader("67"), `{"type":"about:blank","title":"Client Closed Request","status":499}`}, "DEBUG"},
 		{"context.Canceled while the client is there is a 500", context.Canceled, nil, "GET",
-			recorded{500, problemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
+			recorded{500, serverProblemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
 		{"HEAD gets the headers and no body", statusErr{404}, nil, "HEAD",
 			recorded{404, problemHeader("79"), ``}, ""},
 		{"a ProblemFiller sets type, title, instance and extensions", richErr{409, []send.Member{{"balance", 30}}}, nil, "GET",
@@ -276,11 +276,11 @@ func TestErrorClassification(t *testing.T) {
 		{"a ProblemFiller found through a wrapper", fmt.Errorf("op: %w", richErr{404, nil}), nil, "GET",
 			recorded{404, problemHeader("109"), `{"type":"https://example.com/t","title":"Out of credit","status":404,"detail":"rich error","instance":"/i/1"}`}, ""},
 		{"a ProblemFiller of a 5xx is logged", richErr{503, nil}, nil, "GET",
-			recorded{503, problemHeader("109"), `{"type":"https://example.com/t","title":"Out of credit","status":503,"detail":"rich error","instance":"/i/1"}`}, "ERROR"},
+			recorded{503, serverProblemHeader("109"), `{"type":"https://example.com/t","title":"Out of credit","status":503,"detail":"rich error","instance":"/i/1"}`}, "ERROR"},
 		{"an extension that cannot be encoded is a 500 without detail, logged", richErr{422, []send.Member{{"bad", make(chan int)}}}, nil, "GET",
-			recorded{500, problemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
+			recorded{500, serverProblemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
 		{"a ProblemFiller without a public status is not asked", richErr{200, []send.Member{{"secret", 1}}}, nil, "GET",
-			recorded{500, problemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
+			recorded{500, serverProblemHeader("67"), `{"type":"about:blank","title":"Internal Server Error","status":500}`}, "ERROR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -327,6 +327,14 @@ func (e richErr) FillProblem(p send.Problem) send.Problem {
 	p.Type, p.Title, p.Instance, p.Extensions = "https://example.com/t", "Out of credit", "/i/1", e.ext
 	p.Status = 200 // put back by Error
 	return p
+}
+
+// serverProblemHeader is problemHeader for a 5xx: no shared cache may
+// store it.
+func serverProblemHeader(length string) http.Header {
+	h := problemHeader(length)
+	h["Cache-Control"] = []string{"no-store"}
+	return h
 }
 
 func problemHeader(length string) http.Header {
