@@ -11,7 +11,11 @@
 // string text, bytes and readers a stream, nil a 204), an error becomes an
 // RFC 9457 problem through [send.Error], and [Response] sets a status or
 // headers. [JSON], [Text] and [Buffer] read request bodies with a limit and
-// clear 4xx errors; [Methods] dispatches on the method with a correct 405.
+// clear 4xx errors, [JSON] calling the value's Validate method (a 422 with
+// field errors, see [Invalid]); [Form] and [Multipart] read forms and
+// uploads within bounds; [Preconditions] answers conditional requests (412,
+// 304); [Methods] dispatches on the method with a correct 405, and
+// [Routes] makes a ServeMux's 404 and 405 problems too.
 package micro
 
 import (

@@ -6,8 +6,9 @@
 // The middlewares are [RequestID], [ClientIP], [Logger] (structured lines)
 // and [AccessLog] (Combined Log Format lines), [ErrorLogger], [Recover],
 // [CORS], [CrossOrigin] (cross-site request forgery), [BodyLimit],
-// [ContentType], [Compress], [Cookies], [Timeout], [RateLimit] and
-// [Observe] (the hook metrics and traces hang from). [Default] assembles
+// [ContentType], [Compress], [Cookies], [Timeout], [RateLimit], [ETag]
+// (strong validators and 304s for whole bodies) and [Observe] (the hook
+// metrics and traces hang from). [Default] assembles
 // the recommended chain; its doc comment gives the order. A rate limit goes
 // after it, where [ClientIP] has found the client and [Logger] logs the
 // refusals.
